@@ -1,0 +1,72 @@
+/**
+ * The bench harness: runs commands interleaved (A B C A B C …) so that machine noise hits
+ * every contender alike, and reports medians and ratios. Results are printed and written
+ * to bench/results/<name>.md; bench/README.md keeps the latest figures.
+ */
+
+import { testPrefix } from "../tests/_helpers.ts";
+
+/** A command to time. */
+export interface Contender {
+  label: string;
+  cmd: string;
+  args: readonly string[];
+  env?: Record<string, string>;
+}
+
+/** Median of numbers. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Wall time of one run in milliseconds. */
+export async function timeOnce(c: Contender): Promise<number> {
+  const start = performance.now();
+  await new Deno.Command(c.cmd, {
+    args: [...c.args],
+    ...(c.env === undefined ? {} : { env: c.env }),
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  return performance.now() - start;
+}
+
+/** Runs every contender `rounds` times, interleaved, after `warmup` rounds; medians in ms. */
+export async function interleave(
+  contenders: readonly Contender[],
+  options: { rounds?: number; warmup?: number } = {},
+): Promise<Map<string, number>> {
+  const samples = new Map<string, number[]>(contenders.map((c) => [c.label, []]));
+  for (let round = 0; round < (options.warmup ?? 3); round++) {
+    for (const c of contenders) await timeOnce(c);
+  }
+  for (let round = 0; round < (options.rounds ?? 30); round++) {
+    for (const c of contenders) samples.get(c.label)!.push(await timeOnce(c));
+  }
+  return new Map([...samples].map(([label, values]) => [label, median(values)]));
+}
+
+/** Formats a markdown table from rows of cells. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]): string => `| ${cells.join(" | ")} |`;
+  return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n") + "\n";
+}
+
+/** Prints a result block and writes it to bench/results/NAME.md. */
+export function report(name: string, markdown: string): void {
+  const stamp = new Date().toISOString().slice(0, 16).replace("T", " ");
+  const text =
+    `### ${name} (${stamp} UTC, ${Deno.build.os}, ${navigator.hardwareConcurrency} cores)\n\n${markdown}`;
+  const dir = new URL("./results/", import.meta.url).pathname;
+  Deno.mkdirSync(dir, { recursive: true });
+  Deno.writeTextFileSync(`${dir}${name}.md`, text);
+  Deno.stdout.writeSync(new TextEncoder().encode(text + "\n"));
+}
+
+/** The installed denit prefix (installs into build/prefix when needed). */
+export function benchPrefix(): Promise<string> {
+  return testPrefix();
+}

@@ -1,0 +1,327 @@
+/**
+ * libc through Deno.dlopen: the loader, errno capture, and thin typed wrappers.
+ *
+ * This is the only module that calls `Deno.dlopen`. Symbols are bound lazily, one at a
+ * time, on first use: binding ~50 symbols up front costs ~20 ms of start-up, and
+ * `sv status` should pay only for the two or three it calls (ARCHITECTURE.md §1).
+ * Other `ffi/` modules declare their own symbol groups through {@linkcode bindLibc}.
+ *
+ * errno is read through `__errno_location()` in the same synchronous turn as the failing
+ * call; no wrapper here uses `nonblocking: true`, because errno is per-thread.
+ * `ffi/libc_test.ts` proves errno is reliable on the pinned Deno.
+ */
+
+import { errnoName } from "../lib/errstr.ts";
+import { SysError } from "../lib/sys_error.ts";
+
+export { SysError };
+
+const LIBC_CANDIDATES = [
+  "libc.so.6",
+  "/lib/x86_64-linux-gnu/libc.so.6",
+  "libc.musl-x86_64.so.1",
+  "libc.so",
+];
+
+let libcPath: string | undefined;
+
+/** Finds a libc that loads: `DENIT_LIBC` first, then the usual names. */
+function findLibc(): string {
+  if (libcPath !== undefined) return libcPath;
+  const override = Deno.env.get("DENIT_LIBC");
+  const candidates = override ? [override] : LIBC_CANDIDATES;
+  const failures: string[] = [];
+  for (const candidate of candidates) {
+    try {
+      // Probe with one symbol that every libc has.
+      Deno.dlopen(candidate, { getpid: { parameters: [], result: "i32" } }).close();
+      libcPath = candidate;
+      return candidate;
+    } catch (err) {
+      failures.push(`${candidate}: ${(err as Error).message}`);
+    }
+  }
+  throw new Error(`Cannot load libc, tried: ${failures.join("; ")}`);
+}
+
+/**
+ * Returns an object whose properties are the libc functions in `defs`, each bound on its
+ * first access. Used by every `ffi/` module; nothing outside `ffi/` may call it.
+ */
+export function bindLibc<const D extends Deno.ForeignLibraryInterface>(
+  defs: D,
+): Deno.DynamicLibrary<D>["symbols"] {
+  const bound: Record<string, unknown> = {};
+  return new Proxy(bound, {
+    get(target, name: string): unknown {
+      const have = target[name];
+      if (have !== undefined) return have;
+      const def = defs[name];
+      if (def === undefined) throw new Error(`Unknown libc symbol ${name}`);
+      const lib = Deno.dlopen(findLibc(), { [name]: def } as Deno.ForeignLibraryInterface);
+      const symbol = (lib.symbols as Record<string, unknown>)[name];
+      target[name] = symbol;
+      return symbol;
+    },
+  }) as Deno.DynamicLibrary<D>["symbols"];
+}
+
+const core = bindLibc({
+  __errno_location: { parameters: [], result: "pointer" }, // int *__errno_location(void)
+  getpid: { parameters: [], result: "i32" }, // pid_t getpid(void)
+  getppid: { parameters: [], result: "i32" }, // pid_t getppid(void)
+  kill: { parameters: ["i32", "i32"], result: "i32" }, // int kill(pid_t, int)
+  open: { parameters: ["buffer", "i32", "u32"], result: "i32" }, // int open(const char *, int, mode_t)
+  close: { parameters: ["i32"], result: "i32" }, // int close(int)
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" }, // ssize_t read(int, void *, size_t)
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" }, // ssize_t write(int, const void *, size_t)
+  mkfifo: { parameters: ["buffer", "u32"], result: "i32" }, // int mkfifo(const char *, mode_t)
+  flock: { parameters: ["i32", "i32"], result: "i32" }, // int flock(int, int)
+  signal: { parameters: ["i32", "usize"], result: "usize" }, // sighandler_t signal(int, sighandler_t)
+  umask: { parameters: ["u32"], result: "u32" }, // mode_t umask(mode_t)
+  dup2: { parameters: ["i32", "i32"], result: "i32" }, // int dup2(int, int)
+  pipe2: { parameters: ["buffer", "i32"], result: "i32" }, // int pipe2(int[2], int)
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" }, // int fcntl(int, int, int)
+  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" }, // pid_t waitpid(pid_t, int *, int)
+  setsid: { parameters: [], result: "i32" }, // pid_t setsid(void)
+  setpgid: { parameters: ["i32", "i32"], result: "i32" }, // int setpgid(pid_t, pid_t)
+  prctl: { parameters: ["i32", "buffer", "usize", "usize", "usize"], result: "i32" }, // int prctl(int, ...)
+  program_invocation_short_name: { type: "pointer" }, // extern char *program_invocation_short_name
+  sync: { parameters: [], result: "void" }, // void sync(void)
+  isatty: { parameters: ["i32"], result: "i32" }, // int isatty(int)
+});
+
+const encoder = new TextEncoder();
+
+/** A NUL-terminated C string, sized by UTF-8 byte length. */
+export function cstr(text: string): Uint8Array<ArrayBuffer> {
+  return encoder.encode(text + "\0");
+}
+
+/** The calling thread's errno, read immediately after a failed call. */
+export function errno(): number {
+  const ptr = core.__errno_location();
+  return ptr === null ? 0 : new Deno.UnsafePointerView(ptr).getInt32(0);
+}
+
+/** Builds a {@linkcode SysError} from the current errno. Call right after the failure. */
+export function sysError(syscall: string, path?: string): SysError {
+  return new SysError(syscall, errno(), path);
+}
+
+const EINTR = 4;
+
+/** Runs `call` again while it fails with EINTR; throws a SysError on any other failure. */
+export function retryEintr(syscall: string, call: () => number, path?: string): number {
+  for (;;) {
+    const result = call();
+    if (result !== -1) return result;
+    const code = errno();
+    if (code !== EINTR) throw new SysError(syscall, code, path);
+  }
+}
+
+// open(2) flags (Linux, x86_64 and most others).
+export const O_RDONLY = 0;
+export const O_WRONLY = 1;
+export const O_RDWR = 2;
+export const O_CREAT = 0o100;
+export const O_EXCL = 0o200;
+export const O_NOCTTY = 0o400;
+export const O_TRUNC = 0o1000;
+export const O_APPEND = 0o2000;
+export const O_NONBLOCK = 0o4000;
+export const O_DIRECTORY = 0o200000;
+export const O_NOFOLLOW = 0o400000;
+export const O_CLOEXEC = 0o2000000;
+
+/** The process id, from libc (equals Deno.pid; also right as pid 1 in a namespace). */
+export function getpid(): number {
+  return core.getpid();
+}
+
+/** The parent process id. */
+export function getppid(): number {
+  return core.getppid();
+}
+
+/** kill(2). Throws SysError (ESRCH, EPERM, …) on failure. */
+export function kill(pid: number, signal: number): void {
+  if (core.kill(pid, signal) === -1) throw sysError("kill");
+}
+
+/** kill(2) that reports failure as an errno name instead of throwing (0 on success). */
+export function tryKill(pid: number, signal: number): number {
+  return core.kill(pid, signal) === -1 ? errno() : 0;
+}
+
+/** open(2); returns the fd. Retries on EINTR. */
+export function open(path: string, flags: number, mode = 0o666): number {
+  const cpath = cstr(path);
+  return retryEintr("open", () => core.open(cpath, flags, mode), path);
+}
+
+/** close(2); errors other than EINTR are thrown. */
+export function close(fd: number): void {
+  if (core.close(fd) === -1 && errno() !== EINTR) throw sysError("close");
+}
+
+/** read(2) into `buf`; returns the count (0 at end of file). Retries on EINTR. */
+export function read(fd: number, buf: Uint8Array<ArrayBuffer>): number {
+  for (;;) {
+    const n = Number(core.read(fd, buf, BigInt(buf.length)));
+    if (n >= 0) return n;
+    const code = errno();
+    if (code !== EINTR) throw new SysError("read", code);
+  }
+}
+
+/** write(2) of `buf`; returns the count written. Retries on EINTR. */
+export function write(fd: number, buf: Uint8Array<ArrayBuffer>): number {
+  for (;;) {
+    const n = Number(core.write(fd, buf, BigInt(buf.length)));
+    if (n >= 0) return n;
+    const code = errno();
+    if (code !== EINTR) throw new SysError("write", code);
+  }
+}
+
+/** mkfifo(3). Throws SysError (EEXIST when the path exists). */
+export function mkfifo(path: string, mode: number): void {
+  if (core.mkfifo(cstr(path), mode) === -1) throw sysError("mkfifo", path);
+}
+
+export const LOCK_SH = 1;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+
+/** flock(2) with `operation` (LOCK_* bits). Retries on EINTR. */
+export function flock(fd: number, operation: number): void {
+  retryEintr("flock", () => core.flock(fd, operation));
+}
+
+/** Signal dispositions for {@linkcode setSignalDisposition}. */
+export type Disposition = "default" | "ignore";
+
+/**
+ * Sets a signal to SIG_DFL or SIG_IGN and returns whether the previous disposition was
+ * a handler (neither SIG_DFL nor SIG_IGN): used to see when Deno has armed SIGUSR1.
+ */
+export function setSignalDisposition(
+  signal: number,
+  disposition: Disposition,
+): "default" | "ignore" | "handler" {
+  const previous = core.signal(signal, disposition === "default" ? 0n : 1n);
+  if (previous === 0n) return "default";
+  if (previous === 1n) return "ignore";
+  return "handler";
+}
+
+/** umask(2): sets the mask, returns the previous one. */
+export function umask(mask: number): number {
+  return core.umask(mask);
+}
+
+/** dup2(2). */
+export function dup2(from: number, to: number): void {
+  retryEintr("dup2", () => core.dup2(from, to));
+}
+
+/** pipe2(2) with O_CLOEXEC; returns [readFd, writeFd]. */
+export function pipe(flags = O_CLOEXEC): [number, number] {
+  const fds = new Int32Array(2);
+  if (core.pipe2(new Uint8Array(fds.buffer), flags) === -1) throw sysError("pipe");
+  return [fds[0]!, fds[1]!];
+}
+
+const F_GETFD = 1;
+const F_SETFD = 2;
+const F_GETFL = 3;
+const F_SETFL = 4;
+const FD_CLOEXEC = 1;
+
+/** Sets or clears O_NONBLOCK on the open file description of `fd`. */
+export function setNonblocking(fd: number, on: boolean): void {
+  const flags = retryEintr("fcntl", () => core.fcntl(fd, F_GETFL, 0));
+  const next = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+  if (next !== flags) retryEintr("fcntl", () => core.fcntl(fd, F_SETFL, next));
+}
+
+/** Sets or clears FD_CLOEXEC on `fd`. */
+export function setCloexec(fd: number, on: boolean): void {
+  const flags = retryEintr("fcntl", () => core.fcntl(fd, F_GETFD, 0));
+  const next = on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;
+  if (next !== flags) retryEintr("fcntl", () => core.fcntl(fd, F_SETFD, next));
+}
+
+export const WNOHANG = 1;
+
+/** How a child ended (or stopped), decoded from a wait status. */
+export type WaitStatus =
+  | { kind: "exited"; code: number; raw: number }
+  | { kind: "signaled"; signal: number; core: boolean; raw: number }
+  | { kind: "stopped"; signal: number; raw: number };
+
+/** Decodes a raw wait status (WIFEXITED, WTERMSIG, …). */
+export function decodeWaitStatus(raw: number): WaitStatus {
+  if ((raw & 0x7f) === 0) return { kind: "exited", code: (raw >> 8) & 0xff, raw };
+  if ((raw & 0xff) === 0x7f) return { kind: "stopped", signal: (raw >> 8) & 0xff, raw };
+  return { kind: "signaled", signal: raw & 0x7f, core: (raw & 0x80) !== 0, raw };
+}
+
+/**
+ * waitpid(2). Returns null when WNOHANG found nothing, or when there are no children
+ * (ECHILD); otherwise the pid and its status. Retries on EINTR.
+ */
+export function waitpid(pid: number, flags: number): { pid: number; status: WaitStatus } | null {
+  const status = new Int32Array(1);
+  const statusBytes = new Uint8Array(status.buffer);
+  for (;;) {
+    const result = core.waitpid(pid, statusBytes, flags);
+    if (result > 0) return { pid: result, status: decodeWaitStatus(status[0]!) };
+    if (result === 0) return null;
+    const code = errno();
+    if (code === EINTR) continue;
+    if (errnoName(code) === "ECHILD") return null;
+    throw new SysError("waitpid", code);
+  }
+}
+
+/** setsid(2); returns the new session id. */
+export function setsid(): number {
+  const sid = core.setsid();
+  if (sid === -1) throw sysError("setsid");
+  return sid;
+}
+
+/** setpgid(2). */
+export function setpgid(pid: number, pgid: number): void {
+  if (core.setpgid(pid, pgid) === -1) throw sysError("setpgid");
+}
+
+const PR_SET_NAME = 15;
+
+/** prctl(PR_SET_NAME): the 15-byte comm name that `ps -o comm` and `top` show. */
+export function setProcessName(name: string): void {
+  const bytes = cstr(name.slice(0, 15));
+  if (core.prctl(PR_SET_NAME, bytes, 0n, 0n, 0n) === -1) throw sysError("prctl");
+}
+
+/** libc's `program_invocation_short_name`: the basename of argv[0] as exec'd. */
+export function programShortName(): string {
+  const variable = core.program_invocation_short_name;
+  if (variable === null) return "";
+  const value = new Deno.UnsafePointerView(variable).getPointer(0);
+  return value === null ? "" : new Deno.UnsafePointerView(value).getCString();
+}
+
+/** sync(2). */
+export function sync(): void {
+  core.sync();
+}
+
+/** isatty(3). */
+export function isatty(fd: number): boolean {
+  return core.isatty(fd) === 1;
+}

@@ -1,0 +1,73 @@
+import { assertEquals, assertThrows } from "../tests/_assert.ts";
+import {
+  close,
+  errno,
+  getpid,
+  kill,
+  mkfifo,
+  O_RDONLY,
+  open,
+  pipe,
+  programShortName,
+  read,
+  waitpid,
+  WNOHANG,
+  write,
+} from "./libc.ts";
+import { SysError } from "../lib/sys_error.ts";
+
+Deno.test("getpid() equals Deno.pid", () => {
+  assertEquals(getpid(), Deno.pid);
+});
+
+Deno.test("open() of a missing path throws SysError ENOENT", () => {
+  const err = assertThrows(() => open("/nonexistent/denit/path", O_RDONLY), SysError);
+  assertEquals(err.code, "ENOENT");
+  assertEquals(err.message, "open /nonexistent/denit/path: file does not exist");
+});
+
+Deno.test("kill() of an unused pid throws SysError ESRCH", () => {
+  const err = assertThrows(() => kill(999_999_999, 0), SysError);
+  assertEquals(err.code, "ESRCH");
+});
+
+Deno.test("mkfifo() on an existing path throws SysError EEXIST", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    mkfifo(`${dir}/fifo`, 0o600);
+    assertEquals(Deno.statSync(`${dir}/fifo`).isFifo, true);
+    const err = assertThrows(() => mkfifo(`${dir}/fifo`, 0o600), SysError);
+    assertEquals(err.code, "EEXIST");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("errno stays right across many failing calls", () => {
+  for (let i = 0; i < 200; i++) {
+    assertEquals(assertThrows(() => open("/nonexistent", O_RDONLY), SysError).code, "ENOENT");
+    assertEquals(assertThrows(() => kill(999_999_999, 0), SysError).code, "ESRCH");
+  }
+  void errno();
+});
+
+Deno.test("pipe(), write() and read() move bytes", () => {
+  const [r, w] = pipe();
+  try {
+    assertEquals(write(w, new TextEncoder().encode("abc")), 3);
+    const buf = new Uint8Array(8);
+    assertEquals(read(r, buf), 3);
+    assertEquals(new TextDecoder().decode(buf.subarray(0, 3)), "abc");
+  } finally {
+    close(r);
+    close(w);
+  }
+});
+
+Deno.test("programShortName() is deno under deno test", () => {
+  assertEquals(programShortName(), "deno");
+});
+
+Deno.test("waitpid() with no children returns null", () => {
+  assertEquals(waitpid(-1, WNOHANG), null);
+});

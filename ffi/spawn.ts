@@ -1,0 +1,179 @@
+/**
+ * posix_spawn(3) through FFI: the only way denit's supervisors start children
+ * (ARCHITECTURE.md §2; DENO-NOTES.md §2, §4).
+ *
+ * Every child gets an empty signal mask and SIG_DFL for every signal (SETSIGDEF with a
+ * full set): Deno ignores SIGPIPE and children must not inherit that. Deno opens all of
+ * its own fds close-on-exec, so a child sees only 0, 1, 2 and the fds named in `fds`.
+ */
+
+import { bindLibc, cstr } from "./libc.ts";
+import { SysError } from "../lib/sys_error.ts";
+
+const sym = bindLibc({
+  // int posix_spawn(pid_t *, const char *, const posix_spawn_file_actions_t *,
+  //                 const posix_spawnattr_t *, char *const argv[], char *const envp[])
+  posix_spawn: {
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  posix_spawnp: {
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
+  posix_spawn_file_actions_destroy: { parameters: ["buffer"], result: "i32" },
+  posix_spawn_file_actions_adddup2: { parameters: ["buffer", "i32", "i32"], result: "i32" },
+  posix_spawn_file_actions_addclose: { parameters: ["buffer", "i32"], result: "i32" },
+  posix_spawn_file_actions_addopen: {
+    parameters: ["buffer", "i32", "buffer", "i32", "u32"],
+    result: "i32",
+  },
+  posix_spawn_file_actions_addchdir_np: { parameters: ["buffer", "buffer"], result: "i32" },
+  posix_spawnattr_init: { parameters: ["buffer"], result: "i32" },
+  posix_spawnattr_destroy: { parameters: ["buffer"], result: "i32" },
+  posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" },
+  posix_spawnattr_setsigmask: { parameters: ["buffer", "buffer"], result: "i32" },
+  posix_spawnattr_setsigdefault: { parameters: ["buffer", "buffer"], result: "i32" },
+  posix_spawnattr_setpgroup: { parameters: ["buffer", "i32"], result: "i32" },
+  sigemptyset: { parameters: ["buffer"], result: "i32" },
+  sigfillset: { parameters: ["buffer"], result: "i32" },
+});
+
+// glibc x86_64: file actions 80 B, attributes 336 B, sigset 128 B; oversized on purpose.
+const FILE_ACTIONS_SIZE = 256;
+const ATTR_SIZE = 512;
+const SIGSET_SIZE = 128;
+
+const POSIX_SPAWN_SETPGROUP = 0x02;
+const POSIX_SPAWN_SETSIGDEF = 0x04;
+const POSIX_SPAWN_SETSIGMASK = 0x08;
+const POSIX_SPAWN_SETSID = 0x80;
+
+/** What to start and how. */
+export interface SpawnOptions {
+  /** argv; argv[0] is also the path unless `path` is given. */
+  argv: readonly string[];
+  /** The file to execute; defaults to argv[0]. */
+  path?: string;
+  /** Search PATH for `path` (posix_spawnp). */
+  searchPath?: boolean;
+  /** "NAME=value" strings; defaults to this process's environment. */
+  env?: readonly string[];
+  /** Working directory of the child. */
+  cwd?: string;
+  /** dup2(from, to) in order, before exec. */
+  fds?: ReadonlyArray<readonly [from: number, to: number]>;
+  /** open(path, flags, mode) onto fd, before exec (e.g. /dev/null onto 0). */
+  opens?: ReadonlyArray<{ fd: number; path: string; flags: number; mode?: number }>;
+  /** fds to close in the child. */
+  closes?: readonly number[];
+  /** New session (setsid): new session and process group. */
+  setsid?: boolean;
+  /** Process group to join; 0 makes a new group led by the child. */
+  pgroup?: number;
+}
+
+function pointerArray(
+  items: readonly string[],
+): { array: BigUint64Array<ArrayBuffer>; keep: Uint8Array[] } {
+  const keep = items.map(cstr);
+  const array = new BigUint64Array(items.length + 1);
+  keep.forEach((bytes, i) => {
+    array[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes)));
+  });
+  return { array, keep };
+}
+
+/** This process's environment as "NAME=value" strings. */
+export function currentEnv(): string[] {
+  return Object.entries(Deno.env.toObject()).map(([name, value]) => `${name}=${value}`);
+}
+
+function check(call: string, rc: number): void {
+  if (rc !== 0) throw new SysError(call, rc);
+}
+
+/**
+ * Starts a child and returns its pid. Throws SysError carrying the spawn errno (ENOENT,
+ * EACCES, ENOEXEC, …): glibc reports exec failures to the parent.
+ */
+export function spawn(options: SpawnOptions): number {
+  const actions = new Uint8Array(FILE_ACTIONS_SIZE);
+  const attr = new Uint8Array(ATTR_SIZE);
+  check("posix_spawn_file_actions_init", sym.posix_spawn_file_actions_init(actions));
+  check("posix_spawnattr_init", sym.posix_spawnattr_init(attr));
+  const keep: Uint8Array[] = [];
+  try {
+    for (const open of options.opens ?? []) {
+      const path = cstr(open.path);
+      keep.push(path);
+      check(
+        "posix_spawn_file_actions_addopen",
+        sym.posix_spawn_file_actions_addopen(
+          actions,
+          open.fd,
+          path,
+          open.flags,
+          open.mode ?? 0o644,
+        ),
+      );
+    }
+    for (const [from, to] of options.fds ?? []) {
+      check(
+        "posix_spawn_file_actions_adddup2",
+        sym.posix_spawn_file_actions_adddup2(actions, from, to),
+      );
+    }
+    for (const fd of options.closes ?? []) {
+      check(
+        "posix_spawn_file_actions_addclose",
+        sym.posix_spawn_file_actions_addclose(actions, fd),
+      );
+    }
+    if (options.cwd !== undefined) {
+      const cwd = cstr(options.cwd);
+      keep.push(cwd);
+      check(
+        "posix_spawn_file_actions_addchdir_np",
+        sym.posix_spawn_file_actions_addchdir_np(actions, cwd),
+      );
+    }
+    const emptyMask = new Uint8Array(SIGSET_SIZE);
+    sym.sigemptyset(emptyMask);
+    sym.posix_spawnattr_setsigmask(attr, emptyMask);
+    const allSignals = new Uint8Array(SIGSET_SIZE);
+    sym.sigfillset(allSignals);
+    sym.posix_spawnattr_setsigdefault(attr, allSignals);
+    let flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    if (options.setsid) flags |= POSIX_SPAWN_SETSID;
+    if (options.pgroup !== undefined) {
+      sym.posix_spawnattr_setpgroup(attr, options.pgroup);
+      flags |= POSIX_SPAWN_SETPGROUP;
+    }
+    sym.posix_spawnattr_setflags(attr, flags);
+
+    const argv = pointerArray(options.argv);
+    const envp = pointerArray(options.env ?? currentEnv());
+    const path = cstr(options.path ?? options.argv[0] ?? "");
+    const pid = new Int32Array(1);
+    const call = options.searchPath ? sym.posix_spawnp : sym.posix_spawn;
+    const rc = call(
+      new Uint8Array(pid.buffer),
+      path,
+      actions,
+      attr,
+      new Uint8Array(argv.array.buffer),
+      new Uint8Array(envp.array.buffer),
+    );
+    // Keep the C strings alive until after the call.
+    void argv.keep.length;
+    void envp.keep.length;
+    if (rc !== 0) throw new SysError("posix_spawn", rc, options.path ?? options.argv[0]);
+    return pid[0]!;
+  } finally {
+    sym.posix_spawn_file_actions_destroy(actions);
+    sym.posix_spawnattr_destroy(attr);
+    void keep.length;
+  }
+}

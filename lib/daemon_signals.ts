@@ -1,0 +1,31 @@
+/**
+ * Start-up hazards of a long-running Deno process (ARCHITECTURE.md §4, DENO-NOTES.md §8,
+ * §11). Deno arms its own SIGUSR1 handler about 500 ms after start, and from then on
+ * SIGUSR1 opens V8's inspector on 127.0.0.1:9229, a root shell for any local user. We set
+ * SIGUSR1 to SIG_IGN at once (before the arming it would kill us) and again as soon as
+ * Deno has replaced it (polled every 5 ms until then; measured arming at 500–525 ms).
+ */
+
+import { setSignalDisposition } from "../ffi/libc.ts";
+
+const SIGUSR1 = 10;
+const POLL_MS = 5;
+const GIVE_UP_MS = 10_000;
+
+/** Keeps SIGUSR1 ignored for the life of the process, so no inspector port can open. */
+export function ignoreInspectorSignal(): void {
+  setSignalDisposition(SIGUSR1, "ignore");
+  const started = Date.now();
+  const timer = setInterval(() => {
+    // "handler" means Deno armed its inspector trigger; we have just replaced it.
+    if (
+      setSignalDisposition(SIGUSR1, "ignore") === "handler" || Date.now() - started > GIVE_UP_MS
+    ) {
+      clearInterval(timer);
+    }
+  }, POLL_MS);
+  Deno.unrefTimer(timer);
+}
+
+/** Signals that crash Deno as pid 1 when no JS listener exists (DENO-NOTES.md §8). */
+export const FATAL_WITHOUT_LISTENER = ["SIGHUP", "SIGINT", "SIGTERM"] as const;

@@ -1,0 +1,76 @@
+/**
+ * runit's getopt (spec chpst.md Appendix B), not POSIX getopt and not node:util parseArgs:
+ * stops at the first word not starting with `-`, at a lone `-` (kept as an operand) and
+ * at `--` (consumed); clusters `-abc`; an argument is the rest of the word or the next
+ * word whatever it looks like; no reordering.
+ */
+
+import { UsageError } from "./sys_error.ts";
+
+/** One parsed option: its letter and, for options that take one, the argument. */
+export interface ParsedOption {
+  letter: string;
+  value: string | undefined;
+}
+
+/** Options in order, and the operands after them. */
+export interface GetoptResult {
+  options: ParsedOption[];
+  operands: string[];
+}
+
+/**
+ * Parses `args` (argv without argv[0]) against a spec such as `"vw:"`: a letter followed
+ * by `:` takes an argument. Errors throw {@linkcode UsageError} with runit's exact text
+ * (`NAME: illegal option -- X`) and no newline; NAME is the caller's.
+ *
+ * @example
+ * ```ts
+ * import { getopt } from "./getopt.ts";
+ * getopt(["-vw3", "up", "x"], "vw:", "sv"); // options v, w=3; operands up, x
+ * ```
+ */
+export function getopt(args: readonly string[], spec: string, name: string): GetoptResult {
+  const takesArg = new Map<string, boolean>();
+  for (let i = 0; i < spec.length; i++) {
+    const letter = spec[i]!;
+    if (letter === ":") continue;
+    takesArg.set(letter, spec[i + 1] === ":");
+  }
+  const options: ParsedOption[] = [];
+  let index = 0;
+  while (index < args.length) {
+    const word = args[index]!;
+    if (word === "--") {
+      index++;
+      break;
+    }
+    if (!word.startsWith("-") || word === "-") break;
+    index++;
+    for (let pos = 1; pos < word.length; pos++) {
+      const letter = word[pos]!;
+      const wants = takesArg.get(letter);
+      if (wants === undefined) throw new UsageError(`${name}: illegal option -- ${letter}`);
+      if (!wants) {
+        options.push({ letter, value: undefined });
+        continue;
+      }
+      const rest = word.slice(pos + 1);
+      if (rest !== "") {
+        options.push({ letter, value: rest });
+      } else if (index < args.length) {
+        options.push({ letter, value: args[index++]! });
+      } else {
+        throw new UsageError(`${name}: option requires an argument -- ${letter}`);
+      }
+      break;
+    }
+  }
+  return { options, operands: args.slice(index) };
+}
+
+/** runit's scan_ulong: the longest prefix of decimal digits; none gives 0. */
+export function scanUlong(text: string): number {
+  const match = /^[0-9]*/.exec(text)![0];
+  return match === "" ? 0 : Number(match);
+}

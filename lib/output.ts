@@ -1,0 +1,28 @@
+/**
+ * The only place that writes to the process's stdout and stderr (lint: no-console).
+ *
+ * Writes are synchronous and complete: un-awaited async writes are lost on exit
+ * (DENO-NOTES.md §11), and console.log swallows EPIPE. A closed stdout or stderr is not
+ * an error worth dying for: the write is dropped, as runit's buffer_flush would fail.
+ */
+
+const encoder = new TextEncoder();
+
+function writeAll(file: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
+  let offset = 0;
+  try {
+    while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
+  } catch {
+    // EPIPE/EBADF on stdio: nothing sensible left to report to.
+  }
+}
+
+/** Writes text (or bytes) to stdout, completely. */
+export function writeStdout(text: string | Uint8Array): void {
+  writeAll(Deno.stdout, typeof text === "string" ? encoder.encode(text) : text);
+}
+
+/** Writes text (or bytes) to stderr, completely. */
+export function writeStderr(text: string | Uint8Array): void {
+  writeAll(Deno.stderr, typeof text === "string" ? encoder.encode(text) : text);
+}

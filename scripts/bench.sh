@@ -1,0 +1,14 @@
+#!/bin/sh
+# make bench: every bench/*.ts (not _helpers) in turn; each measures denit against
+# Debian's C runit in the same run and prints ratios. Results go to bench/results/.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+deno=${DENO:-$(scripts/deno.sh)}
+mkdir -p bench/results
+for f in bench/*.ts; do
+  case "$(basename "$f")" in _*) continue ;; esac
+  if [ -n "${BENCH:-}" ] && ! echo "$f" | grep -q "$BENCH"; then continue; fi
+  echo "== $f"
+  "$deno" run -A --no-lock "$f"
+done

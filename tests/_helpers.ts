@@ -1,0 +1,319 @@
+/**
+ * Shared helpers for the process-level tests: the installed applets, temp service trees,
+ * running and spawning applets, polling with a deadline, and cleanup.
+ *
+ * Tests run denit through the launchers that `make install` writes (scripts/test.sh
+ * installs into build/prefix and sets DENIT_TEST_PREFIX), so argv[0] dispatch, the
+ * launcher and the module cache are exercised exactly as a user gets them.
+ */
+
+const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+
+/** The repository root. */
+export const repoRoot: string = REPO;
+
+let prefixPromise: Promise<string> | undefined;
+
+/** The install prefix holding bin/<applet>; installs into build/prefix when needed. */
+export function testPrefix(): Promise<string> {
+  const fromEnv = Deno.env.get("DENIT_TEST_PREFIX");
+  if (fromEnv) return Promise.resolve(fromEnv);
+  prefixPromise ??= (async () => {
+    const prefix = `${REPO}/build/prefix`;
+    try {
+      Deno.statSync(`${prefix}/bin/sv`);
+      return prefix;
+    } catch {
+      // not installed yet
+    }
+    const out = await new Deno.Command("sh", {
+      args: [`${REPO}/scripts/install.sh`],
+      env: { PREFIX: prefix, DENO: Deno.execPath() },
+      stdout: "null",
+      stderr: "inherit",
+    }).output();
+    if (!out.success) throw new Error("install into build/prefix failed");
+    return prefix;
+  })();
+  return prefixPromise;
+}
+
+/** The path of an installed applet launcher, e.g. `bin("sv")`. */
+export async function bin(name: string): Promise<string> {
+  return `${await testPrefix()}/bin/${name}`;
+}
+
+/** True when Debian's C runit is installed (side-by-side tests need it). */
+export function haveDebianRunit(): boolean {
+  try {
+    Deno.statSync("/usr/bin/runsv");
+    Deno.statSync("/usr/bin/sv");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A temp dir removed (with everything in it) on dispose. */
+export interface TempDir extends AsyncDisposable {
+  path: string;
+}
+
+/** Makes a temp dir; use with `await using`. */
+export function tempDir(prefix = "denit-test-"): TempDir {
+  const path = Deno.makeTempDirSync({ prefix });
+  return {
+    path,
+    async [Symbol.asyncDispose](): Promise<void> {
+      await Deno.remove(path, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/**
+ * Writes a file tree from a literal map. A name ending in `!` is made executable
+ * (`"run!": "#!/bin/sh\nexec sleep 100\n"`); a value of `null` makes a directory.
+ */
+export function writeTree(dir: string, files: Record<string, string | null>): void {
+  for (const [rawName, content] of Object.entries(files)) {
+    const executable = rawName.endsWith("!");
+    const name = executable ? rawName.slice(0, -1) : rawName;
+    const path = `${dir}/${name}`;
+    const parent = path.slice(0, path.lastIndexOf("/"));
+    Deno.mkdirSync(parent, { recursive: true });
+    if (content === null) {
+      Deno.mkdirSync(path, { recursive: true });
+      continue;
+    }
+    Deno.writeTextFileSync(path, content);
+    if (executable) Deno.chmodSync(path, 0o755);
+  }
+}
+
+/** What a finished process printed and how it ended. */
+export interface RunResult {
+  code: number;
+  signal: Deno.Signal | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options for running a command. */
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  /** Replace the whole environment (runit's check-local uses `env -`). */
+  clearEnv?: boolean;
+  stdin?: string;
+  timeoutMs?: number;
+}
+
+/** Runs a command to completion (killed after `timeoutMs`, default 20 s). */
+export async function run(
+  cmd: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<RunResult> {
+  const child = new Deno.Command(cmd, {
+    args: [...args],
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+    clearEnv: options.clearEnv ?? false,
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }, options.timeoutMs ?? 20_000);
+  try {
+    const out = await child.output();
+    const decoder = new TextDecoder();
+    return {
+      code: out.code,
+      signal: out.signal,
+      stdout: decoder.decode(out.stdout),
+      stderr: decoder.decode(out.stderr),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs an installed applet to completion. */
+export async function runApplet(
+  name: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<RunResult> {
+  return run(await bin(name), args, options);
+}
+
+/** A long-running process started by a test, killed with its process group on dispose. */
+export interface Spawned extends AsyncDisposable {
+  pid: number;
+  child: Deno.ChildProcess;
+  /** Sends a signal to the process only. */
+  signal(sig: Deno.Signal): void;
+  /** Resolves with the exit status. */
+  status: Promise<Deno.CommandStatus>;
+  /** Everything written to stderr so far (when captured). */
+  stderrText(): string;
+  /** Everything written to stdout so far (when captured). */
+  stdoutText(): string;
+}
+
+/**
+ * Starts a long-running command with its output captured. Dispose kills it with SIGKILL;
+ * tests that start process trees should also call {@linkcode killTree} on its pid.
+ */
+export function spawn(cmd: string, args: readonly string[], options: RunOptions = {}): Spawned {
+  const child = new Deno.Command(cmd, {
+    args: [...args],
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+    clearEnv: options.clearEnv ?? false,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let out = "";
+  let err = "";
+  const pump = async (
+    stream: ReadableStream<Uint8Array>,
+    add: (s: string) => void,
+  ): Promise<void> => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) add(decoder.decode(chunk, { stream: true }));
+  };
+  const pumps = Promise.all([
+    pump(child.stdout, (s) => (out += s)),
+    pump(child.stderr, (s) => (err += s)),
+  ]).catch(() => {});
+  const status = child.status;
+  let finished = false;
+  status.then(() => (finished = true));
+  return {
+    pid: child.pid,
+    child,
+    status,
+    signal(sig: Deno.Signal): void {
+      try {
+        child.kill(sig);
+      } catch {
+        // already gone
+      }
+    },
+    stderrText: () => err,
+    stdoutText: () => out,
+    async [Symbol.asyncDispose](): Promise<void> {
+      if (!finished) {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+      await status;
+      await pumps;
+    },
+  };
+}
+
+/** Spawns an installed applet. */
+export async function spawnApplet(
+  name: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<Spawned> {
+  return spawn(await bin(name), args, options);
+}
+
+/** Polls `check` every `intervalMs` until it returns a truthy value; throws after the deadline. */
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 5_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+      last = value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Timed out waiting for ${options.what ?? "condition"} (last: ${String(last)})`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 20));
+  }
+}
+
+/** Reads a file as text, or undefined when it cannot be read. */
+export function readOrUndefined(path: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Kills every process whose pid is in `pids` and that is still alive (SIGKILL). */
+export function killAll(pids: Iterable<number>): void {
+  for (const pid of pids) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+}
+
+/** The pids of every process whose parent is `ppid` (from /proc). */
+export function childrenOf(ppid: number): number[] {
+  const children: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[1]) === ppid) children.push(Number(entry.name));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return children;
+}
+
+/** Every descendant of `pid` (children, grandchildren, …). */
+export function descendantsOf(pid: number): number[] {
+  const all: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const next = queue.shift()!;
+    for (const child of childrenOf(next)) {
+      all.push(child);
+      queue.push(child);
+    }
+  }
+  return all;
+}
+
+/** Kills a process tree: descendants first, then the root (SIGKILL), for test cleanup. */
+export function killTree(pid: number): void {
+  const pids = descendantsOf(pid);
+  killAll([pid, ...pids]);
+}

@@ -1,0 +1,87 @@
+/**
+ * The multi-call binary: every installed name dispatches to its applet and, called with
+ * no arguments, prints exactly what Debian's binary prints, with the same exit code.
+ */
+
+import { assertEquals, assertStringIncludes } from "./_assert.ts";
+import { bin, haveDebianRunit, run, tempDir, testPrefix } from "./_helpers.ts";
+
+const DEBIAN_PATHS: Record<string, string> = {
+  runit: "/sbin/runit",
+  "runit-init": "/lib/runit/runit-init",
+  init: "/lib/runit/runit-init",
+  runsvdir: "/usr/bin/runsvdir",
+  runsvchdir: "/usr/sbin/runsvchdir",
+  runsv: "/usr/bin/runsv",
+  sv: "/usr/bin/sv",
+  svlogd: "/usr/bin/svlogd",
+  chpst: "/usr/bin/chpst",
+  utmpset: "/usr/sbin/utmpset",
+};
+const PERSONALITIES = ["envdir", "envuidgid", "pgrphack", "setuidgid", "setlock", "softlimit"];
+
+Deno.test("every applet name is installed and listed", async () => {
+  const prefix = await testPrefix();
+  const listed = (await run(`${prefix}/bin/denit`, ["--list"])).stdout.trim().split("\n");
+  for (const name of [...Object.keys(DEBIAN_PATHS), ...PERSONALITIES]) {
+    assertEquals(listed.includes(name), true, `${name} listed`);
+    assertEquals(Deno.statSync(`${prefix}/bin/${name}`).isFile, true, `${name} installed`);
+  }
+});
+
+Deno.test("an unknown applet name prints the list and exits 127", async () => {
+  const result = await run(await bin("denit"), ["nosuchapplet"]);
+  assertEquals(result.code, 127);
+  assertStringIncludes(result.stderr, "\nsv\n");
+});
+
+Deno.test({
+  name: "with no arguments every applet matches Debian's usage text and exit code",
+  ignore: !haveDebianRunit(),
+  async fn() {
+    const prefix = await testPrefix();
+    await using links = tempDir();
+    for (const name of PERSONALITIES) {
+      Deno.symlinkSync("/usr/bin/chpst", `${links.path}/${name}`);
+    }
+    for (const name of [...Object.keys(DEBIAN_PATHS), ...PERSONALITIES]) {
+      const debianPath = DEBIAN_PATHS[name] ?? `${links.path}/${name}`;
+      const ours = await run(`${prefix}/bin/${name}`, []);
+      const theirs = await run(debianPath, []);
+      // Usage lines that print argv[0] as given name the path each was started by.
+      const normalise = (text: string, path: string): string => text.replaceAll(path, "ARGV0");
+      assertEquals(
+        normalise(ours.stderr, `${prefix}/bin/${name}`),
+        normalise(theirs.stderr, debianPath),
+        `${name} stderr`,
+      );
+      assertEquals(ours.stdout, theirs.stdout, `${name} stdout`);
+      assertEquals(ours.code, theirs.code, `${name} exit code`);
+    }
+  },
+});
+
+Deno.test("a name reached through another symlink dispatches by the link chain", async () => {
+  await using dir = tempDir();
+  // runit's LSB mode: /etc/init.d/NAME -> sv. The name is the service, the applet is sv.
+  Deno.symlinkSync(await bin("sv"), `${dir.path}/cron`);
+  const lsb = await run(`${dir.path}/cron`, []);
+  assertEquals(lsb.stderr, "usage: cron [-w sec] command\n\n");
+  assertEquals(lsb.code, 2);
+});
+
+Deno.test("denit --install DIR makes busybox-style links that dispatch by name", async () => {
+  await using dir = tempDir();
+  const install = await run(await bin("denit"), ["--install", dir.path]);
+  assertEquals(install.code, 0);
+  assertEquals(Deno.lstatSync(`${dir.path}/runsv`).isSymlink, true);
+  const runsv = await run(`${dir.path}/runsv`, []);
+  assertEquals(runsv.stderr, `usage: ${dir.path}/runsv dir\n\n`);
+  assertEquals(runsv.code, 1);
+});
+
+Deno.test("denit APPLET args dispatches on the first argument", async () => {
+  const result = await run(await bin("denit"), ["sv"]);
+  assertEquals(result.stderr, "usage: sv [-v] [-w sec] command service ...\n\n");
+  assertEquals(result.code, 100);
+});
