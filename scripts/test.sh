@@ -6,8 +6,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 deno=${DENO:-$(scripts/deno.sh)}
 # Tests run the applets through the launchers a user gets: install them once.
-prefix="$top/build/prefix"
-rm -rf "$prefix"
+# A private prefix per run, so that concurrent runs do not replace each other's install.
+mkdir -p "$top/build"
+prefix=$(mktemp -d "$top/build/prefix.XXXXXX")
+trap 'rm -rf "$prefix"' EXIT
 DENO="$deno" PREFIX="$prefix" scripts/install.sh >/dev/null
 export DENIT_TEST_PREFIX="$prefix"
 log=$(mktemp)
