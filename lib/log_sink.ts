@@ -9,8 +9,12 @@
  * service act as svlogd's signals would.
  */
 
+import type { Reaper } from "./reaper.ts";
+
 /** Where and how to log. */
 export interface LogSinkOptions {
+  /** The host process's reaper: a processor (`!cmd` in config) is spawned and reaped through it. */
+  reaper: Reaper;
   /** The service's `log/` directory (absolute); relative log dirs resolve against it. */
   logDir: string;
   /** svlogd's arguments as read from `log/svlogd`, e.g. ["-tt", "./main"]. */
