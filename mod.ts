@@ -2,30 +2,19 @@
 /**
  * denit's single entry point: finds the applet from argv[0] and runs it (ARCHITECTURE.md §1).
  *
- * argv[0] comes from, in order: `DENIT_ARGV0` (set by the source launcher, which has to
- * exec Deno and so loses the real argv[0]), `/proc/self/cmdline`, libc's
- * `program_invocation_short_name`. When its basename is not an applet, the symlink chain
+ * argv[0] comes from lib/launch.ts (the launcher's `DENIT_ARGV0`, `/proc/self/cmdline`), else
+ * libc's `program_invocation_short_name`. When its basename is not an applet, the symlink chain
  * it names is followed (`/etc/init.d/cron -> /usr/bin/sv -> denit` is sv in LSB mode as
  * `cron`); then the first argument is tried (`denit sv status x`, `deno run mod.ts sv …`).
- * This is the only module that calls `Deno.exit`.
+ * It and lib/launch.ts are the only modules that call `Deno.exit`.
  */
 
-import { APPLET_NAMES, type AppletModule, APPLETS } from "./lib/applet.ts";
+import { APPLET_NAMES, APPLETS } from "./lib/applet.ts";
+import { guardedMain, takeArgv0 } from "./lib/launch.ts";
 import { baseName } from "./lib/msg.ts";
 import { writeStderr, writeStdout } from "./lib/output.ts";
 
 const EXIT_UNKNOWN_APPLET = 127; // busybox's convention
-
-function rawArgv0(): string {
-  const fromLauncher = Deno.env.get("DENIT_ARGV0");
-  if (fromLauncher !== undefined) return fromLauncher;
-  try {
-    const cmdline = Deno.readTextFileSync("/proc/self/cmdline");
-    return cmdline.slice(0, cmdline.indexOf("\0"));
-  } catch {
-    return "";
-  }
-}
 
 /** Follows a symlink chain from `path` until a link's basename is an applet name. */
 function appletThroughLinks(path: string): string | undefined {
@@ -73,20 +62,6 @@ function installLinks(dir: string, self: string): number {
   return 0;
 }
 
-/** Reads argv[0] and clears the launcher's variables so services do not inherit them. */
-function takeArgv0(): string {
-  const argv0 = rawArgv0();
-  if (Deno.env.get("DENIT_LAUNCHER") !== undefined) {
-    // The launcher's own settings must not leak into services and their children.
-    for (const name of ["DENIT_LAUNCHER", "DENO_DIR", "DENO_NO_UPDATE_CHECK"]) {
-      Deno.env.delete(name);
-    }
-  }
-  Deno.env.delete("DENIT_APPLET");
-  Deno.env.delete("DENIT_ARGV0");
-  return argv0;
-}
-
 async function dispatch(): Promise<number> {
   // The launcher names its applet: its file name is the applet, whatever argv[0] says.
   const fromLauncher = Deno.env.get("DENIT_APPLET");
@@ -132,49 +107,6 @@ async function dispatch(): Promise<number> {
   }
   const module = await APPLETS[applet]!();
   return await module.main(args, { argv0, name: baseName(argv0) });
-}
-
-function internalError(err: unknown): void {
-  const text = err instanceof Error ? err.message : String(err);
-  writeStderr(`denit: warning: internal error: ${text}\n`);
-}
-
-/** Ends the process with the applet's code, or 111 after an uncaught error. */
-function finish(result: number | Promise<number>): void {
-  // No top-level await: it costs ~1.3 ms of start-up (measured), a tenth of our budget.
-  if (typeof result === "number") Deno.exit(result);
-  result.then((code) => Deno.exit(code), (err) => {
-    internalError(err);
-    Deno.exit(111);
-  });
-}
-
-function guardedMain(main: () => number | Promise<number>): void {
-  // A daemon must survive a bug in one of its parts: report it and keep going (an
-  // unhandled rejection would otherwise end the process).
-  globalThis.addEventListener("unhandledrejection", (event) => {
-    event.preventDefault();
-    internalError(event.reason);
-  });
-  let result: number | Promise<number>;
-  try {
-    result = main();
-  } catch (err) {
-    internalError(err);
-    result = 111;
-  }
-  finish(result);
-}
-
-/**
- * Runs one applet that is already imported: the per-applet entry files that
- * `make install` writes (`src/entry/NAME.ts`) call this, which saves the dynamic import.
- */
-export function runApplet(module: AppletModule): void {
-  guardedMain(() => {
-    const argv0 = takeArgv0() || module.meta.name;
-    return module.main(Deno.args, { argv0, name: baseName(argv0) });
-  });
 }
 
 if (import.meta.main) guardedMain(dispatch);

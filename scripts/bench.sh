@@ -5,7 +5,12 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 deno=${DENO:-$(scripts/deno.sh)}
-mkdir -p bench/results
+mkdir -p bench/results build
+# Measure what a user installs: the current sources, installed into a private prefix.
+prefix=$(mktemp -d "$top/build/prefix.XXXXXX")
+trap 'rm -rf "$prefix"' EXIT
+DENO="$deno" PREFIX="$prefix" scripts/install.sh >/dev/null
+export DENIT_TEST_PREFIX="$prefix"
 for f in bench/*.ts; do
   case "$(basename "$f")" in _*) continue ;; esac
   if [ -n "${BENCH:-}" ] && ! echo "$f" | grep -q "$BENCH"; then continue; fi

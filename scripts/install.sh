@@ -33,10 +33,17 @@ ln "$(readlink -f "$deno")" "$lib/deno" 2>/dev/null || cp "$(readlink -f "$deno"
 mkdir -p "$lib/src/entry"
 for name in $names; do
   module=$(sed -n "s|^  \"\{0,1\}$name\"\{0,1\}: () => import(\"../cmd/\(.*\)\"),|\1|p" "$lib/src/lib/applet.ts")
-  printf 'import * as applet from "../cmd/%s";\nimport { runApplet } from "../mod.ts";\nrunApplet(applet);\n' "$module" >"$lib/src/entry/$name.ts"
+  printf 'import * as applet from "../cmd/%s";\nimport { runApplet } from "../lib/launch.ts";\nrunApplet(applet);\n' "$module" >"$lib/src/entry/$name.ts"
+  # One bundled file loads faster than its ~10 modules (measured 19.4 vs 23.0 ms against
+  # an 18.6 ms floor). deno bundle fetches esbuild from the npm registry on first use;
+  # without it the launcher runs the .ts entry.
+  if DENO_NO_UPDATE_CHECK=1 "$lib/deno" bundle --quiet --no-config --no-lock -o "$lib/src/entry/$name.js" "$lib/src/entry/$name.ts" >/dev/null 2>&1; then :; else
+    rm -f "$lib/src/entry/$name.js"
+    echo "install: warning: cannot bundle $name; it runs unbundled" >&2
+  fi
 done
 # Fill the module cache (transpiled sources, applets included).
-DENO_DIR="$lib/cache" DENO_NO_UPDATE_CHECK=1 "$lib/deno" cache --no-config --no-lock "$lib/src/mod.ts" "$lib/src"/entry/*.ts >/dev/null
+DENO_DIR="$lib/cache" DENO_NO_UPDATE_CHECK=1 "$lib/deno" cache --no-config --no-lock "$lib/src/mod.ts" "$lib/src"/entry/*.ts $(ls "$lib/src"/entry/*.js 2>/dev/null) >/dev/null
 
 write_launcher() { # NAME APPLET-OR-EMPTY
   file="$root/bin/$1"
@@ -47,7 +54,10 @@ write_launcher() { # NAME APPLET-OR-EMPTY
     if [ -n "$2" ]; then printf 'DENIT_APPLET=%s ' "$2"; fi
     printf 'DENIT_ARGV0="$0" DENIT_LAUNCHER=1 DENO_DIR=%s/lib/denit/cache DENO_NO_UPDATE_CHECK=1 ' "$prefix"
     entry=mod.ts
-    if [ -n "$2" ]; then entry="entry/$2.ts"; fi
+    if [ -n "$2" ]; then
+      entry="entry/$2.ts"
+      if [ -f "$lib/src/entry/$2.js" ]; then entry="entry/$2.js"; fi
+    fi
     printf 'exec %s/lib/denit/deno run -A --cached-only --no-config --no-lock %s/lib/denit/src/%s "$@"\n' "$prefix" "$prefix" "$entry"
   } >"$file"
   chmod 755 "$file"

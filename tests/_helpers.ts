@@ -14,25 +14,31 @@ export const repoRoot: string = REPO;
 
 let prefixPromise: Promise<string> | undefined;
 
-/** The install prefix holding bin/<applet>; installs into build/prefix when needed. */
+/**
+ * The install prefix holding bin/<applet>. scripts/test.sh sets DENIT_TEST_PREFIX; a test
+ * file run on its own installs the current sources into a fresh temp prefix under build/
+ * (never a shared one: concurrent runs would replace each other's launchers).
+ */
 export function testPrefix(): Promise<string> {
   const fromEnv = Deno.env.get("DENIT_TEST_PREFIX");
   if (fromEnv) return Promise.resolve(fromEnv);
   prefixPromise ??= (async () => {
-    const prefix = `${REPO}/build/prefix`;
-    try {
-      Deno.statSync(`${prefix}/bin/sv`);
-      return prefix;
-    } catch {
-      // not installed yet
-    }
+    Deno.mkdirSync(`${REPO}/build`, { recursive: true });
+    const prefix = Deno.makeTempDirSync({ dir: `${REPO}/build`, prefix: "prefix." });
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(prefix, { recursive: true });
+      } catch {
+        // already gone
+      }
+    });
     const out = await new Deno.Command("sh", {
       args: [`${REPO}/scripts/install.sh`],
       env: { PREFIX: prefix, DENO: Deno.execPath() },
       stdout: "null",
       stderr: "inherit",
     }).output();
-    if (!out.success) throw new Error("install into build/prefix failed");
+    if (!out.success) throw new Error(`install into ${prefix} failed`);
     return prefix;
   })();
   return prefixPromise;
