@@ -1,0 +1,93 @@
+/**
+ * svlogd's command line (spec svlogd.md §2; runit src/svlogd.c main). Pure: argv words in,
+ * settings out; every rejection is a {@linkcode UsageError} (svlogd prints its usage and
+ * exits 111). Shared by the CLI and the in-process sink (`log/svlogd` holds these words).
+ */
+
+import { getopt, scanUlong } from "../getopt.ts";
+import { UsageError } from "../sys_error.ts";
+
+/** The usage line's arguments, after `usage: ARGV0 `. */
+export const SVLOGD_USAGE = "[-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...";
+/** What `-V` prints before the usage (Debian's runit 2.1.2 build). */
+export const SVLOGD_VERSION = "$Id: 5e55a90e0a1b35ec47fed3021453c50675ea1117 $";
+
+/** Timestamp style: none, `-t` TAI64N, `-tt` `_`-separated UTC, `-ttt` ISO 8601 `T`. */
+export type StampStyle = 0 | 1 | 2 | 3;
+
+/** Parsed svlogd settings. */
+export interface SvlogdOptions {
+  stamp: StampStyle;
+  verbose: boolean;
+  /** Replacement byte when `-r`/`-R` turned replacement on, otherwise undefined. */
+  replaceWith: number | undefined;
+  /** Extra bytes to replace (`-R`). */
+  replaceBytes: Uint8Array;
+  /** `-l`: line length kept for matching, stderr and UDP copies. */
+  lineMax: number;
+  /** `-b`: buffer size; only checked against `-l` (our reads are larger). */
+  bufferSize: number;
+  /** Log directory operands, exactly as given. */
+  dirs: string[];
+}
+
+/** Thrown for `-V`: the caller prints {@linkcode SVLOGD_VERSION} and then the usage. */
+export class VersionRequest extends UsageError {
+  override name = "VersionRequest";
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Parses svlogd's argv (without argv[0]). `name` is the program name used in getopt's
+ * messages. Throws UsageError (message empty when only the usage line is due).
+ *
+ * @example
+ * ```ts
+ * import { parseSvlogdArgs } from "./options.ts";
+ * parseSvlogdArgs(["-tt", "-l", "80", "d"], "svlogd").lineMax; // 80
+ * ```
+ */
+export function parseSvlogdArgs(args: readonly string[], name: string): SvlogdOptions {
+  const { options, operands } = getopt(args, "R:r:l:b:tvV", name);
+  const result: SvlogdOptions = {
+    stamp: 0,
+    verbose: false,
+    replaceWith: undefined,
+    replaceBytes: new Uint8Array(0),
+    lineMax: 1000,
+    bufferSize: 1024,
+    dirs: operands,
+  };
+  for (const { letter, value } of options) {
+    switch (letter) {
+      case "R":
+        result.replaceBytes = encoder.encode(value!);
+        result.replaceWith ??= 0x5f; // '_'
+        break;
+      case "r": {
+        const bytes = encoder.encode(value!);
+        if (bytes.length !== 1) throw new UsageError("");
+        result.replaceWith = bytes[0]!;
+        break;
+      }
+      case "l":
+        result.lineMax = scanUlong(value!) || 1000;
+        break;
+      case "b":
+        result.bufferSize = scanUlong(value!) || 1024;
+        break;
+      case "t":
+        if (result.stamp < 3) result.stamp = (result.stamp + 1) as StampStyle;
+        break;
+      case "v":
+        result.verbose = true;
+        break;
+      case "V":
+        throw new VersionRequest(SVLOGD_VERSION);
+    }
+  }
+  if (operands.length === 0) throw new UsageError("");
+  if (result.bufferSize <= result.lineMax) throw new UsageError("");
+  return result;
+}
