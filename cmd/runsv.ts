@@ -1,19 +1,52 @@
 /** runsv — supervise one service and its optional log service (spec runsv.md). */
 
 import type { AppletContext } from "../lib/applet.ts";
-import { usageText } from "../lib/msg.ts";
+import { setProcessName } from "../ffi/libc.ts";
+import { ignoreInspectorSignal } from "../lib/daemon_signals.ts";
+import { Messenger, usageText } from "../lib/msg.ts";
 import { writeStderr } from "../lib/output.ts";
+import { Reaper } from "../lib/reaper.ts";
+import { Supervisor, SupervisorFatal } from "../lib/supervise/supervisor.ts";
 
 export const meta = { name: "runsv" } as const;
 
+const EXIT_OK = 0; // runsv: told to exit and everything stopped
 const EXIT_USAGE = 1; // runsv: usage (runit src/runsv.c)
+const EXIT_FATAL = 111; // runsv: fatal error during start-up
 
-export function main(args: readonly string[], ctx: AppletContext): number {
+export async function main(args: readonly string[], ctx: AppletContext): Promise<number> {
   if (args.length !== 1) {
     // runsv prints argv[0] as given, not its basename.
     writeStderr(usageText(ctx.argv0, "dir"));
     return EXIT_USAGE;
   }
-  writeStderr(`runsv ${args[0]}: fatal: not implemented yet\n`);
-  return 111;
+  ignoreInspectorSignal();
+  const dir = args[0]!;
+  try {
+    setProcessName("runsv");
+  } catch {
+    // cosmetic only
+  }
+  const reaper = new Reaper();
+  reaper.start();
+  const say = new Messenger(`runsv ${dir}`);
+  // TODO(#3): pass svlogd's in-process sink (lib/svlogd/sink.ts createSvlogdSink) as
+  // logSinkFactory once it is published; until then a log/ without run retries log/run.
+  const supervisor = new Supervisor({ dir, reaper, messenger: say });
+  // runsv handles TERM (as `x`) and CHLD only; HUP, INT… keep their default and kill it.
+  const onTerm = (): void => void supervisor.terminate();
+  Deno.addSignalListener("SIGTERM", onTerm);
+  try {
+    await supervisor.start();
+  } catch (err) {
+    Deno.removeSignalListener("SIGTERM", onTerm);
+    if (err instanceof SupervisorFatal) {
+      say.fatal(err.message);
+      return EXIT_FATAL;
+    }
+    throw err;
+  }
+  await supervisor.finished;
+  Deno.removeSignalListener("SIGTERM", onTerm);
+  return EXIT_OK;
 }

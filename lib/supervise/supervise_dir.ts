@@ -1,0 +1,236 @@
+/**
+ * The files of `supervise/` (and `log/supervise/`) as runsv creates and writes them
+ * (runit 2.1.2 src/runsv.c main() and update_status(); spec supervise-protocol.md §2–§6).
+ *
+ * Paths are always absolute (service dir + relative name): a supervisor never chdirs,
+ * because runsvdir hosts hundreds of them in one process. Messages keep runit's relative
+ * spelling (`supervise/lock`, `log/supervise/control`).
+ */
+
+import {
+  close,
+  flock,
+  LOCK_EX,
+  LOCK_NB,
+  mkfifo,
+  O_APPEND,
+  O_CLOEXEC,
+  O_CREAT,
+  O_NONBLOCK,
+  O_RDONLY,
+  O_WRONLY,
+  open,
+} from "../../ffi/libc.ts";
+import { encodeStatus, formatStat, type StatusRecord } from "../status_record.ts";
+import { errnoOf, errText, SysError } from "../sys_error.ts";
+import { SupervisorFatal } from "./fatal.ts";
+
+const ENOENT = 2;
+const EINVAL = 22;
+const EAGAIN = 11;
+const ENAMETOOLONG = 36;
+/** runit reads a supervise symlink into a 256-byte buffer; a full buffer is an error. */
+const READLINK_MAX = 256;
+
+function fatal(text: string, err?: unknown): SupervisorFatal {
+  return new SupervisorFatal(err === undefined ? text : `${text}: ${errText(err)}`);
+}
+
+/**
+ * mkdir `supervise` (0700); when that fails and it is a symlink, mkdir its target once
+ * (relative targets resolve against `base`: the service dir, or `log/` for the log).
+ * Errors other than "not a symlink" surface later, when the lock is opened.
+ */
+export function makeSuperviseDir(path: string, base: string, label: string): void {
+  try {
+    Deno.mkdirSync(path, { mode: 0o700 });
+    return;
+  } catch {
+    // exists, or a (dangling) symlink, or a real error that the lock open reports
+  }
+  let target: string;
+  try {
+    target = Deno.readLinkSync(path);
+  } catch (err) {
+    const code = errnoOf(err);
+    if (code === ENOENT || code === EINVAL) return;
+    throw fatal(`unable to readlink ${label}`, err);
+  }
+  if (new TextEncoder().encode(target).length >= READLINK_MAX) {
+    throw fatal(`unable to readlink ${label}`, new SysError("readlink", ENAMETOOLONG));
+  }
+  try {
+    Deno.mkdirSync(target.startsWith("/") ? target : `${base}/${target}`, { mode: 0o700 });
+  } catch {
+    // runit ignores this failure too
+  }
+}
+
+/** Opens `lock` (0600, append) and flocks it; `wait` retries instead of failing when held. */
+export async function takeLock(
+  path: string,
+  label: string,
+  options: { wait: boolean; isEnded?: () => boolean },
+): Promise<number> {
+  let fd: number;
+  try {
+    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0o600);
+  } catch (err) {
+    throw fatal(`unable to open ${label}`, err);
+  }
+  for (;;) {
+    try {
+      flock(fd, LOCK_EX | LOCK_NB);
+      return fd;
+    } catch (err) {
+      // runit takes the log's lock with a blocking flock; blocking would stall every
+      // supervisor in the process, so poll instead.
+      if (options.wait && errnoOf(err) === EAGAIN && !(options.isEnded?.() ?? false)) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
+      }
+      close(fd);
+      throw fatal(`unable to lock ${label}`, err);
+    }
+  }
+}
+
+/** The two ends runsv holds on `control`: the one it reads and a write end against EOF. */
+export interface ControlFds {
+  read: number;
+  write: number;
+}
+
+/** mkfifo `control` (an existing one is kept), checks it is a FIFO and opens it twice. */
+export function openControl(path: string, label: string): ControlFds {
+  try {
+    mkfifo(path, 0o600);
+  } catch {
+    // exists: checked below
+  }
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (err) {
+    throw fatal(`unable to stat ${label}`, err);
+  }
+  if (!info.isFifo) throw fatal(`${label} exists but is not a fifo`);
+  let read: number;
+  try {
+    read = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  } catch (err) {
+    throw fatal(`unable to open ${label}`, err);
+  }
+  try {
+    return { read, write: open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC) };
+  } catch (err) {
+    close(read);
+    throw fatal(`unable to open ${label}`, err);
+  }
+}
+
+/** mkfifo `ok` and open it for reading: from now on clients see a supervisor. */
+export function openOk(path: string, label: string): number {
+  try {
+    mkfifo(path, 0o600);
+  } catch {
+    // exists
+  }
+  try {
+    return open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  } catch (err) {
+    throw fatal(`unable to read ${label}`, err);
+  }
+}
+
+/** Where one service's state files live. */
+export interface StatusPaths {
+  /** Absolute path of the supervise directory (symlink not resolved). */
+  dir: string;
+  /** runit's spelling in messages: `supervise` or `log/supervise`. */
+  label: string;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * runit update_status(): `pid` (only when `writePid`), then `stat`, then `status`, each
+ * through NAME.new + rename. Failures are warnings; returns whether `pid` was written
+ * (the shared "pid changed" flag is cleared only then).
+ */
+export function writeStatusFiles(
+  paths: StatusPaths,
+  record: StatusRecord,
+  writePid: boolean,
+  warn: (text: string, err?: unknown) => void,
+): boolean {
+  const { dir, label } = paths;
+  let pidWritten = false;
+  if (writePid) {
+    try {
+      Deno.writeFileSync(
+        `${dir}/pid.new`,
+        record.pid === 0 ? new Uint8Array() : encoder.encode(`${record.pid}\n`),
+        { mode: 0o644 },
+      );
+    } catch (err) {
+      warn(`unable to open ${label}/pid.new`, err);
+      return false;
+    }
+    try {
+      Deno.renameSync(`${dir}/pid.new`, `${dir}/pid`);
+    } catch (err) {
+      warn(`unable to rename pid.new to ${label}/pid`, err);
+      return false;
+    }
+    pidWritten = true;
+  }
+  try {
+    Deno.writeFileSync(`${dir}/stat.new`, encoder.encode(formatStat(record)), { mode: 0o644 });
+  } catch (err) {
+    warn(`unable to open ${label}/stat.new`, err);
+    return pidWritten;
+  }
+  try {
+    Deno.renameSync(`${dir}/stat.new`, `${dir}/stat`);
+  } catch (err) {
+    warn(`unable to rename stat.new to ${label}/stat`, err);
+  }
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(`${dir}/status.new`, {
+      write: true,
+      create: true,
+      truncate: true,
+      mode: 0o644,
+    });
+  } catch (err) {
+    warn(`unable to open ${label}/status.new`, err);
+    return pidWritten;
+  }
+  const bytes = encodeStatus(record);
+  let written: number;
+  try {
+    written = file.writeSync(bytes);
+  } catch (err) {
+    file.close();
+    try {
+      Deno.removeSync(`${dir}/status.new`);
+    } catch {
+      // nothing more to do
+    }
+    warn(`unable to write ${label}/status.new`, err);
+    return pidWritten;
+  }
+  file.close();
+  if (written < bytes.length) {
+    warn(`unable to write ${label}/status.new: partial write.`);
+    return pidWritten;
+  }
+  try {
+    Deno.renameSync(`${dir}/status.new`, `${dir}/status`);
+  } catch (err) {
+    warn(`unable to rename status.new to ${label}/status`, err);
+  }
+  return pidWritten;
+}

@@ -1,0 +1,555 @@
+/**
+ * The Supervisor: runsv for one service directory and its `log/` service, as an object,
+ * so that `runsv DIR` hosts one and runsvdir hosts hundreds in one process
+ * (ARCHITECTURE.md §2; spec runsv.md, supervise-protocol.md).
+ *
+ * The decisions are the pure state machine of step.ts; this file is the I/O shell. Its
+ * main loop is runsv's: start what should run; wait; reap every exited child; execute one
+ * byte from main's control FIFO and one from the log's; SIGTERM acts as `x`; exit check.
+ * The blocking parts of runsv (the 1-second restart delay, control scripts) block this
+ * supervisor's loop only, never the process.
+ *
+ * Rules for many-per-process: never chdir (children get `cwd`), read FIFOs and pipes with
+ * node:net sockets (epoll, no blocking-pool thread), no process-wide state except the
+ * shared Reaper.
+ */
+
+import net from "node:net";
+import { close, pipe } from "../../ffi/libc.ts";
+import { spawn } from "../../ffi/spawn.ts";
+import { type Clock, systemClock } from "../clock.ts";
+import type { LogSinkFactory } from "../log_sink.ts";
+import { Messenger } from "../msg.ts";
+import type { Reaper } from "../reaper.ts";
+import { errnoOf, errText } from "../sys_error.ts";
+import { type ControlByte, parseControlBytes } from "./control.ts";
+import { SupervisorFatal } from "./fatal.ts";
+import {
+  type Action,
+  decisionScript,
+  type Event,
+  exitDecision,
+  initialRecord,
+  type ServiceRecord,
+  step,
+  wantsStart,
+} from "./step.ts";
+import {
+  type ControlFds,
+  makeSuperviseDir,
+  openControl,
+  openOk,
+  type StatusPaths,
+  takeLock,
+  writeStatusFiles,
+} from "./supervise_dir.ts";
+
+export { SupervisorFatal };
+
+/** How a Supervisor is set up (the contract runsvdir and runsv code against). */
+export interface SupervisorOptions {
+  /** The service directory as given; messages say `runsv ${dir}: ...`. */
+  dir: string;
+  /** Shared by every supervisor in the process. */
+  reaper: Reaper;
+  /** Default: `new Messenger(\`runsv ${dir}\`)` on stderr. */
+  messenger?: Messenger;
+  /** runsvdir -P: every process of this service starts in a new session (setsid). */
+  newSession?: boolean;
+  /** Used when `log/` has no `run` but a `log/svlogd` file (in-process logging). */
+  logSinkFactory?: LogSinkFactory;
+  /** Time source; tests pass a manual clock. */
+  clock?: Clock;
+}
+
+const ENOENT = 2;
+/** Control bytes buffered per service before the FIFO is left unread (backpressure). */
+const CONTROL_QUEUE_MAX = 4096;
+
+type Which = "main" | "log";
+
+interface Slot {
+  record: ServiceRecord;
+  paths: StatusPaths;
+  label: string;
+  lockFd: number;
+  control: ControlFds | undefined;
+  socket: net.Socket | undefined;
+  okFd: number;
+  bytes: ControlByte[];
+}
+
+/** Supervises one service directory (and its log service). */
+export class Supervisor {
+  readonly #dir: string;
+  readonly #abs: string;
+  readonly #reaper: Reaper;
+  readonly #say: Messenger;
+  readonly #newSession: boolean;
+  readonly #clock: Clock;
+  readonly #logSinkFactory: LogSinkFactory | undefined;
+
+  #main: Slot | undefined;
+  #log: Slot | undefined;
+  #logPipe: [number, number] | undefined;
+  #pidChanged = true; // runit's single flag, shared by main and log (quirk Q4)
+  #exits: { pid: number; wstat: number }[] = [];
+  #termRequested = false;
+  #wake: (() => void) | undefined;
+  #ended = false;
+  #started = false;
+  #released = false;
+  #resolveFinished!: () => void;
+
+  /** Resolves when this supervisor has ended (after `x`/exit rules, terminate() or kill()). */
+  readonly finished: Promise<void>;
+
+  constructor(options: SupervisorOptions) {
+    this.#dir = options.dir;
+    this.#abs = options.dir.startsWith("/") ? options.dir : `${Deno.cwd()}/${options.dir}`;
+    this.#reaper = options.reaper;
+    this.#say = options.messenger ?? new Messenger(`runsv ${options.dir}`);
+    this.#newSession = options.newSession ?? false;
+    this.#clock = options.clock ?? systemClock;
+    this.#logSinkFactory = options.logSinkFactory;
+    this.finished = new Promise((resolve) => (this.#resolveFinished = resolve));
+  }
+
+  /** Current pids, 0 = none. */
+  get pids(): { service: number; log: number } {
+    return { service: this.#main?.record.pid ?? 0, log: this.#log?.record.pid ?? 0 };
+  }
+
+  /**
+   * Creates supervise/, takes the lock, opens the FIFOs, writes the first status and
+   * starts `./run` unless `down` exists. Throws SupervisorFatal (nothing is left open).
+   */
+  async start(): Promise<void> {
+    if (this.#started) throw new Error("Supervisor already started");
+    this.#started = true;
+    try {
+      await this.#setup();
+    } catch (err) {
+      this.#release();
+      this.#ended = true;
+      this.#resolveFinished();
+      throw err;
+    }
+    this.#loop();
+  }
+
+  /** What SIGTERM does to runsv: `x` for the service, then the log; resolves when done. */
+  terminate(): Promise<void> {
+    if (!this.#ended) {
+      this.#termRequested = true;
+      this.#wakeUp();
+    }
+    return this.finished;
+  }
+
+  /** SIGKILL every process this supervisor started and release everything now. */
+  kill(): void {
+    for (const slot of [this.#main, this.#log]) {
+      const pid = slot?.record.pid ?? 0;
+      if (pid > 0 && pid !== Deno.pid) {
+        try {
+          Deno.kill(pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+        this.#reaper.forget(pid);
+      }
+    }
+    this.#end();
+  }
+
+  // ---- start-up (runsv main(), in runit's order) ----
+
+  async #setup(): Promise<void> {
+    const abs = this.#abs;
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(abs);
+    } catch (err) {
+      throw new SupervisorFatal(`unable to change to directory: ${errText(err)}`);
+    }
+    if (!info.isDirectory) {
+      throw new SupervisorFatal("unable to change to directory: not a directory");
+    }
+    const now = this.#clock.now();
+    const mono = this.#clock.monoMs();
+    const main: Slot = {
+      record: initialRecord(false, exists(`${abs}/down`), now, mono),
+      paths: { dir: `${abs}/supervise`, label: "supervise" },
+      label: "supervise",
+      lockFd: -1,
+      control: undefined,
+      socket: undefined,
+      okFd: -1,
+      bytes: [],
+    };
+    this.#main = main;
+
+    let hasLog = false;
+    try {
+      hasLog = Deno.statSync(`${abs}/log`).isDirectory;
+      if (!hasLog) this.#say.warn("./log: not a directory.");
+    } catch (err) {
+      if (errnoOf(err) !== ENOENT) this.#say.warn("unable to stat() ./log: ", err);
+    }
+    if (hasLog) {
+      this.#log = {
+        record: initialRecord(true, exists(`${abs}/log/down`), now, mono),
+        paths: { dir: `${abs}/log/supervise`, label: "log/supervise" },
+        label: "log/supervise",
+        lockFd: -1,
+        control: undefined,
+        socket: undefined,
+        okFd: -1,
+        bytes: [],
+      };
+      try {
+        this.#logPipe = pipe();
+      } catch (err) {
+        throw new SupervisorFatal(`unable to create log pipe: ${errText(err)}`);
+      }
+    }
+
+    makeSuperviseDir(`${abs}/supervise`, abs, "./supervise");
+    main.lockFd = await takeLock(`${abs}/supervise/lock`, "supervise/lock", { wait: false });
+    const log = this.#log;
+    if (log !== undefined) {
+      makeSuperviseDir(`${abs}/log/supervise`, `${abs}/log`, "./log/supervise");
+      log.lockFd = await takeLock(`${abs}/log/supervise/lock`, "log/supervise/lock", {
+        wait: true,
+        isEnded: () => this.#ended,
+      });
+    }
+
+    main.control = openControl(`${abs}/supervise/control`, "supervise/control");
+    this.#update(main);
+    if (log !== undefined) {
+      // runit stats supervise/control here (quirk Q5); we check the log's own FIFO.
+      log.control = openControl(`${abs}/log/supervise/control`, "log/supervise/control");
+      this.#update(log);
+    }
+    main.okFd = openOk(`${abs}/supervise/ok`, "supervise/ok");
+    if (log !== undefined) log.okFd = openOk(`${abs}/log/supervise/ok`, "log/supervise/ok");
+
+    this.#listen(main);
+    if (log !== undefined) this.#listen(log);
+  }
+
+  #listen(slot: Slot): void {
+    const fd = slot.control!.read;
+    const socket = new net.Socket({ fd, readable: true, writable: false });
+    slot.socket = socket;
+    socket.on("data", (chunk: Uint8Array) => {
+      for (const byte of parseControlBytes(chunk)) slot.bytes.push(byte);
+      if (slot.bytes.length >= CONTROL_QUEUE_MAX) socket.pause();
+      this.#wakeUp();
+    });
+    socket.on("error", () => {
+      // A FIFO read error: nothing to report in runit's vocabulary; keep the fd.
+    });
+  }
+
+  // ---- the main loop ----
+
+  async #loop(): Promise<void> {
+    while (!this.#ended) {
+      try {
+        await this.#iteration();
+      } catch (err) {
+        // A bug must not take the process (or other supervisors) down: report, back off.
+        this.#say.warn(`internal error: ${err instanceof Error ? err.message : String(err)}`);
+        await this.#clock.sleep(1000);
+      }
+    }
+  }
+
+  async #iteration(): Promise<void> {
+    const main = this.#main!;
+    const log = this.#log;
+    if (log !== undefined && wantsStart(log.record)) await this.#apply("log", this.#tick());
+    if (this.#ended) return;
+    if (wantsStart(main.record)) await this.#apply("main", this.#tick());
+    await this.#waitForWork();
+    if (this.#ended) return;
+
+    while (this.#exits.length > 0) {
+      const exit = this.#exits.shift()!;
+      for (const which of ["main", "log"] as const) {
+        const slot = this.#slot(which);
+        if (slot === undefined || slot.record.pid !== exit.pid) continue;
+        await this.#apply(which, {
+          kind: "exited",
+          pid: exit.pid,
+          wstat: exit.wstat,
+          finishExists: which === "main" && this.#finishExists(),
+          now: this.#clock.now(),
+          monoMs: this.#clock.monoMs(),
+        });
+      }
+      if (this.#ended) return;
+    }
+    const mainByte = this.#takeByte(main);
+    if (mainByte !== undefined) await this.#control("main", mainByte);
+    if (log !== undefined) {
+      const logByte = this.#takeByte(log);
+      if (logByte !== undefined) await this.#control("log", logByte);
+    }
+    if (this.#termRequested) {
+      this.#termRequested = false;
+      await this.#control("main", "x");
+    }
+
+    const decision = exitDecision(main.record, log?.record);
+    if (decision === "exit") {
+      this.#end();
+    } else if (decision === "closeLog" && log !== undefined) {
+      log.record = { ...log.record, want: "exit" };
+      this.#update(log);
+      this.#closeLogPipe();
+    }
+  }
+
+  #tick(): Event {
+    return { kind: "tick", now: this.#clock.now(), monoMs: this.#clock.monoMs() };
+  }
+
+  #slot(which: Which): Slot | undefined {
+    return which === "main" ? this.#main : this.#log;
+  }
+
+  #takeByte(slot: Slot): ControlByte | undefined {
+    const byte = slot.bytes.shift();
+    if (slot.bytes.length < CONTROL_QUEUE_MAX / 2 && slot.socket?.isPaused()) {
+      slot.socket.resume();
+    }
+    return byte;
+  }
+
+  #hasWork(): boolean {
+    return this.#exits.length > 0 || this.#termRequested ||
+      (this.#main?.bytes.length ?? 0) > 0 || (this.#log?.bytes.length ?? 0) > 0;
+  }
+
+  async #waitForWork(): Promise<void> {
+    while (!this.#hasWork() && !this.#ended) {
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+    }
+  }
+
+  #wakeUp(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  async #control(which: Which, byte: ControlByte): Promise<void> {
+    const slot = this.#slot(which)!;
+    const script = decisionScript(slot.record, byte);
+    const handled = script === undefined ? false : await this.#custom(script);
+    await this.#apply(which, {
+      kind: "control",
+      byte,
+      handled,
+      now: this.#clock.now(),
+      monoMs: this.#clock.monoMs(),
+    });
+  }
+
+  /** Steps a record and carries out the actions, feeding spawn results back in. */
+  async #apply(which: Which, event: Event): Promise<void> {
+    const slot = this.#slot(which)!;
+    const result = step(slot.record, event);
+    slot.record = result.record;
+    await this.#perform(which, result.actions);
+  }
+
+  async #perform(which: Which, actions: readonly Action[]): Promise<void> {
+    const slot = this.#slot(which)!;
+    for (const action of actions) {
+      if (this.#ended) return;
+      switch (action.kind) {
+        case "pidChanged":
+          this.#pidChanged = true;
+          break;
+        case "update":
+          this.#update(slot, action.record);
+          break;
+        case "signal":
+          try {
+            Deno.kill(action.pid, action.signal);
+          } catch {
+            // gone already: runit ignores kill's result
+          }
+          break;
+        case "script":
+          await this.#custom(action.letter);
+          break;
+        case "delay":
+          await this.#clock.sleep(action.ms);
+          break;
+        case "spawn":
+          await this.#spawn(which, action.argv);
+          break;
+      }
+    }
+  }
+
+  async #spawn(which: Which, argv: readonly string[]): Promise<void> {
+    const isLog = which === "log";
+    const fds: [number, number][] = [];
+    if (this.#logPipe !== undefined) {
+      fds.push(isLog ? [this.#logPipe[0], 0] : [this.#logPipe[1], 1]);
+    }
+    let pid: number;
+    try {
+      pid = spawn({
+        argv,
+        cwd: isLog ? `${this.#abs}/log` : this.#abs,
+        fds,
+        ...(this.#newSession ? { setsid: true } : {}),
+      });
+    } catch (err) {
+      // The C child prints this and exits 111 (runsv.md, "Messages").
+      this.#say.fatal(`unable to start ${isLog ? "log/" : ""}${argv[0]}`, err);
+      await this.#apply(which, {
+        kind: "spawnFailed",
+        finishExists: !isLog && this.#finishExists(),
+        now: this.#clock.now(),
+        monoMs: this.#clock.monoMs(),
+      });
+      return;
+    }
+    this.#reaper.watch(pid, (exitedPid, status) => {
+      this.#exits.push({ pid: exitedPid, wstat: status.raw });
+      this.#wakeUp();
+    });
+    await this.#apply(which, {
+      kind: "spawned",
+      pid,
+      now: this.#clock.now(),
+      monoMs: this.#clock.monoMs(),
+    });
+  }
+
+  /**
+   * runit custom(): runs `control/<letter>` synchronously when it exists and is
+   * executable by its owner; true when it exited 0 (a signal death counts as 0, Q7).
+   */
+  async #custom(letter: string): Promise<boolean> {
+    const name = `control/${letter}`;
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(`${this.#abs}/${name}`);
+    } catch (err) {
+      if (errnoOf(err) !== ENOENT) this.#say.warn(`unable to stat ${name}`, err);
+      return false;
+    }
+    if (((info.mode ?? 0) & 0o100) === 0) return false;
+    let pid: number;
+    try {
+      pid = spawn({
+        argv: [name],
+        cwd: this.#abs,
+        fds: this.#logPipe === undefined ? [] : [[this.#logPipe[1], 1]],
+        ...(this.#newSession ? { setsid: true } : {}),
+      });
+    } catch (err) {
+      this.#say.fatal("unable to run control/?", err);
+      return false;
+    }
+    const wstat = await new Promise<number>((resolve) => {
+      this.#reaper.watch(pid, (_pid, status) => resolve(status.raw));
+    });
+    return ((wstat >> 8) & 0xff) === 0;
+  }
+
+  #finishExists(): boolean {
+    try {
+      Deno.openSync(`${this.#abs}/finish`, { read: true }).close();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  #update(slot: Slot, record: ServiceRecord = slot.record): void {
+    const written = writeStatusFiles(
+      slot.paths,
+      record,
+      this.#pidChanged,
+      (text, err) => this.#say.warn(text, err),
+    );
+    if (written) this.#pidChanged = false;
+  }
+
+  // ---- the end ----
+
+  #closeLogPipe(): void {
+    const fds = this.#logPipe;
+    if (fds === undefined) return;
+    this.#logPipe = undefined;
+    try {
+      close(fds[1]);
+    } catch (err) {
+      this.#say.warn("unable to close logpipe[1]", err);
+    }
+    try {
+      close(fds[0]);
+    } catch (err) {
+      this.#say.warn("unable to close logpipe[0]", err);
+    }
+  }
+
+  #end(): void {
+    if (this.#ended && this.#released) return;
+    this.#ended = true;
+    this.#release();
+    this.#wakeUp();
+    this.#resolveFinished();
+  }
+
+  #release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    for (const slot of [this.#main, this.#log]) {
+      if (slot === undefined) continue;
+      if (slot.socket !== undefined) slot.socket.destroy(); // closes the read fd
+      else if (slot.control !== undefined) closeQuietly(slot.control.read);
+      if (slot.control !== undefined) closeQuietly(slot.control.write);
+      closeQuietly(slot.okFd);
+      closeQuietly(slot.lockFd);
+      slot.socket = undefined;
+      slot.control = undefined;
+      slot.okFd = -1;
+      slot.lockFd = -1;
+    }
+    if (this.#logPipe !== undefined) {
+      closeQuietly(this.#logPipe[0]);
+      closeQuietly(this.#logPipe[1]);
+      this.#logPipe = undefined;
+    }
+  }
+}
+
+function closeQuietly(fd: number): void {
+  if (fd < 0) return;
+  try {
+    close(fd);
+  } catch {
+    // nothing left to do
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
