@@ -1,0 +1,418 @@
+/**
+ * The runsvdir host: one process supervising every service directory of a scan directory
+ * (ARCHITECTURE.md §2; spec runsvdir.md "Main loop", "Scan"). Where runit forks one runsv
+ * per service, this keeps one `Supervisor` object per service in the same process.
+ *
+ * The loop keeps runit's shape: `stat(dir)` at most once a second; a scan when the
+ * directory's mtime, inode or device changed (or a scan is pending); a 5 s period when
+ * idle, 1 s while something is pending. On top of it a watch on the directory scans at
+ * once when an entry appears or goes (DEVIATIONS.md 14), and SIGALRM forces a rescan as
+ * Debian's runsvdir does.
+ *
+ * Isolation: a supervisor that fails (its start-up throws, or it ends with an error) is
+ * reported and started afresh a second later; the others are not touched. A supervisor
+ * that ends normally (`sv x`) is started again too, as runsvdir restarts a runsv that
+ * exited. A removed service gets `terminate()` (TERM to the service, then its log) and is
+ * forgotten.
+ *
+ * Everything here is synchronous file-system work (statSync, readDirSync): it never waits
+ * on Deno's blocking thread pool, which hundreds of supervisors' pipes must not starve.
+ */
+
+import { planScan, type ScanEntry } from "./scan.ts";
+import { formatTai64nText, tai64nNow } from "../tai64n.ts";
+
+/** The part of the Supervisor contract the host uses (lib/supervise/supervisor.ts). */
+export interface HostedSupervisor {
+  start(): Promise<void>;
+  terminate(): Promise<void>;
+  readonly finished: Promise<void>;
+  kill(): void;
+}
+
+/** A service directory opened for a supervisor: a path that follows the directory. */
+export interface ServiceDirHandle {
+  /** The path the supervisor uses (absolute). */
+  path: string;
+  /** Called once the supervisor for it has ended. */
+  release(): void;
+}
+
+/** What the host needs from the outside; cmd/runsvdir.ts supplies the real ones. */
+export interface HostOptions {
+  /** The scan directory, as given on the command line. */
+  dir: string;
+  /** Makes a supervisor for service `name` whose directory is `path`. */
+  createSupervisor(service: { name: string; path: string }): HostedSupervisor;
+  /** Opens service `name` of the scan directory; throws when it cannot. */
+  openServiceDir(dir: string, name: string): ServiceDirHandle;
+  /** Prints `runsvdir DIR: warning: TEXT[: ERR]`. */
+  warn(text: string, err?: unknown): void;
+  /** Prints `runsv NAME: fatal: TEXT[: ERR]` (where a dying runsv's message would go). */
+  fatal(name: string, text: string, err?: unknown): void;
+  /** True for a supervisor's expected start-up failure (SupervisorFatal). */
+  isFatal(err: unknown): boolean;
+  /** Watch the directory for new entries (default true). */
+  watch?: boolean;
+  /** Idle rescan period (runit: 5 s). */
+  idleMs?: number;
+  /** Period while a scan is pending, and the minimum between two stats (runit: 1 s). */
+  checkMs?: number;
+  /** Delay before a supervisor that ended is started again. */
+  restartMs?: number;
+  /** Limit on services (runit: 1000). */
+  maxServices?: number;
+  /** Called after each scan (tests). */
+  onScan?(): void;
+}
+
+interface Service {
+  id: string;
+  name: string;
+  supervisor: HostedSupervisor | undefined;
+  handle: ServiceDirHandle | undefined;
+  /** Settles when the current supervisor's start() has settled. */
+  started: Promise<void>;
+  /** False once the supervisor ended or failed: the next scan starts it again. */
+  running: boolean;
+}
+
+interface DirIdentity {
+  mtimeMs: number;
+  dev: number;
+  ino: number;
+}
+
+const WATCH_DEBOUNCE_MS = 5;
+
+/** Supervises the services of one scan directory. */
+export class RunsvdirHost {
+  readonly #o: HostOptions;
+  readonly #services = new Map<string, Service>();
+  /** Supervisors of removed services that are still stopping, by service id. */
+  readonly #stopping = new Map<string, Promise<void>>();
+  #check = true;
+  #forced = false;
+  #lastStatMs = -Infinity;
+  #remembered: DirIdentity | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #watcher: Deno.FsWatcher | undefined;
+  #watchedIdentity: string | undefined;
+  #watchTimer: ReturnType<typeof setTimeout> | undefined;
+  #stopped = false;
+  #ticking = false;
+
+  constructor(options: HostOptions) {
+    this.#o = options;
+  }
+
+  /** The services currently known, name by id (tests and diagnostics). */
+  get services(): ReadonlyMap<string, { name: string; running: boolean }> {
+    return this.#services;
+  }
+
+  /** Starts the loop: the first scan happens at once. */
+  start(): void {
+    this.#tick(true);
+  }
+
+  /** SIGALRM (Debian): rescan even if nothing changed, then write `.forced-rescan`. */
+  forceRescan(): void {
+    this.#forced = true;
+    this.#schedule(0);
+  }
+
+  /**
+   * Stops everything: every service is terminated (each its main service, then its log)
+   * and every removed one still stopping is awaited. Resolves when all have ended.
+   */
+  async stopAll(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#watchTimer !== undefined) clearTimeout(this.#watchTimer);
+    this.#closeWatcher();
+    const all = [...this.#services.values()].map((service) => this.#terminate(service));
+    this.#services.clear();
+    await Promise.all([...all, ...this.#stopping.values()]);
+  }
+
+  #schedule(ms: number): void {
+    if (this.#stopped) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#tick(false);
+    }, ms);
+  }
+
+  /** One iteration of runit's loop; `urgent` skips the once-a-second stat gate. */
+  #tick(urgent: boolean): void {
+    if (this.#stopped || this.#ticking) return;
+    this.#ticking = true;
+    try {
+      this.#iterate(urgent);
+    } catch (err) {
+      // A bug here must not stop supervision: report it and carry on next period.
+      this.#o.warn("unable to scan", err);
+    } finally {
+      this.#ticking = false;
+    }
+    const checkMs = this.#o.checkMs ?? 1000;
+    this.#schedule(this.#check || this.#forced ? checkMs : (this.#o.idleMs ?? 5000));
+  }
+
+  #iterate(urgent: boolean): void {
+    const now = performance.now();
+    const checkMs = this.#o.checkMs ?? 1000;
+    if (!urgent && !this.#forced && now - this.#lastStatMs < checkMs - 20) return;
+    this.#lastStatMs = now;
+    const dir = this.#o.dir;
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(dir);
+    } catch (err) {
+      this.#o.warn(`unable to stat ${dir}`, err);
+      return;
+    }
+    const identity: DirIdentity = {
+      mtimeMs: info.mtime?.getTime() ?? 0,
+      dev: info.dev,
+      ino: info.ino ?? 0,
+    };
+    const changed = this.#remembered === undefined ||
+      this.#remembered.mtimeMs !== identity.mtimeMs ||
+      this.#remembered.dev !== identity.dev || this.#remembered.ino !== identity.ino;
+    if (!(this.#check || this.#forced || changed || urgent)) return;
+    if (!info.isDirectory) {
+      // runit's chdir(dir) fails here.
+      this.#o.warn(`unable to change directory to ${dir}`, notADirectory());
+      return;
+    }
+    this.#remembered = identity;
+    this.#check = false;
+    const forced = this.#forced;
+    this.#forced = false;
+    this.#ensureWatcher(identity);
+    this.#scan();
+    // runit sleeps a second before scanning a directory changed in the current second,
+    // so that later changes in that second are not missed; scanning again is the same.
+    if (!forced && Date.now() - identity.mtimeMs < 1000) this.#check = true;
+    if (forced) this.#writeForcedRescan();
+    this.#o.onScan?.();
+  }
+
+  #scan(): void {
+    const dir = this.#o.dir;
+    let names: string[];
+    let complete = true;
+    try {
+      names = [];
+      for (const entry of Deno.readDirSync(dir)) names.push(entry.name);
+    } catch (err) {
+      this.#o.warn(`unable to open directory ${dir}`, err);
+      complete = false;
+      this.#check = true;
+      return;
+    }
+    const entries: ScanEntry[] = [];
+    for (const name of names) {
+      if (name.startsWith(".")) continue;
+      try {
+        const info = Deno.statSync(`${dir}/${name}`);
+        entries.push(
+          info.isDirectory
+            ? { name, kind: "directory", dev: info.dev, ino: info.ino ?? 0 }
+            : { name, kind: "other" },
+        );
+      } catch (err) {
+        entries.push({ name, kind: "error", error: err });
+      }
+    }
+    const plan = planScan(this.#services, entries, {
+      complete,
+      ...(this.#o.maxServices === undefined ? {} : { maxServices: this.#o.maxServices }),
+    });
+    for (const { name, error } of plan.statErrors) this.#o.warn(`unable to stat ${name}`, error);
+    for (const name of plan.tooMany) {
+      this.#o.warn(`unable to start runsv ${name}: too many services.`);
+    }
+    for (const id of plan.remove) {
+      const service = this.#services.get(id)!;
+      this.#services.delete(id);
+      const stopping = this.#terminate(service).finally(() => {
+        this.#stopping.delete(id);
+        this.#schedule(0); // it may be waiting to come back (same directory re-added)
+      });
+      this.#stopping.set(id, stopping);
+    }
+    for (const { id, name } of plan.add) {
+      const service: Service = {
+        id,
+        name,
+        supervisor: undefined,
+        handle: undefined,
+        started: Promise.resolve(),
+        running: false,
+      };
+      this.#services.set(id, service);
+      this.#startService(service);
+    }
+    for (const { id, name } of plan.restart) {
+      const service = this.#services.get(id)!;
+      service.name = name;
+      this.#startService(service);
+    }
+    if (plan.add.length > 0 || plan.remove.length > 0) this.#check = true;
+  }
+
+  #startService(service: Service): void {
+    // A removed supervisor of the same directory still holds its lock: wait for it.
+    if (this.#stopping.has(service.id)) return;
+    service.running = true;
+    let supervisor: HostedSupervisor;
+    try {
+      service.handle ??= this.#o.openServiceDir(this.#o.dir, service.name);
+      supervisor = this.#o.createSupervisor({ name: service.name, path: service.handle.path });
+    } catch (err) {
+      this.#failed(service, undefined, err);
+      return;
+    }
+    service.supervisor = supervisor;
+    let start: Promise<void>;
+    try {
+      start = supervisor.start();
+    } catch (err) {
+      start = Promise.reject(err);
+    }
+    service.started = start.then(
+      () => {
+        supervisor.finished.then(
+          () => this.#ended(service, supervisor),
+          (err) => this.#failed(service, supervisor, err),
+        );
+      },
+      (err) => this.#failed(service, supervisor, err),
+    );
+  }
+
+  /** The supervisor ended by itself (`sv x`): start it again, as runsvdir restarts runsv. */
+  #ended(service: Service, supervisor: HostedSupervisor): void {
+    if (service.supervisor !== supervisor) return;
+    service.supervisor = undefined;
+    service.running = false;
+    this.#retryLater();
+  }
+
+  #failed(service: Service, supervisor: HostedSupervisor | undefined, err: unknown): void {
+    if (supervisor !== undefined && service.supervisor !== supervisor) return;
+    if (this.#o.isFatal(err)) {
+      this.#o.fatal(service.name, err instanceof Error ? err.message : String(err));
+    } else {
+      this.#o.warn(`runsv ${service.name} failed, restarting: ${describe(err)}`);
+    }
+    try {
+      supervisor?.kill();
+    } catch {
+      // it is being replaced anyway
+    }
+    service.supervisor = undefined;
+    service.running = false;
+    this.#retryLater();
+  }
+
+  #retryLater(): void {
+    this.#check = true;
+    this.#schedule(this.#o.restartMs ?? 1000);
+  }
+
+  /** Terminates a service's supervisor (after its start settled); releases its directory. */
+  async #terminate(service: Service): Promise<void> {
+    service.running = false;
+    await service.started.catch(() => {});
+    const supervisor = service.supervisor;
+    service.supervisor = undefined;
+    if (supervisor !== undefined) {
+      try {
+        await supervisor.terminate();
+      } catch (err) {
+        this.#o.warn(`runsv ${service.name} failed, restarting: ${describe(err)}`);
+        try {
+          supervisor.kill();
+        } catch {
+          // nothing more to do
+        }
+      }
+    }
+    service.handle?.release();
+    service.handle = undefined;
+  }
+
+  #ensureWatcher(identity: DirIdentity): void {
+    if (this.#o.watch === false) return;
+    const key = `${identity.dev}:${identity.ino}`;
+    if (this.#watcher !== undefined && this.#watchedIdentity === key) return;
+    this.#closeWatcher();
+    let watcher: Deno.FsWatcher;
+    try {
+      watcher = Deno.watchFs(this.#o.dir, { recursive: false });
+    } catch {
+      return; // no inotify: the periodic rescan still works
+    }
+    this.#watcher = watcher;
+    this.#watchedIdentity = key;
+    (async () => {
+      try {
+        for await (const _event of watcher) this.#onWatchEvent();
+      } catch {
+        // closed, or the directory went away: the periodic rescan takes over
+      }
+      if (this.#watcher === watcher) {
+        this.#watcher = undefined;
+        this.#watchedIdentity = undefined;
+      }
+    })();
+  }
+
+  #onWatchEvent(): void {
+    if (this.#stopped || this.#watchTimer !== undefined) return;
+    // Coalesce a burst (mkdir + files, or many services at once) into one scan.
+    this.#watchTimer = setTimeout(() => {
+      this.#watchTimer = undefined;
+      this.#check = true;
+      this.#tick(true);
+    }, WATCH_DEBOUNCE_MS);
+  }
+
+  #closeWatcher(): void {
+    const watcher = this.#watcher;
+    this.#watcher = undefined;
+    this.#watchedIdentity = undefined;
+    try {
+      watcher?.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  /** Debian: `dir/.forced-rescan` holds `@` and the TAI64N label of the scan. */
+  #writeForcedRescan(): void {
+    const path = `${this.#o.dir}/.forced-rescan`;
+    try {
+      Deno.writeTextFileSync(path, formatTai64nText(tai64nNow()), { mode: 0o644 });
+    } catch (err) {
+      // Debian concatenates the parts without separators.
+      this.#o.warn(`failed to open./.forced-rescan${formatTai64nText(tai64nNow())}`, err);
+    }
+  }
+}
+
+function notADirectory(): Error {
+  const err = new Error("not a directory");
+  (err as { code?: string }).code = "ENOTDIR";
+  return err;
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}
