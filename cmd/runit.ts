@@ -1,18 +1,35 @@
 /** runit — process 1: stages 1, 2, 3 (spec runit.md §2). */
 
 import type { AppletContext } from "../lib/applet.ts";
-import { getpid } from "../ffi/libc.ts";
+import { getpid, setProcessName } from "../ffi/libc.ts";
 import { writeStderr } from "../lib/output.ts";
+import { startRunit } from "../lib/runit/pid1.ts";
+import { VERSION_ID } from "../lib/runit/version.ts";
 
 export const meta = { name: "runit" } as const;
 
 const EXIT_FATAL = 111; // runit: not process 1
 
-export function main(_args: readonly string[], _ctx: AppletContext): number {
+/**
+ * Runs runit as process 1; never resolves there. Also the entry for runit-init when it
+ * is process 1 (DEVIATIONS.md 12: no exec of /sbin/runit).
+ */
+export function becomeRunit(): Promise<never> {
+  // Listeners first: HUP, INT or TERM without one crashes Deno as pid 1.
+  const runit = startRunit(VERSION_ID);
+  try {
+    setProcessName("runit");
+  } catch {
+    // cosmetic
+  }
+  return runit.run();
+}
+
+export function main(_args: readonly string[], _ctx: AppletContext): number | Promise<number> {
+  // runit takes no arguments and ignores any it is given.
   if (getpid() !== 1) {
     writeStderr("- runit: fatal: must be run as process no 1.\n");
     return EXIT_FATAL;
   }
-  writeStderr("- runit: fatal: not implemented yet\n");
-  return EXIT_FATAL;
+  return becomeRunit();
 }

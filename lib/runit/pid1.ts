@@ -1,0 +1,400 @@
+/**
+ * runit as process 1: the I/O shell around the pure stage logic in `stages.ts`
+ * (spec runit.md §2). It installs the signal listeners, owns the console, starts the
+ * stages with posix_spawn, reaps every child (orphans included) from one SIGCHLD
+ * listener, and at the end kills everything and calls reboot(2).
+ *
+ * Where C runit blocks signals and waits on a self-pipe, this waits on a {@linkcode Waker}
+ * that the signal listeners and the reaper poke; the counters and the order of decisions
+ * are runit's. Stage scripts are started with an empty signal mask and every signal at its
+ * default (ffi/spawn.ts), so nothing Deno or runit ignores leaks into them (DEVIATIONS.md 4).
+ */
+
+import {
+  close,
+  dup2,
+  getpid,
+  O_CLOEXEC,
+  O_NOCTTY,
+  O_NONBLOCK,
+  O_RDWR,
+  O_WRONLY,
+  open,
+  setsid,
+  sync,
+  tryKill,
+  type WaitStatus,
+} from "../../ffi/libc.ts";
+import {
+  RB_AUTOBOOT,
+  RB_DISABLE_CAD,
+  RB_HALT_SYSTEM,
+  RB_POWER_OFF,
+  reboot,
+} from "../../ffi/reboot.ts";
+import { currentEnv, spawn } from "../../ffi/spawn.ts";
+import { ignoreInspectorSignal } from "../daemon_signals.ts";
+import { Messenger } from "../msg.ts";
+import { Reaper } from "../reaper.ts";
+import { errnoOf } from "../sys_error.ts";
+import {
+  CONSOLE,
+  CTRLALTDEL,
+  exists,
+  flagIsSet,
+  NOSYNC,
+  REBOOT,
+  STAGE_PATHS,
+  STOPIT,
+} from "./files.ts";
+import {
+  afterStage,
+  decideRequest,
+  decideShutdown,
+  finalMode,
+  NO_PENDING,
+  type Pending,
+  POWEROFF_TO_HALT_MS,
+  RETRY_PAUSE_MS,
+  type Stage,
+  STAGE2_TERM_GRACE_MS,
+  type StageEnd,
+  WAKE_INTERVAL_MS,
+} from "./stages.ts";
+
+const SIGKILL = 9;
+const SIGTERM = 15;
+const SIGALRM = 14;
+const EAGAIN = 11;
+
+/** A one-slot wake-up: like runit's self-pipe, a wake with nobody waiting is kept. */
+class Waker {
+  #pending = false;
+  #resolve: (() => void) | undefined;
+
+  wake(): void {
+    const resolve = this.#resolve;
+    if (resolve === undefined) {
+      this.#pending = true;
+      return;
+    }
+    this.#resolve = undefined;
+    resolve();
+  }
+
+  /** Resolves at the next wake (or at once if one is pending), or after `ms`. */
+  wait(ms: number): Promise<void> {
+    if (this.#pending) {
+      this.#pending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#resolve = undefined;
+        resolve();
+      }, ms);
+      this.#resolve = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function toStageEnd(status: WaitStatus): StageEnd {
+  return status.kind === "signaled"
+    ? { kind: "signaled", signal: status.signal }
+    : { kind: "exited", code: status.kind === "exited" ? status.code : 0 };
+}
+
+/** Puts a fresh console descriptor on `targets`; false when /dev/console cannot be opened. */
+function consoleOnto(targets: readonly number[]): boolean {
+  let fd: number;
+  try {
+    fd = open(CONSOLE, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  } catch {
+    return false;
+  }
+  try {
+    for (const target of targets) if (target !== fd) dup2(fd, target);
+  } catch {
+    // keep whatever is there
+  } finally {
+    if (!targets.includes(fd)) close(fd);
+  }
+  return true;
+}
+
+/**
+ * Installs the listeners that must exist before anything can signal process 1: HUP, INT
+ * and TERM without a JS listener crash Deno as pid 1 (DENO-NOTES.md §8), and SIGUSR1 would
+ * open V8's inspector (§11). Returns the runit object those listeners feed.
+ */
+export function startRunit(version: string): Runit {
+  const runit = new Runit(version);
+  runit.installSignals();
+  return runit;
+}
+
+/** runit, process 1. */
+export class Runit {
+  readonly #say = new Messenger("- runit");
+  readonly #version: string;
+  readonly #waker = new Waker();
+  readonly #reaper = new Reaper();
+  #pending: Pending = { ...NO_PENDING };
+  #stage: Stage = 1;
+  #stagePid = 0;
+  #stageEnd: WaitStatus | undefined;
+
+  constructor(version: string) {
+    this.#version = version;
+  }
+
+  /** Signal listeners, first thing at start-up (spec §2.3 step 3). */
+  installSignals(): void {
+    // runit blocks HUP and TERM for good: they must do nothing, but need a listener.
+    Deno.addSignalListener("SIGHUP", () => {});
+    Deno.addSignalListener("SIGTERM", () => {});
+    Deno.addSignalListener("SIGINT", () => this.#count("int"));
+    Deno.addSignalListener("SIGCONT", () => this.#count("cont"));
+    Deno.addSignalListener("SIGPWR", () => this.#count("pwr"));
+    Deno.addSignalListener("SIGALRM", () => this.#count("alrm"));
+    ignoreInspectorSignal();
+    // Every child is reaped here; the stage's own exit is routed by watch().
+    this.#reaper.start(() => {});
+  }
+
+  #count(signal: keyof Pending): void {
+    this.#pending[signal] += 1;
+    this.#waker.wake();
+  }
+
+  /** Boots and never returns: process 1 must not exit (spec §2.9 b step 4). */
+  async run(): Promise<never> {
+    try {
+      setsid();
+    } catch {
+      // ignored, as runit does (we may already lead a session)
+    }
+    consoleOnto([0, 1, 2]);
+    try {
+      reboot(RB_DISABLE_CAD);
+    } catch {
+      // refused inside a pid namespace; runit ignores the result too
+    }
+    this.#say.info(`${this.#version}: booting.`);
+    this.#reaper.reapAll();
+    let stage: Stage | "final" = 1;
+    for (;;) {
+      if (stage === "final") await this.#final();
+      else stage = await this.#stageCycle(stage);
+    }
+  }
+
+  /** Runs one stage to its end and carries out runit's reaction; returns what comes next. */
+  async #stageCycle(stage: Stage): Promise<Stage | "final"> {
+    this.#stage = stage;
+    const end = await this.#runStage(stage);
+    let next: Stage | "final" = stage;
+    for (const action of afterStage(stage, end)) {
+      switch (action.do) {
+        case "say":
+          if (action.level === "info") this.#say.info(action.text);
+          else this.#say.warn(action.text);
+          break;
+        case "killStageGroup":
+          if (this.#stagePid > 1) tryKill(-this.#stagePid, SIGKILL);
+          break;
+        case "pause":
+          await sleep(action.ms);
+          break;
+        case "start":
+          next = action.stage;
+          break;
+        case "final":
+          next = "final";
+          break;
+      }
+    }
+    return next;
+  }
+
+  /** Starts a stage and waits for its end, handling signal requests meanwhile (§2.5). */
+  async #runStage(stage: Stage): Promise<StageEnd> {
+    const pid = await this.#startStage(stage);
+    if (pid === undefined) return { kind: "unstartable" };
+    for (;;) {
+      await this.#waker.wait(WAKE_INTERVAL_MS);
+      consoleOnto([2]); // regain stderr, every pass
+      const ended = this.#takeStageEnd();
+      if (ended !== undefined) return toStageEnd(ended);
+      if (await this.#handleRequests(stage)) return { kind: "stopped" };
+    }
+  }
+
+  #takeStageEnd(): WaitStatus | undefined {
+    const ended = this.#stageEnd;
+    this.#stageEnd = undefined;
+    return ended;
+  }
+
+  /** Starts a stage script; undefined when it cannot be executed (runit's child exits 0). */
+  async #startStage(stage: Stage): Promise<number | undefined> {
+    const path = STAGE_PATHS[stage];
+    for (;;) {
+      let consoleFd = -1;
+      if (stage === 1) {
+        // Stage 1 gets the console read-write on fd 0; fds 1 and 2 stay runit's.
+        try {
+          consoleFd = open(CONSOLE, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        } catch (err) {
+          this.#say.warn(`unable to open ${CONSOLE}`, err);
+        }
+      }
+      this.#say.info(`enter stage: ${path}`);
+      try {
+        const pid = spawn({
+          argv: [path],
+          env: currentEnv(),
+          setsid: stage !== 1, // stages 2 and 3 lead their own session and group
+          ...(consoleFd >= 0 ? { fds: [[consoleFd, 0]] as const } : {}),
+        });
+        this.#stagePid = pid;
+        this.#stageEnd = undefined;
+        this.#reaper.watch(pid, (_pid, status) => {
+          this.#stageEnd = status;
+          this.#waker.wake();
+        });
+        return pid;
+      } catch (err) {
+        if (errnoOf(err) === EAGAIN) {
+          this.#say.fatal(`unable to fork for "${path}" pausing`, err);
+          await sleep(RETRY_PAUSE_MS);
+          continue;
+        }
+        this.#say.fatal(`unable to start child: ${path}`, err);
+        return undefined;
+      } finally {
+        if (consoleFd >= 0) close(consoleFd);
+      }
+    }
+  }
+
+  /** Acts on pending signals (§2.7); true when stage 2 was stopped for a shutdown. */
+  async #handleRequests(stage: Stage): Promise<boolean> {
+    let decision = decideRequest(stage, this.#pending, {
+      ctrlaltdel: flagIsSet(CTRLALTDEL),
+      stopit: flagIsSet(STOPIT),
+    });
+    this.#pending = decision.pending;
+    if (decision.request === "ctrlaltdel") {
+      await this.#ctrlaltdel();
+      decision = decideShutdown(this.#pending, flagIsSet(STOPIT));
+      this.#pending = decision.pending;
+    }
+    switch (decision.request) {
+      case "notStage2":
+        this.#say.warn("signals only work in stage 2.");
+        return false;
+      case "shutdown":
+      case "forcedShutdown":
+        await this.#stopStage2();
+        return true;
+      case "forwardAlarm":
+        if (this.#stageEnd === undefined) tryKill(this.#stagePid, SIGALRM);
+        return false;
+      default:
+        return false;
+    }
+  }
+
+  /** Runs /etc/runit/ctrlaltdel and waits for it (§2.8). */
+  async #ctrlaltdel(): Promise<void> {
+    this.#say.info("ctrl-alt-del request...");
+    this.#say.info(`enter stage: ${CTRLALTDEL}`);
+    let status: WaitStatus | undefined;
+    try {
+      const pid = spawn({ argv: [CTRLALTDEL], env: currentEnv() });
+      status = await new Promise<WaitStatus>((resolve) => {
+        this.#reaper.watch(pid, (_pid, st) => resolve(st));
+      });
+    } catch (err) {
+      this.#say.fatal(`unable to start child: ${CTRLALTDEL}`, err);
+    }
+    if (status?.kind === "signaled") this.#say.warn(`child crashed: ${CTRLALTDEL}`);
+    this.#say.info(`leave stage: ${CTRLALTDEL}`);
+  }
+
+  /** The shutdown request (§2.9 a): TERM to stage 2, KILL after the grace. */
+  async #stopStage2(): Promise<void> {
+    try {
+      Deno.chmodSync(STOPIT, 0); // uses the request up
+    } catch {
+      // runit ignores this too
+    }
+    if (this.#stageEnd === undefined) tryKill(this.#stagePid, SIGTERM);
+    if (!(await this.#awaitStageEnd(STAGE2_TERM_GRACE_MS))) {
+      this.#say.warn("stage 2 not terminated, sending sigkill...");
+      tryKill(this.#stagePid, SIGKILL);
+      await this.#awaitStageEnd(Infinity);
+    }
+    this.#stageEnd = undefined;
+    this.#pending.cont = 0;
+  }
+
+  /** Waits until the stage has been reaped or `ms` passed; true when it has. */
+  async #awaitStageEnd(ms: number): Promise<boolean> {
+    const deadline = performance.now() + ms;
+    while (this.#stageEnd === undefined) {
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      await this.#waker.wait(Math.min(left, WAKE_INTERVAL_MS));
+    }
+    // Other wakes (signals) that came meanwhile are looked at on the next pass.
+    this.#waker.wake();
+    return true;
+  }
+
+  /** Stage 3 is over (§2.9 b): KILL to all, sync, reboot; never returns. */
+  async #final(): Promise<never> {
+    consoleOnto([2]);
+    this.#say.info("sending KILL signal to all processes...");
+    if (getpid() === 1) tryKill(-1, SIGKILL); // never from anything but process 1
+    if (finalMode(flagIsSet(REBOOT), this.#pending) === "reboot") {
+      this.#say.info("system reboot.");
+      this.#sync();
+      this.#reboot(RB_AUTOBOOT);
+    } else {
+      this.#say.info("power off...");
+      this.#sync();
+      this.#reboot(RB_POWER_OFF);
+      await sleep(POWEROFF_TO_HALT_MS);
+      this.#say.info("system halt.");
+      this.#sync();
+      this.#reboot(RB_HALT_SYSTEM);
+    }
+    for (;;) await sleep(WAKE_INTERVAL_MS);
+  }
+
+  #sync(): void {
+    if (!exists(NOSYNC)) sync();
+  }
+
+  #reboot(command: number): void {
+    try {
+      reboot(command);
+    } catch {
+      // runit does not report a failed reboot either; it halts next or waits for ever
+    }
+  }
+
+  /** The stage running now (for diagnostics and tests). */
+  get stage(): Stage {
+    return this.#stage;
+  }
+}
