@@ -1,37 +1,212 @@
-/** chpst and its personalities envdir, envuidgid, pgrphack, setuidgid, setlock, softlimit (spec chpst.md). */
+/**
+ * chpst — run a program with a changed process state — and its personalities envdir,
+ * envuidgid, pgrphack, setuidgid, setlock, softlimit (spec chpst.md; runit src/chpst.c).
+ *
+ * Parsing and the order of operations are pure (lib/chpst/); this file carries the steps
+ * out through FFI and execs the program as its very last act, never yielding to Deno's
+ * event loop on the way (so Deno arms none of its own signal handlers meanwhile).
+ */
 
 import type { AppletContext } from "../lib/applet.ts";
+import { Messenger, usageText } from "../lib/msg.ts";
 import { writeStderr } from "../lib/output.ts";
+import { SysError } from "../lib/sys_error.ts";
+import {
+  type ChpstRequest,
+  ChpstUsageError,
+  parseChpst,
+  parsePersonality,
+  personalityOf,
+  USAGE_ARGS,
+} from "../lib/chpst/options.ts";
+import { planSteps, type Step } from "../lib/chpst/plan.ts";
+import { type EnvChange, readEnvDir } from "../lib/chpst/env_dir.ts";
+import { applyEnvChanges } from "../lib/chpst/environ.ts";
+import { FatalError } from "../lib/chpst/fatal.ts";
+import { RLIMIT } from "../lib/chpst/limits.ts";
+import { softLimitFor } from "../lib/chpst/numbers.ts";
+import { parseSignalState, type SignalState } from "../lib/chpst/signal_state.ts";
+import {
+  type Credentials,
+  filesAccountDb,
+  resolveAccount,
+  resolveUserSpec,
+} from "../lib/chpst/user_spec.ts";
+import {
+  close,
+  flock,
+  LOCK_EX,
+  LOCK_NB,
+  O_APPEND,
+  O_CREAT,
+  O_NONBLOCK,
+  O_WRONLY,
+  open,
+  setsid,
+} from "../ffi/libc.ts";
+import { chroot, getrlimit, nice, pathexecRun, restoreSignals, setrlimit } from "../ffi/exec.ts";
+import { setgid, setgroups, setuid } from "../ffi/creds.ts";
 
 export const meta = { name: "chpst" } as const;
 
-const EXIT_USAGE = 100; // chpst and personalities: usage
+const EXIT_USAGE = 100; // chpst and personalities: usage (chpst.8)
+const EXIT_FATAL = 111; // chpst: any failure to change state or to exec (chpst.8)
 
-const PERSONALITY_USAGE: Record<string, string> = {
-  envdir: "dir child",
-  envuidgid: "account child",
-  setuidgid: "account child",
-  pgrphack: "child",
-  setlock: "[ -nNxX ] file program [ arg ... ]",
-  softlimit:
-    "[-a allbytes] [-c corebytes] [-d databytes] [-f filebytes] [-l lockbytes] [-m membytes] [-o openfiles] [-p processes] [-r residentbytes] [-s stackbytes] [-t cpusecs] child",
-};
+/** setlock -x: a lock or exec failure ends chpst quietly with 0. */
+class QuietExit extends Error {
+  override name = "QuietExit";
+}
 
-const CHPST_USAGE =
-  "[-vVP012] [-u user[:group]] [-U user[:group]] [-b argv0] [-e dir] [-/ root] [-n nice] [-l|-L lock] [-m n] [-d n] [-o n] [-p n] [-f n] [-c n] [-t n] prog";
+function inheritedSignals(): SignalState {
+  try {
+    return parseSignalState(Deno.readTextFileSync("/proc/self/status"));
+  } catch {
+    return { ignored: 0n, blocked: 0n };
+  }
+}
 
-/** The personality or chpst name: a leading `d` is removed (spec chpst.md §2). */
-function programName(name: string): string {
-  return name.startsWith("d") ? name.slice(1) : name;
+function environList(): string[] {
+  return Object.entries(Deno.env.toObject()).map(([name, value]) => `${name}=${value}`);
+}
+
+function lookUp(spec: string, extended: boolean): Credentials {
+  const db = filesAccountDb();
+  let result: Credentials | "invalid" | "unknown";
+  try {
+    result = extended ? resolveUserSpec(spec, db) : resolveAccount(spec, db);
+  } catch (err) {
+    const what = extended ? "password/group" : "password";
+    throw new FatalError(`unable to get ${what} file entry`, err);
+  }
+  if (result === "invalid") throw new FatalError(`invalid uid/gids: ${spec.slice(1)}`);
+  if (result === "unknown") {
+    throw new FatalError(extended ? `unknown user/group: ${spec}` : `unknown account: ${spec}`);
+  }
+  return result;
+}
+
+function attempt(text: string, call: () => void): void {
+  try {
+    call();
+  } catch (err) {
+    throw new FatalError(text, err);
+  }
+}
+
+const STDIO_NAMES = ["stdin", "stdout", "stderr"] as const;
+
+/** Carries out the steps; returns only when exec failed (the errno) or never. */
+function runSteps(steps: readonly Step[], signals: SignalState, say: Messenger): number {
+  const changes: EnvChange[] = [];
+  for (const step of steps) {
+    switch (step.op) {
+      case "setsid":
+        try {
+          setsid();
+        } catch {
+          // runit ignores it: chpst may already lead a process group.
+        }
+        break;
+      case "envdir":
+        changes.push(...readEnvDir(step.dir, {
+          strict: step.strict,
+          verbose: step.verbose,
+          warn: (text, err) => say.warn(text, err),
+        }));
+        break;
+      case "chroot":
+        attempt(`unable to change directory: ${step.root}`, () => Deno.chdir(step.root));
+        attempt("unable to change root directory", () => chroot("."));
+        break;
+      case "chdir":
+        attempt(`unable to change directory: ${step.dir}`, () => Deno.chdir(step.dir));
+        break;
+      case "nice":
+        attempt("unable to set nice level", () => nice(step.increment));
+        break;
+      case "envuser": {
+        const { uid, gids } = lookUp(step.spec, step.extended);
+        changes.push({ name: "GID", value: String(gids[0]) }, { name: "UID", value: String(uid) });
+        break;
+      }
+      case "setuser": {
+        const { uid, gids } = lookUp(step.spec, step.extended);
+        attempt("unable to setgroups", () => setgroups(gids));
+        attempt("unable to setgid", () => setgid(gids[0]!));
+        attempt("unable to setuid", () => setuid(uid));
+        break;
+      }
+      case "lock": {
+        let fd = -1;
+        try {
+          // Not close-on-exec: the program holds the lock (runit's open_append).
+          fd = open(step.file, O_WRONLY | O_NONBLOCK | O_APPEND | O_CREAT, 0o600);
+        } catch (err) {
+          if (step.quiet) throw new QuietExit();
+          throw new FatalError(`unable to open lock: ${step.file}`, err);
+        }
+        try {
+          flock(fd, step.wait ? LOCK_EX : LOCK_EX | LOCK_NB);
+        } catch (err) {
+          if (step.quiet) throw new QuietExit();
+          throw new FatalError(`unable to lock: ${step.file}`, err);
+        }
+        break;
+      }
+      case "close":
+        attempt(`unable to close ${STDIO_NAMES[step.fd]}`, () => close(step.fd));
+        break;
+      case "limit": {
+        const resource = RLIMIT[step.name];
+        let limit = { soft: 0n, hard: 0n };
+        attempt("unable to getrlimit()", () => limit = getrlimit(resource));
+        const soft = softLimitFor(step.value, limit.hard);
+        if (soft !== undefined) {
+          attempt("unable to setrlimit()", () => setrlimit(resource, { ...limit, soft }));
+        }
+        break;
+      }
+      case "exec": {
+        const env = applyEnvChanges(environList(), changes);
+        const path = Deno.env.get("PATH");
+        restoreSignals(signals.ignored, signals.blocked);
+        const code = pathexecRun(step.file, step.argv, env, path);
+        if (step.quiet) throw new QuietExit();
+        throw new FatalError(`unable to run: ${step.argv[0]}`, new SysError("execve", code));
+      }
+    }
+  }
+  return EXIT_FATAL;
+}
+
+function parse(args: readonly string[], ctx: AppletContext): ChpstRequest | string {
+  const { prog, personality } = personalityOf(ctx.name);
+  try {
+    return personality === "chpst"
+      ? parseChpst(args, ctx.name)
+      : parsePersonality(personality, args, ctx.name);
+  } catch (err) {
+    if (!(err instanceof ChpstUsageError)) throw err;
+    const line = err.message === "" ? "" : `${err.message}\n`;
+    return line + usageText(prog, USAGE_ARGS[err.usage]);
+  }
 }
 
 export function main(args: readonly string[], ctx: AppletContext): number {
-  const prog = programName(ctx.name);
-  const personality = PERSONALITY_USAGE[prog];
-  if (args.length === 0) {
-    writeStderr(`usage: ${prog} ${personality ?? CHPST_USAGE}\n\n`);
+  const signals = inheritedSignals();
+  const request = parse(args, ctx);
+  if (typeof request === "string") {
+    writeStderr(request);
     return EXIT_USAGE;
   }
-  writeStderr("chpst: fatal: not implemented yet\n");
-  return 111;
+  const say = new Messenger("chpst");
+  try {
+    return runSteps(planSteps(request), signals, say);
+  } catch (err) {
+    if (err instanceof QuietExit) return 0;
+    if (!(err instanceof FatalError)) throw err;
+    if (err.hasReason) say.fatal(err.message, err.reason);
+    else say.fatal(err.message);
+    return EXIT_FATAL;
+  }
 }

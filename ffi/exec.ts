@@ -1,0 +1,138 @@
+/**
+ * Process-state calls for chpst (spec chpst.md §7, §8): execve with runit's PATH search,
+ * restoring the signal state the program must inherit, resource limits, chroot, nice.
+ *
+ * chpst execs from Deno's main thread as its very last act. Deno ignores SIGPIPE, so
+ * before execve every signal is set back to what chpst itself inherited (SIG_DFL, or
+ * SIG_IGN where the caller had ignored it, as a C chpst passes on), and the mask to the
+ * inherited one. Deno's own fds are all close-on-exec, so the program sees only the fds
+ * chpst was given plus its lock.
+ */
+
+import { bindLibc, cstr, errno, setSignalDisposition, sysError } from "./libc.ts";
+import { execCandidates, searchContinues, searchErrno } from "../lib/chpst/environ.ts";
+
+const sym = bindLibc({
+  // int execve(const char *path, char *const argv[], char *const envp[])
+  execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
+  // int sigprocmask(int how, const sigset_t *set, sigset_t *oldset)
+  sigprocmask: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  // int getrlimit(int resource, struct rlimit *rlim)
+  getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+  // int setrlimit(int resource, const struct rlimit *rlim)
+  setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+  // int chroot(const char *path)
+  chroot: { parameters: ["buffer"], result: "i32" },
+  // int nice(int inc)
+  nice: { parameters: ["i32"], result: "i32" },
+});
+
+function pointerArray(items: readonly string[]): { array: Uint8Array; keep: Uint8Array[] } {
+  const keep = items.map(cstr);
+  const array = new BigUint64Array(items.length + 1);
+  keep.forEach((bytes, i) => {
+    array[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes)));
+  });
+  return { array: new Uint8Array(array.buffer), keep };
+}
+
+/**
+ * execve(2). Returns the errno when it fails (on success it does not return). The C
+ * strings stay referenced until after the call.
+ */
+export function execve(path: string, argv: readonly string[], env: readonly string[]): number {
+  const cpath = cstr(path);
+  const args = pointerArray(argv);
+  const envp = pointerArray(env);
+  sym.execve(cpath, args.array, envp.array);
+  const code = errno();
+  void args.keep.length;
+  void envp.keep.length;
+  return code;
+}
+
+/**
+ * runit's pathexec_run: execs `file` (searched in `path`, chpst's own PATH, when it has
+ * no `/`) with `argv` and `env`. Returns the errno to report when nothing could be run.
+ */
+export function pathexecRun(
+  file: string,
+  argv: readonly string[],
+  env: readonly string[],
+  path: string | undefined,
+): number {
+  const errnos: number[] = [];
+  for (const candidate of execCandidates(file, path)) {
+    const code = execve(candidate, argv, env);
+    errnos.push(code);
+    if (!searchContinues(code)) return code;
+  }
+  return searchErrno(errnos);
+}
+
+/** Signals glibc keeps for itself (SIGCANCEL, SIGSETXID) and the two no one can set. */
+const UNSETTABLE = new Set([9, 19, 32, 33]);
+const SIGPIPE = 13;
+const SIG_SETMASK = 2;
+const SIGSET_SIZE = 128; // glibc sigset_t
+
+/**
+ * Sets every signal 1..64 to SIG_DFL, or SIG_IGN where `ignored` (bit n-1 for signal n)
+ * says the caller had ignored it, then sets the signal mask to `blocked`. SIGPIPE is
+ * always reset: Deno ignores it itself, so its inherited state cannot be known.
+ */
+export function restoreSignals(ignored: bigint, blocked: bigint): void {
+  for (let signal = 1; signal <= 64; signal++) {
+    if (UNSETTABLE.has(signal)) continue;
+    const ignore = signal !== SIGPIPE && ((ignored >> BigInt(signal - 1)) & 1n) === 1n;
+    setSignalDisposition(signal, ignore ? "ignore" : "default");
+  }
+  const set = new Uint8Array(SIGSET_SIZE);
+  new DataView(set.buffer).setBigUint64(0, blocked, true); // kernel sigset: bit n-1, LE
+  if (sym.sigprocmask(SIG_SETMASK, set, null) === -1) throw sysError("sigprocmask");
+}
+
+/** A resource limit pair; RLIM_INFINITY is 2^64-1. */
+export interface Rlimit {
+  soft: bigint;
+  hard: bigint;
+}
+
+/** getrlimit(2). */
+export function getrlimit(resource: number): Rlimit {
+  const pair = new BigUint64Array(2);
+  if (sym.getrlimit(resource, new Uint8Array(pair.buffer)) === -1) throw sysError("getrlimit");
+  return { soft: pair[0]!, hard: pair[1]! };
+}
+
+/** setrlimit(2). */
+export function setrlimit(resource: number, limit: Rlimit): void {
+  const pair = new BigUint64Array([limit.soft, limit.hard]);
+  if (sym.setrlimit(resource, new Uint8Array(pair.buffer)) === -1) throw sysError("setrlimit");
+}
+
+/** chroot(2). */
+export function chroot(path: string): void {
+  if (sym.chroot(cstr(path)) === -1) throw sysError("chroot", path);
+}
+
+/**
+ * nice(2): adds `increment` to the nice value. -1 is a valid result, so errno is cleared
+ * first and only a set errno is an error (as chpst.c does).
+ */
+export function nice(increment: number): void {
+  clearErrno();
+  if (sym.nice(increment) === -1) {
+    const code = errno();
+    if (code !== 0) throw sysError("nice");
+  }
+}
+
+const errnoSym = bindLibc({
+  __errno_location: { parameters: [], result: "pointer" },
+});
+
+function clearErrno(): void {
+  const ptr = errnoSym.__errno_location();
+  if (ptr !== null) new DataView(Deno.UnsafePointerView.getArrayBuffer(ptr, 4)).setInt32(0, 0);
+}
