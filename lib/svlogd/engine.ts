@@ -1,0 +1,443 @@
+/**
+ * The svlogd engine: splits input into lines, stamps, filters and copies them, and hands
+ * each log directory its output in one batch per input chunk (spec svlogd.md §6–§11;
+ * runit src/svlogd.c). Used by the `svlogd` CLI (stdin, signals) and by the in-process
+ * sink (a supervisor's log pipe, control letters), which therefore behave alike.
+ *
+ * Speed comes from working on bytes and writing once per chunk and directory instead of
+ * once per line (DENO-NOTES.md §11): the files' contents are the same as runit's, since
+ * rotation points are found inside the batch (lib/svlogd/logdir.ts).
+ *
+ * Every operation (input, rotate, reload, close, the `t` timer) runs through one queue,
+ * so they never interleave; `stop()` alone acts at once, ending any pause.
+ */
+
+import type { Reaper } from "../reaper.ts";
+import { matchPattern } from "./pattern.ts";
+import { LogDir, type LogDirContext, LogDirSkipped } from "./logdir.ts";
+import type { SvlogdOptions } from "./options.ts";
+import { StampCache } from "./stamp.ts";
+
+/** Where the engine's output goes and what it may use. */
+export interface SvlogdHost {
+  /** Writes one svlogd message line (`svlogd: …\n`) to svlogd's stderr. */
+  message(line: string): void;
+  /** Writes a line copied by an `e` pattern (raw bytes, newline included) to stderr. */
+  copyToStderr(bytes: Uint8Array): void;
+  /** Reaps processors. */
+  reaper: Reaper;
+  /** Maps an operand to the path used for file work (the sink resolves against log/). */
+  resolve(dir: string): string;
+  /** Wall clock in unix microseconds (default: the system clock). */
+  now?: () => number;
+  /** Wait between retries when pausing, ms (runit: 3000). */
+  pauseMs?: number;
+}
+
+/** No log directory could be opened: `svlogd: fatal: no functional log directories.` */
+export class NoFunctionalDirs extends Error {
+  override name = "NoFunctionalDirs";
+  constructor() {
+    super("no functional log directories.");
+  }
+}
+
+/** Thrown out of a pause once `stop()` was called. */
+export class SvlogdStopped extends Error {
+  override name = "SvlogdStopped";
+}
+
+/** The system clock in microseconds (µs below the ms from the monotonic clock). */
+export function systemMicros(): number {
+  const ms = Date.now();
+  const sub = Math.floor((performance.now() % 1) * 1000);
+  return ms * 1000 + sub;
+}
+
+const DOTS = new TextEncoder().encode("...");
+
+/** A running svlogd. */
+export class SvlogdEngine {
+  readonly #options: SvlogdOptions;
+  readonly #host: SvlogdHost;
+  readonly #now: () => number;
+  readonly #ctx: LogDirContext;
+  #dirs: LogDir[] = [];
+  readonly #stamp: StampCache | undefined;
+  readonly #replace: Uint8Array | undefined;
+  readonly #head: Uint8Array;
+  #headLength = 0;
+  #inLine = false;
+  #decided = false;
+  #lineStamp: Uint8Array | undefined;
+  #chain: Promise<unknown> = Promise.resolve();
+  #stopping = false;
+  readonly #wakers = new Set<() => void>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+  #queued = 0;
+
+  private constructor(options: SvlogdOptions, host: SvlogdHost) {
+    this.#options = options;
+    this.#host = host;
+    this.#now = host.now ?? systemMicros;
+    this.#stamp = options.stamp === 0 ? undefined : new StampCache(options.stamp);
+    this.#head = new Uint8Array(options.lineMax);
+    if (options.replaceWith !== undefined) {
+      const table = new Uint8Array(256);
+      for (let b = 0; b < 256; b++) table[b] = b < 32 || b > 126 ? 1 : 0;
+      for (const b of options.replaceBytes) table[b] = 1;
+      this.#replace = table;
+    }
+    const verbose = options.verbose;
+    this.#ctx = {
+      warn: (text) => host.message(`svlogd: warning: ${text}\n`),
+      info: (text) => {
+        if (verbose) host.message(`svlogd: info: ${text}\n`);
+      },
+      pause: (text) => this.#pause(text),
+      now: this.#now,
+      lineMax: options.lineMax,
+      reaper: host.reaper,
+    };
+  }
+
+  /** Opens every log directory; throws {@linkcode NoFunctionalDirs} if none opens. */
+  static async start(options: SvlogdOptions, host: SvlogdHost): Promise<SvlogdEngine> {
+    const engine = new SvlogdEngine(options, host);
+    await engine.#openAll();
+    engine.#armTimer();
+    return engine;
+  }
+
+  /** The log directories now open. */
+  get dirs(): readonly LogDir[] {
+    return this.#dirs;
+  }
+
+  /** Prints `svlogd: info: TEXT` when -v was given. */
+  info(text: string): void {
+    this.#ctx.info(text);
+  }
+
+  async #openAll(): Promise<void> {
+    const dirs: LogDir[] = [];
+    for (const name of this.#options.dirs) {
+      try {
+        dirs.push(await LogDir.open(this.#ctx, name, this.#host.resolve(name)));
+      } catch (err) {
+        if (!(err instanceof LogDirSkipped)) throw err;
+        this.#ctx.warn(err.message);
+      }
+    }
+    this.#dirs = dirs;
+    if (dirs.length === 0) throw new NoFunctionalDirs();
+  }
+
+  async #pause(text: string): Promise<void> {
+    this.#host.message(`svlogd: pausing: ${text}\n`);
+    if (this.#stopping) throw new SvlogdStopped("stopped while pausing");
+    await new Promise<void>((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.#wakers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, this.#host.pauseMs ?? 3000);
+      this.#wakers.add(wake);
+    });
+    if (this.#stopping) throw new SvlogdStopped("stopped while pausing");
+  }
+
+  #enqueue<T>(op: () => Promise<T>): Promise<T> {
+    this.#queued++;
+    const next = this.#chain.then(op);
+    const settle = (): void => {
+      this.#queued--;
+      this.#armTimer();
+    };
+    this.#chain = next.then(settle, settle);
+    return next;
+  }
+
+  /** Whether an operation is now waiting in a pause (full disk, unwritable directory). */
+  get paused(): boolean {
+    return this.#wakers.size > 0;
+  }
+
+  #armTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#closed) return;
+    let earliest = Infinity;
+    for (const dir of this.#dirs) {
+      if (dir.deadline !== 0) earliest = Math.min(earliest, dir.deadline);
+    }
+    if (earliest === Infinity) return;
+    const delay = Math.max(0, earliest - Date.now()) + 5;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#enqueue(async () => {
+        const now = Date.now();
+        for (const dir of this.#dirs) await dir.rotateIfDue(now);
+      }).catch(() => {});
+    }, delay);
+    Deno.unrefTimer(this.#timer as unknown as number);
+  }
+
+  /**
+   * Takes input bytes. The returned promise settles once they are in the log files (or
+   * svlogd stopped); the caller may reuse `chunk` as soon as this returns.
+   */
+  write(chunk: Uint8Array): Promise<void> {
+    if (this.#closed) return Promise.reject(new SvlogdStopped("svlogd is closed"));
+    // The caller may reuse its buffer once this returns: copy when we cannot parse now.
+    const bytes = this.#queued > 0 ? chunk.slice() : chunk;
+    return this.#enqueue(async () => {
+      this.#take(bytes);
+      await this.#flushAll();
+    });
+  }
+
+  /** SIGALRM / `a`: rotate every directory with a non-empty `current`. */
+  rotate(): Promise<void> {
+    return this.#enqueue(async () => {
+      for (const dir of this.#dirs) await dir.rotate();
+    });
+  }
+
+  /**
+   * SIGHUP / `h`: close every directory (forgetting running processors) and open them
+   * again, re-reading `config`. Rejects with {@linkcode NoFunctionalDirs} if none opens.
+   */
+  reload(): Promise<void> {
+    return this.#enqueue(async () => {
+      for (const dir of this.#dirs) await dir.close();
+      this.#dirs = [];
+      await this.#openAll();
+    });
+  }
+
+  /** SIGTERM: stop pausing at once; the pending operation gives up, then close() runs. */
+  stop(): void {
+    this.#stopping = true;
+    for (const wake of [...this.#wakers]) wake();
+  }
+
+  /**
+   * End of input: writes a partial last line (a newline added), waits for running
+   * processors (unless stopping), and closes every directory.
+   */
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    const done = this.#enqueue(async () => {
+      if (this.#closed) return;
+      this.#endPartialLine();
+      try {
+        await this.#flushAll();
+      } catch (err) {
+        if (!(err instanceof SvlogdStopped)) throw err;
+      }
+      for (const dir of this.#dirs) {
+        if (!this.#stopping) await dir.waitProcessor().catch(() => {});
+        await dir.close().catch(() => {});
+      }
+      this.#closed = true;
+      if (this.#timer !== undefined) clearTimeout(this.#timer);
+    });
+    // A stopping close must not wait behind an operation stuck in a pause.
+    return done;
+  }
+
+  async #flushAll(): Promise<void> {
+    for (const dir of this.#dirs) await dir.flush();
+  }
+
+  /** Whether every directory takes every line unchanged (no patterns, UDP, prefix). */
+  #passthrough(): boolean {
+    if (this.#stamp !== undefined || this.#replace !== undefined) return false;
+    for (const dir of this.#dirs) {
+      const c = dir.config;
+      if (c.patterns.length > 0 || c.udp !== undefined || c.udpOnly || c.prefix.length > 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  #take(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    if (this.#passthrough() && (!this.#inLine || this.#decided)) {
+      // Output equals input: copy the whole chunk to every directory.
+      for (const dir of this.#dirs) {
+        if (!this.#inLine) dir.selected = true;
+        if (dir.selected) dir.pending.push(chunk);
+      }
+      this.#inLine = chunk[chunk.length - 1] !== 0x0a;
+      this.#decided = this.#inLine;
+      return;
+    }
+    const stamp = this.#stamp;
+    if (stamp !== undefined) stamp.set(this.#now());
+    const lineMax = this.#options.lineMax;
+    const n = chunk.length;
+    let i = 0;
+    while (i < n) {
+      if (!this.#inLine) {
+        const newline = chunk.indexOf(0x0a, i);
+        if (newline !== -1 && newline - i < lineMax) {
+          let line = chunk.subarray(i, newline);
+          if (this.#replace !== undefined) line = this.#replaceInto(line, 0);
+          this.#emit(line, false, stamp?.bytes, true);
+          i = newline + 1;
+          continue;
+        }
+        this.#inLine = true;
+        this.#decided = false;
+        this.#headLength = 0;
+        this.#lineStamp = stamp?.bytes;
+      }
+      if (!this.#decided) {
+        const newline = chunk.indexOf(0x0a, i);
+        const end = newline === -1 ? n : newline;
+        const take = Math.min(lineMax - this.#headLength, end - i);
+        const part = chunk.subarray(i, i + take);
+        if (this.#replace !== undefined) this.#replaceInto(part, this.#headLength);
+        else this.#head.set(part, this.#headLength);
+        this.#headLength += take;
+        i += take;
+        if (this.#headLength === lineMax) {
+          // No newline within len characters: a "long" line; the rest is streamed.
+          this.#emit(this.#head, true, this.#lineStamp, false);
+          this.#decided = true;
+          continue;
+        }
+        if (newline !== -1 && i === newline) {
+          this.#emit(this.#head.subarray(0, this.#headLength), false, this.#lineStamp, true);
+          this.#inLine = false;
+          i = newline + 1;
+          continue;
+        }
+        break; // the chunk ended inside the head
+      }
+      const newline = chunk.indexOf(0x0a, i);
+      const end = newline === -1 ? n : newline;
+      if (end > i) {
+        const rest = chunk.subarray(i, end);
+        for (const dir of this.#dirs) {
+          if (dir.selected && !dir.config.udpOnly) dir.pending.push(rest);
+        }
+      }
+      if (newline === -1) break;
+      for (const dir of this.#dirs) {
+        if (dir.selected && !dir.config.udpOnly) dir.pending.pushByte(0x0a);
+      }
+      this.#inLine = false;
+      this.#decided = false;
+      i = newline + 1;
+    }
+  }
+
+  /** Copies `bytes` into the head at `at`, replacing unwanted bytes; returns the copy. */
+  #replaceInto(bytes: Uint8Array, at: number): Uint8Array {
+    const table = this.#replace!;
+    const by = this.#options.replaceWith!;
+    const head = this.#head;
+    for (let k = 0; k < bytes.length; k++) {
+      const b = bytes[k]!;
+      head[at + k] = table[b] === 1 ? by : b;
+    }
+    return head.subarray(at, at + bytes.length);
+  }
+
+  /** Ends a partial line at end of input: runit drops it; we log it (DEVIATIONS.md 6). */
+  #endPartialLine(): void {
+    if (!this.#inLine) return;
+    if (!this.#decided) {
+      this.#emit(this.#head.subarray(0, this.#headLength), false, this.#lineStamp, true);
+    } else {
+      for (const dir of this.#dirs) {
+        if (dir.selected && !dir.config.udpOnly) dir.pending.pushByte(0x0a);
+      }
+    }
+    this.#inLine = false;
+    this.#decided = false;
+  }
+
+  /**
+   * Handles one line's head (its first `len` bytes after replacement) for every
+   * directory (spec §8): patterns, the stderr copy, UDP, and the log. `complete` adds
+   * the newline; a long line's rest is streamed afterwards.
+   */
+  #emit(
+    head: Uint8Array,
+    long: boolean,
+    stamp: Uint8Array | undefined,
+    complete: boolean,
+  ): void {
+    for (const dir of this.#dirs) {
+      const config = dir.config;
+      let selected = true;
+      if (config.patterns.length > 0) {
+        let sel = 0x2b; // '+'
+        let err = 0x45; // 'E'
+        for (const p of config.patterns) {
+          if (matchPattern(p.pattern, head)) {
+            const kind = p.kind.charCodeAt(0);
+            if (kind === 0x2b || kind === 0x2d) sel = kind;
+            else err = kind;
+          }
+        }
+        selected = sel === 0x2b;
+        if (err === 0x65) this.#host.copyToStderr(this.#copyLine(config.prefix, head, long, stamp));
+      }
+      dir.selected = selected;
+      if (!selected) continue;
+      if (config.udp !== undefined) dir.queueUdp(this.#copyLine(config.prefix, head, long, stamp));
+      if (config.udpOnly) continue;
+      const out = dir.pending;
+      const prefix = config.prefix;
+      out.reserve((stamp?.length ?? 0) + prefix.length + head.length + 1);
+      const bytes = out.bytes;
+      let o = out.length;
+      if (stamp !== undefined) {
+        bytes.set(stamp, o);
+        o += stamp.length;
+      }
+      if (prefix.length > 0) {
+        bytes.set(prefix, o);
+        o += prefix.length;
+      }
+      bytes.set(head, o);
+      o += head.length;
+      if (complete) bytes[o++] = 0x0a;
+      out.length = o;
+    }
+  }
+
+  /** `[stamp ]prefix head[...]\n`: the stderr and UDP form of a line. */
+  #copyLine(
+    prefix: Uint8Array,
+    head: Uint8Array,
+    long: boolean,
+    stamp: Uint8Array | undefined,
+  ): Uint8Array {
+    const length = (stamp?.length ?? 0) + prefix.length + head.length + (long ? 3 : 0) + 1;
+    const bytes = new Uint8Array(length);
+    let o = 0;
+    if (stamp !== undefined) {
+      bytes.set(stamp, o);
+      o += stamp.length;
+    }
+    bytes.set(prefix, o);
+    o += prefix.length;
+    bytes.set(head, o);
+    o += head.length;
+    if (long) {
+      bytes.set(DOTS, o);
+      o += 3;
+    }
+    bytes[o] = 0x0a;
+    return bytes;
+  }
+}

@@ -1,0 +1,657 @@
+/**
+ * One svlogd log directory: opening it (lock, config, `current`), appending with size
+ * rotation, rotation itself, pruning old files, the processor, UDP copies and closing
+ * (spec svlogd.md §3, §5, §9, §11; runit src/svlogd.c logdir_open, buffer_pwrite,
+ * rotate, rmoldest, processorstart/processorstop, logdir_close).
+ *
+ * Paths: `name` is the operand as the user wrote it (used in every message); `path` is
+ * where the file work happens. Nothing here calls chdir: the in-process form shares one
+ * cwd among hundreds of supervisors, so every path is `path + "/" + file`.
+ *
+ * Failures that runit "pauses" on are retried every few seconds through the context's
+ * `pause()`, which the engine makes abortable, so SIGTERM is obeyed while paused (spec
+ * DEVIATIONS.md item 7).
+ */
+
+import dgram from "node:dgram";
+import {
+  close as closeFd,
+  O_CLOEXEC,
+  O_CREAT,
+  O_RDONLY,
+  O_TRUNC,
+  O_WRONLY,
+  open,
+} from "../../ffi/libc.ts";
+import { spawn } from "../../ffi/spawn.ts";
+import type { WaitStatus } from "../../ffi/libc.ts";
+import type { Reaper } from "../reaper.ts";
+import { errstr } from "../errstr.ts";
+import { errnoOf, errText } from "../sys_error.ts";
+import { ByteBuffer } from "./byte_buffer.ts";
+import { type LogDirConfig, parseConfig } from "./config.ts";
+import { rotatedName } from "./stamp.ts";
+
+const ENOENT = 2;
+const ENOSPC = 28;
+const EAGAIN = 11;
+const ENOTDIR = 20;
+
+/** What a log directory needs from the engine that drives it. */
+export interface LogDirContext {
+  /** Prints `svlogd: warning: TEXT`. */
+  warn(text: string): void;
+  /** Prints `svlogd: info: TEXT` when -v was given. */
+  info(text: string): void;
+  /** Prints `svlogd: pausing: TEXT`, waits, and throws when svlogd is being stopped. */
+  pause(text: string): Promise<void>;
+  /** The wall clock in unix microseconds. */
+  now(): number;
+  /** `-l`: the after-write rotation threshold is `s - lineMax`. */
+  lineMax: number;
+  /** Reaps processors. */
+  reaper: Reaper;
+}
+
+/** A failure of one open step: the directory is skipped with this warning. */
+export class LogDirSkipped extends Error {
+  override name = "LogDirSkipped";
+}
+
+interface Processor {
+  pid: number;
+  /** `@….u` being processed. */
+  input: string;
+  /** Set on SIGHUP: the exit is then ignored, as runit forgets the processor. */
+  forgotten: boolean;
+  /** Resolves when the processor has finished successfully (or is forgotten). */
+  done: Promise<void>;
+  resolve(): void;
+}
+
+/** A UDP copy due at a given offset of the pending output. */
+interface UdpOp {
+  at: number;
+  datagram: Uint8Array;
+}
+
+const encoder = new TextEncoder();
+
+/** One open log directory. */
+export class LogDir {
+  readonly name: string;
+  readonly path: string;
+  config: LogDirConfig;
+  /** Bytes waiting to be appended to `current`. */
+  readonly pending: ByteBuffer = new ByteBuffer();
+  /** UDP sends interleaved with `pending`. */
+  udpOps: UdpOp[] = [];
+  /** Filled by the engine: whether the line now being streamed goes here. */
+  selected = false;
+  /** Sticky `e`/`E` state; reset to `E` when patterns are evaluated. */
+  err = 0x45;
+  #ctx: LogDirContext;
+  #lock: Deno.FsFile;
+  #current: Deno.FsFile | undefined;
+  #size = 0;
+  #deadline = 0;
+  #processor: Processor | undefined;
+  #socket: dgram.Socket | undefined;
+  #open = true;
+
+  private constructor(
+    ctx: LogDirContext,
+    name: string,
+    path: string,
+    lock: Deno.FsFile,
+    config: LogDirConfig,
+  ) {
+    this.#ctx = ctx;
+    this.name = name;
+    this.path = path;
+    this.#lock = lock;
+    this.config = config;
+  }
+
+  /**
+   * Opens a log directory (spec §3). Throws {@linkcode LogDirSkipped} with the warning
+   * text when the directory must be left out; pauses (retrying) on `current` failures.
+   */
+  static async open(ctx: LogDirContext, name: string, path: string): Promise<LogDir> {
+    try {
+      Deno.openSync(path, { read: true }).close();
+    } catch (err) {
+      throw new LogDirSkipped(`unable to open log directory: ${name}: ${errText(err)}`);
+    }
+    let isDir = false;
+    try {
+      isDir = Deno.statSync(path).isDirectory;
+    } catch {
+      isDir = false;
+    }
+    if (!isDir) {
+      throw new LogDirSkipped(
+        `unable to change directory: ${name}: ${errstr(ENOTDIR)}`,
+      );
+    }
+    let lock: Deno.FsFile;
+    try {
+      lock = Deno.openSync(`${path}/lock`, { append: true, create: true, mode: 0o600 });
+    } catch (err) {
+      throw new LogDirSkipped(`unable to lock directory: ${name}: ${errText(err)}`);
+    }
+    let locked = false;
+    try {
+      locked = lock.tryLockSync(true);
+    } catch (err) {
+      lock.close();
+      throw new LogDirSkipped(`unable to lock directory: ${name}: ${errText(err)}`);
+    }
+    if (!locked) {
+      lock.close();
+      throw new LogDirSkipped(
+        `unable to lock directory: ${name}: ${errstr(EAGAIN)}`,
+      );
+    }
+    let config = parseConfig(new Uint8Array(0)).config;
+    try {
+      const bytes = Deno.readFileSync(`${path}/config`);
+      ctx.info(`read: ${name}/config`);
+      const parsed = parseConfig(bytes);
+      for (const warning of parsed.warnings) ctx.warn(warning);
+      config = parsed.config;
+    } catch (err) {
+      if (errnoOf(err) !== ENOENT) ctx.warn(`unable to read config: ${name}: ${errText(err)}`);
+    }
+    const dir = new LogDir(ctx, name, path, lock, config);
+    try {
+      await dir.#openCurrent();
+    } catch (err) {
+      dir.#releaseLock();
+      throw err;
+    }
+    if (config.timeoutSeconds > 0) dir.#deadline = Date.now() + config.timeoutSeconds * 1000;
+    return dir;
+  }
+
+  /** Whether the directory is still open. */
+  get isOpen(): boolean {
+    return this.#open;
+  }
+
+  /** Size of `current` as svlogd counts it. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Wall-clock ms of the `t` deadline, 0 when off. */
+  get deadline(): number {
+    return this.#deadline;
+  }
+
+  async #openCurrent(): Promise<void> {
+    const currentPath = `${this.path}/current`;
+    let kept = false;
+    try {
+      const stat = Deno.statSync(currentPath);
+      if (stat.size > 0 && ((stat.mode ?? 0) & 0o100) === 0) {
+        // Not closed cleanly: keep it as an unprocessed old file (spec §3 step 6).
+        const name = this.#freshName("u");
+        try {
+          Deno.renameSync(currentPath, `${this.path}/${name}`);
+        } catch (err) {
+          this.#ctx.warn(`unable to rename current: ${this.name}: ${errText(err)}`);
+        }
+        this.#prune([name]);
+      } else {
+        kept = true;
+      }
+    } catch (err) {
+      if (errnoOf(err) !== ENOENT) {
+        throw new LogDirSkipped(`unable to stat current: ${this.name}: ${errText(err)}`);
+      }
+    }
+    await this.#createCurrent();
+    this.#ctx.info(`${kept ? "append" : "new"}: ${this.name}/current`);
+  }
+
+  /** Opens or creates `current` for appending (0600, then 0644), pausing on failure. */
+  async #createCurrent(what = "unable to open current"): Promise<void> {
+    const currentPath = `${this.path}/current`;
+    for (;;) {
+      let file: Deno.FsFile;
+      try {
+        file = Deno.openSync(currentPath, { append: true, create: true, mode: 0o600 });
+      } catch (err) {
+        await this.#ctx.pause(`${what}: ${this.name}: ${errText(err)}`);
+        continue;
+      }
+      try {
+        Deno.chmodSync(currentPath, 0o644);
+        this.#size = file.statSync().size;
+      } catch (err) {
+        file.close();
+        await this.#ctx.pause(`unable to set mode of current: ${this.name}: ${errText(err)}`);
+        continue;
+      }
+      this.#current = file;
+      return;
+    }
+  }
+
+  /** A `@TAI64N.x` name not present in the directory (a new timestamp if it is). */
+  #freshName(suffix: "s" | "u"): string {
+    for (;;) {
+      const name = rotatedName(this.#ctx.now(), suffix);
+      try {
+        Deno.lstatSync(`${this.path}/${name}`);
+      } catch {
+        return name;
+      }
+    }
+  }
+
+  /** Queues a UDP copy at the current end of the pending output. */
+  queueUdp(datagram: Uint8Array): void {
+    this.udpOps.push({ at: this.pending.length, datagram });
+  }
+
+  /** Writes everything pending to `current`, with rotation, UDP copies and pauses. */
+  async flush(): Promise<void> {
+    if (!this.#open) {
+      this.pending.clear();
+      this.udpOps = [];
+      return;
+    }
+    const data = this.pending.view();
+    if (this.udpOps.length === 0) {
+      if (data.length > 0) await this.#append(data);
+    } else {
+      let offset = 0;
+      const ops = this.udpOps;
+      this.udpOps = [];
+      for (const op of ops) {
+        if (op.at > offset) await this.#append(data.subarray(offset, op.at));
+        offset = op.at;
+        await this.#sendUdp(op.datagram);
+      }
+      if (offset < data.length) await this.#append(data.subarray(offset));
+    }
+    this.pending.clear();
+  }
+
+  /**
+   * Appends bytes to `current` the way runit's buffer_pwrite does, but a whole chunk at
+   * a time: rotate before a write when `size >= s`; never let `current` pass `s` bytes;
+   * rotate after a line end once `size >= s - len` (only when `s >= len`: runit's
+   * unsigned subtraction wraps otherwise).
+   */
+  async #append(bytes: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < bytes.length) {
+      const sizeMax = this.config.sizeMax;
+      let count = bytes.length - offset;
+      let rotateAfter = false;
+      if (sizeMax > 0) {
+        if (this.#size >= sizeMax) await this.rotate();
+        count = Math.min(count, sizeMax - this.#size);
+        if (sizeMax >= this.#ctx.lineMax) {
+          const threshold = sizeMax - this.#ctx.lineMax;
+          const need = Math.max(1, threshold - this.#size);
+          if (need <= count) {
+            const newline = bytes.indexOf(0x0a, offset + need - 1);
+            if (newline !== -1 && newline < offset + count) {
+              count = newline - offset + 1;
+              rotateAfter = true;
+            }
+          }
+        }
+      }
+      await this.#writeAll(bytes.subarray(offset, offset + count));
+      offset += count;
+      if (rotateAfter) await this.rotate();
+    }
+  }
+
+  async #writeAll(bytes: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < bytes.length) {
+      try {
+        const n = this.#current!.writeSync(bytes.subarray(offset));
+        offset += n;
+        this.#size += n;
+      } catch (err) {
+        if (errnoOf(err) === ENOSPC && this.config.nMin < this.config.nMax) {
+          if (this.#deleteForSpace()) continue;
+        }
+        await this.#ctx.pause(`unable to write to current: ${this.name}: ${errText(err)}`);
+      }
+    }
+  }
+
+  /** Disk full: deletes the oldest `@` file while more than `N` are kept (spec §5.4). */
+  #deleteForSpace(): boolean {
+    const names = this.#oldNames(true);
+    if (names.length <= this.config.nMin) return false;
+    const victim = names.find((n) => !this.#isProtected(n));
+    if (victim === undefined) return false;
+    this.#ctx.warn(`out of disk space, delete: ${this.name}/${victim}`);
+    try {
+      Deno.removeSync(`${this.path}/${victim}`);
+      return true;
+    } catch (err) {
+      this.#ctx.warn(`unable to unlink oldest logfile: ${this.name}: ${errText(err)}`);
+      return false;
+    }
+  }
+
+  /** The 27-character `@` names, oldest first (with `.t` leftovers when asked). */
+  #oldNames(withLeftovers: boolean): string[] {
+    const names: string[] = [];
+    for (const entry of Deno.readDirSync(this.path)) {
+      const name = entry.name;
+      if (name.length !== 27 || name[0] !== "@") continue;
+      if (!withLeftovers && name[26] === "t") continue;
+      names.push(name);
+    }
+    return names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  /** The file a processor is working on is never deleted (2.3.0's fix, DEVIATIONS 5). */
+  #isProtected(name: string, extra: readonly string[] = []): boolean {
+    if (extra.includes(name)) return true;
+    const input = this.#processor?.input;
+    return input !== undefined && (name === input || name === input.slice(0, 26) + "t");
+  }
+
+  /** Removes `.t` leftovers and, if more than `n` old files remain, the oldest (§5.3). */
+  #prune(keep: readonly string[] = []): void {
+    let names: string[];
+    try {
+      names = this.#oldNames(true);
+    } catch (err) {
+      this.#ctx.warn(`unable to read directory: ${this.name}: ${errText(err)}`);
+      return;
+    }
+    const old: string[] = [];
+    for (const name of names) {
+      if (name[26] === "t") {
+        if (this.#isProtected(name, keep)) continue;
+        try {
+          Deno.removeSync(`${this.path}/${name}`);
+        } catch (err) {
+          this.#ctx.warn(`unable to unlink processor leftover: ${name}: ${errText(err)}`);
+        }
+        continue;
+      }
+      old.push(name);
+    }
+    if (this.config.nMax === 0 || old.length <= this.config.nMax) return;
+    const victim = old.find((name) => !this.#isProtected(name, keep));
+    if (victim === undefined) return;
+    this.#ctx.info(`delete: ${this.name}/${victim}`);
+    try {
+      Deno.removeSync(`${this.path}/${victim}`);
+    } catch (err) {
+      this.#ctx.warn(`unable to unlink oldest logfile: ${this.name}: ${errText(err)}`);
+    }
+  }
+
+  /** Runs `step` until it succeeds, pausing with `what: DIR: ERR` after each failure. */
+  async #retry(what: string, step: () => void): Promise<void> {
+    for (;;) {
+      try {
+        step();
+        return;
+      } catch (err) {
+        await this.#ctx.pause(`${what}: ${this.name}: ${errText(err)}`);
+      }
+    }
+  }
+
+  /** Rotates `current` (spec §5.2); an empty `current` is left alone. */
+  async rotate(): Promise<void> {
+    if (!this.#open) return;
+    if (this.#processor !== undefined) await this.#processor.done;
+    const withProcessor = this.config.processor !== undefined;
+    const name = this.#freshName(withProcessor ? "u" : "s");
+    if (this.config.timeoutSeconds > 0 && Date.now() >= this.#deadline) {
+      this.#deadline = Date.now() + this.config.timeoutSeconds * 1000;
+    }
+    if (this.#size === 0) return;
+    const current = this.#current!;
+    const currentPath = `${this.path}/current`;
+    await this.#retry("unable to fsync current logfile", () => current.syncSync());
+    await this.#retry("unable to set mode of current", () => Deno.chmodSync(currentPath, 0o744));
+    current.close();
+    this.#current = undefined;
+    await this.#retry(
+      "unable to rename current",
+      () => Deno.renameSync(currentPath, `${this.path}/${name}`),
+    );
+    this.#ctx.info(`rename: ${this.name}/current ${name} ${this.#size}`);
+    await this.#createCurrent("unable to create new current");
+    this.#size = 0;
+    this.#prune([name]);
+    if (withProcessor) await this.#startProcessor(name);
+  }
+
+  /** Rotates when the `t` deadline has passed. */
+  async rotateIfDue(nowMs: number): Promise<void> {
+    if (this.#deadline !== 0 && nowMs >= this.#deadline) await this.rotate();
+  }
+
+  async #startProcessor(input: string): Promise<void> {
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    const processor: Processor = { pid: 0, input, forgotten: false, done, resolve };
+    this.#processor = processor;
+    await this.#runProcessor(processor);
+  }
+
+  /** Starts the processor on `processor.input` (spec §5.5: fds 0, 1, 4, 5; cwd the dir). */
+  async #runProcessor(processor: Processor): Promise<void> {
+    const base = processor.input.slice(0, 26);
+    for (;;) {
+      const fds: number[] = [];
+      try {
+        const stage = (text: string, call: () => number): number => {
+          try {
+            const fd = call();
+            fds.push(fd);
+            return fd;
+          } catch (err) {
+            throw new Error(`${text}: ${this.name}: ${errText(err)}`);
+          }
+        };
+        const input = stage(
+          "unable to open input for processor",
+          () => open(`${this.path}/${processor.input}`, O_RDONLY | O_CLOEXEC),
+        );
+        const output = stage(
+          "unable to open output for processor",
+          () => open(`${this.path}/${base}t`, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644),
+        );
+        closeFd(stage(
+          "unable to create empty state for processor",
+          () => open(`${this.path}/state`, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644),
+        ));
+        fds.pop();
+        const state = stage(
+          "unable to open state for processor",
+          () => open(`${this.path}/state`, O_RDONLY | O_CLOEXEC),
+        );
+        const newstate = stage(
+          "unable to open newstate for processor",
+          () => open(`${this.path}/newstate`, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644),
+        );
+        this.#ctx.info(`processing: ${this.name}/${processor.input}`);
+        let pid: number;
+        try {
+          pid = spawn({
+            argv: ["sh", "-c", this.config.processor!],
+            path: "/bin/sh",
+            fds: [[input, 0], [output, 1], [state, 4], [newstate, 5]],
+            cwd: this.path,
+          });
+        } catch (err) {
+          throw new Error(`unable to run processor: ${this.name}: ${errText(err)}`);
+        }
+        processor.pid = pid;
+        this.#ctx.reaper.watch(pid, (_pid, status) => {
+          void this.#processorExited(processor, status);
+        });
+        return;
+      } catch (err) {
+        // runit's child prints this as fatal and exits 111, which counts as a failure.
+        this.#ctx.warn((err as Error).message);
+        await this.#ctx.pause(`unable to start processor: ${this.name}`);
+      } finally {
+        for (const fd of fds) {
+          try {
+            closeFd(fd);
+          } catch {
+            // already closed
+          }
+        }
+      }
+    }
+  }
+
+  async #processorExited(processor: Processor, status: WaitStatus): Promise<void> {
+    if (processor.forgotten) {
+      processor.resolve();
+      return;
+    }
+    const base = processor.input.slice(0, 26);
+    // runit counts a death by signal as success (it decodes only status >> 8) and then
+    // deletes the input: that can lose the log, so only exit code 0 is success here.
+    if (status.kind !== "exited" || status.code !== 0) {
+      this.#ctx.warn(`processor failed, restart: ${this.name}`);
+      try {
+        Deno.removeSync(`${this.path}/${base}t`);
+      } catch {
+        // nothing to remove
+      }
+      try {
+        await this.#runProcessor(processor);
+      } catch {
+        processor.resolve(); // aborted while pausing: svlogd is stopping
+      }
+      return;
+    }
+    try {
+      await this.#retry(
+        "unable to rename processed",
+        () => Deno.renameSync(`${this.path}/${base}t`, `${this.path}/${base}s`),
+      );
+      await this.#retry(
+        "unable to set mode of processed",
+        () => Deno.chmodSync(`${this.path}/${base}s`, 0o744),
+      );
+      try {
+        Deno.removeSync(`${this.path}/${processor.input}`);
+      } catch {
+        this.#ctx.warn(`unable to unlink: ${this.name}/${processor.input}`);
+      }
+      await this.#retry(
+        "unable to rename state",
+        () => Deno.renameSync(`${this.path}/newstate`, `${this.path}/state`),
+      );
+      this.#ctx.info(`processed: ${this.name}/${base}s`);
+    } catch {
+      // aborted while pausing
+    } finally {
+      if (this.#processor === processor) this.#processor = undefined;
+      processor.resolve();
+    }
+  }
+
+  /** Waits until a running processor has finished successfully (spec §11 exit step 1). */
+  async waitProcessor(): Promise<void> {
+    if (this.#processor !== undefined) await this.#processor.done;
+  }
+
+  async #sendUdp(datagram: Uint8Array): Promise<void> {
+    const target = this.config.udp!;
+    let socket = this.#socket;
+    if (socket === undefined) {
+      try {
+        socket = dgram.createSocket("udp4");
+        socket.on("error", () => {});
+        socket.unref();
+        this.#socket = socket;
+      } catch {
+        const text = new Uint8Array(datagram.length + 35);
+        text.set(encoder.encode("warning: no udp socket available: "));
+        text.set(datagram, 34);
+        await this.#append(text.subarray(0, 34 + datagram.length));
+        return;
+      }
+    }
+    const failed = await new Promise<boolean>((resolve) => {
+      try {
+        socket.send(
+          datagram,
+          target.port,
+          target.address,
+          (err) => resolve(err !== null && err !== undefined),
+        );
+      } catch {
+        resolve(true);
+      }
+    });
+    if (failed) {
+      const head = encoder.encode("warning: failure sending through udp: ");
+      const text = new Uint8Array(head.length + datagram.length);
+      text.set(head);
+      text.set(datagram, head.length);
+      await this.#append(text);
+    }
+  }
+
+  /**
+   * Closes the directory (spec §11): flush, fsync, chmod 0744 `current`, release the
+   * lock. A running processor is forgotten unless `waitProcessor()` was awaited first.
+   */
+  async close(): Promise<void> {
+    if (!this.#open) return;
+    this.#ctx.info(`close: ${this.name}`);
+    try {
+      await this.flush();
+    } finally {
+      this.#open = false;
+      if (this.#processor !== undefined) {
+        this.#processor.forgotten = true;
+        this.#processor.resolve();
+        this.#processor = undefined;
+      }
+      const current = this.#current;
+      this.#current = undefined;
+      if (current !== undefined) {
+        try {
+          current.syncSync();
+        } catch {
+          // runit goes on too
+        }
+        try {
+          Deno.chmodSync(`${this.path}/current`, 0o744);
+        } catch {
+          // ditto
+        }
+        current.close();
+      }
+      this.#socket?.close();
+      this.#socket = undefined;
+      this.#releaseLock();
+    }
+  }
+
+  #releaseLock(): void {
+    try {
+      this.#lock.close();
+    } catch {
+      // already closed
+    }
+  }
+}
