@@ -1,24 +1,165 @@
-/** runsvdir — supervise every service directory of a scan directory (spec runsvdir.md). */
+/**
+ * runsvdir — supervise every service directory of a scan directory, in this one process
+ * (spec runsvdir.md; ARCHITECTURE.md §2; DEVIATIONS.md 11, 13, 14). One Supervisor per
+ * service (lib/supervise/supervisor.ts) speaks runit's supervise/ protocol, so `sv` sees
+ * no difference from a runsv per service.
+ *
+ * Signals: SIGTERM stops every service (each its main service, then its log) and exits 0;
+ * SIGHUP the same, exit 111; SIGALRM forces a rescan (Debian); SIGINT stops every service
+ * and then dies of SIGINT, as runit's runsvdir dies of it (nothing is left unsupervised).
+ */
 
 import type { AppletContext } from "../lib/applet.ts";
-import { usageText } from "../lib/msg.ts";
+import { getpid, kill, setProcessName, setSignalDisposition } from "../ffi/libc.ts";
+import { ArgArea } from "../ffi/proctitle.ts";
+import { ignoreInspectorSignal } from "../lib/daemon_signals.ts";
+import { Messenger, usageText } from "../lib/msg.ts";
 import { writeStderr } from "../lib/output.ts";
+import { Reaper } from "../lib/reaper.ts";
+import { parseRunsvdirArgs } from "../lib/runsvdir/args.ts";
+import { RunsvdirHost } from "../lib/runsvdir/host.ts";
+import { type LogArea, openLogArea } from "../lib/runsvdir/log_area.ts";
+import { LOG_ARG_MIN } from "../lib/runsvdir/log_window.ts";
+import { openServiceDir } from "../lib/runsvdir/service_dir.ts";
+import { Supervisor, SupervisorFatal } from "../lib/supervise/supervisor.ts";
+import type { LogSinkFactory } from "../lib/log_sink.ts";
 
 export const meta = { name: "runsvdir" } as const;
 
+const EXIT_TERM = 0; // runsvdir: SIGTERM
 const EXIT_USAGE = 1; // runsvdir: usage (runit src/runsvdir.c)
+const EXIT_NO_CWD = 100; // runsvdir: cannot open the current directory
+const EXIT_HUP = 111; // runsvdir: SIGHUP
 
-export function main(args: readonly string[], ctx: AppletContext): number {
-  let rest = args;
-  // Only the first argument is examined as an option (spec runsvdir.md "Usage").
-  const first = rest[0];
-  if (first !== undefined && first.startsWith("-") && (first[1] === "P" || first[1] === "-")) {
-    rest = rest.slice(1);
+const SIGINT = 2;
+
+const encoder = new TextEncoder();
+
+/** svlogd's in-process sink, when it has been published (lib/svlogd/sink.ts). */
+async function findLogSinkFactory(): Promise<LogSinkFactory | undefined> {
+  const path = "../lib/svlogd/sink.ts";
+  try {
+    const module = await import(path) as { createSvlogdSink?: LogSinkFactory };
+    return module.createSvlogdSink;
+  } catch {
+    return undefined;
   }
-  if (rest.length === 0) {
+}
+
+/** Shows `argv0 args…` in ps, with the log argument's current bytes. */
+function makeTitle(
+  ctx: AppletContext,
+  args: readonly string[],
+  logIndex: number,
+  logBytes: Uint8Array | undefined,
+): () => void {
+  let area: ArgArea | undefined;
+  try {
+    area = ArgArea.open();
+  } catch {
+    area = undefined;
+  }
+  const parts: Uint8Array[] = [ctx.argv0, ...args].map((arg) => encoder.encode(arg));
+  return () => {
+    if (area === undefined) return;
+    if (logBytes !== undefined) parts[logIndex + 1] = logBytes;
+    try {
+      area.write(parts);
+    } catch {
+      area = undefined; // cosmetic only
+    }
+  };
+}
+
+export async function main(args: readonly string[], ctx: AppletContext): Promise<number> {
+  const parsed = parseRunsvdirArgs(args);
+  if (parsed === undefined) {
     writeStderr(usageText(ctx.argv0, "[-P] dir"));
     return EXIT_USAGE;
   }
-  writeStderr(`runsvdir ${rest[0]}: fatal: not implemented yet\n`);
-  return 111;
+  const { dir, newSession, log, logIndex } = parsed;
+
+  // Listeners before anything else: without one, Deno dies of these signals and would
+  // leave every service running unsupervised.
+  let requestStop!: (how: "term" | "hup" | "int") => void;
+  const stopRequested = new Promise<"term" | "hup" | "int">((resolve) => (requestStop = resolve));
+  const onTerm = (): void => requestStop("term");
+  const onHup = (): void => requestStop("hup");
+  const onInt = (): void => requestStop("int");
+  const hosted: { host?: RunsvdirHost } = {};
+  const onAlrm = (): void => hosted.host?.forceRescan();
+  Deno.addSignalListener("SIGTERM", onTerm);
+  Deno.addSignalListener("SIGHUP", onHup);
+  Deno.addSignalListener("SIGINT", onInt);
+  Deno.addSignalListener("SIGALRM", onAlrm);
+  ignoreInspectorSignal();
+  try {
+    setProcessName("runsvdir");
+  } catch {
+    // cosmetic only
+  }
+
+  const say = new Messenger(`runsvdir ${dir}`);
+  let logBytes: Uint8Array | undefined;
+  let logArea: LogArea | undefined;
+  let updateTitle = makeTitle(ctx, args, logIndex, undefined);
+  if (log !== undefined) {
+    const bytes = encoder.encode(log);
+    if (bytes.length < LOG_ARG_MIN) {
+      say.warn("log must have at least seven characters.");
+      say.warn("log service disabled.");
+    } else {
+      logBytes = bytes;
+      updateTitle = makeTitle(ctx, args, logIndex, logBytes);
+      try {
+        logArea = openLogArea(logBytes, () => updateTitle());
+      } catch (err) {
+        say.warn(err instanceof Error ? err.message : String(err));
+        say.warn("log service disabled.");
+        logBytes = undefined;
+      }
+    }
+  }
+  updateTitle();
+
+  try {
+    Deno.cwd();
+  } catch (err) {
+    say.fatal("unable to open current directory", err);
+    return EXIT_NO_CWD;
+  }
+
+  const reaper = new Reaper();
+  // Children of supervisors already forgotten are reaped silently, as runsvdir does.
+  reaper.start(() => {});
+  const logSinkFactory = await findLogSinkFactory();
+  const host = new RunsvdirHost({
+    dir,
+    createSupervisor: ({ name, path }) =>
+      new Supervisor({
+        dir: path,
+        reaper,
+        // A supervisor speaks as the runsv it replaces: `runsv NAME: …` on our stderr.
+        messenger: new Messenger(`runsv ${name}`),
+        newSession,
+        ...(logSinkFactory === undefined ? {} : { logSinkFactory }),
+      }),
+    openServiceDir,
+    warn: (text, err) => say.warn(text, err),
+    fatal: (name, text, err) => new Messenger(`runsv ${name}`).fatal(text, err),
+    isFatal: (err) => err instanceof SupervisorFatal,
+  });
+  hosted.host = host;
+  host.start();
+
+  const how = await stopRequested;
+  await host.stopAll();
+  logArea?.close();
+  if (how === "int") {
+    // runit's runsvdir dies of SIGINT; do the same now that nothing runs any more.
+    Deno.removeSignalListener("SIGINT", onInt);
+    setSignalDisposition(SIGINT, "default");
+    kill(getpid(), SIGINT);
+  }
+  return how === "hup" ? EXIT_HUP : EXIT_TERM;
 }
