@@ -1,0 +1,121 @@
+/**
+ * runit as process 1 in a throw-away pid + mount namespace (spec runit.md §7), driven
+ * through the installed launchers, and side by side with Debian's /sbin/runit where the
+ * console text must match.
+ */
+
+import { assert, assertEquals, assertMatch } from "../_assert.ts";
+import { bin, runApplet } from "../_helpers.ts";
+import { boot, ended, type Machine, runitLines } from "./_ns.ts";
+
+const STAGE_1 = `#!/bin/sh
+set -- $(cut -d' ' -f5,6 /proc/$$/stat)
+echo "stage 1: pgrp=$1 sid=$2 ign=$(sed -n 's/^SigIgn:\\t//p' /proc/$$/status)"
+test -t 0 || [ -p /dev/stdin ] && echo "stage 1: fd 0 is the console"
+`;
+const STAGE_2 = `#!/bin/sh
+set -- $(cut -d' ' -f5,6 /proc/$$/stat)
+echo "stage 2: pid=$$ pgrp=$1 sid=$2 ign=$(sed -n 's/^SigIgn:\\t//p' /proc/$$/status)"
+exec sleep 1000
+`;
+const STAGE_3 = `#!/bin/sh
+echo "stage 3: stopit=$(stat -c %a /run/runit.stopit)"
+`;
+const STAGES = { "1!": STAGE_1, "2!": STAGE_2, "3!": STAGE_3 };
+
+const initPath = (): Promise<string> => bin("init");
+
+/** Asks the machine to halt or reboot the way an admin does: `init 0` / `init 6` inside. */
+async function request(machine: Machine, arg: "0" | "6"): Promise<void> {
+  const result = await machine.exec([await initPath(), arg]);
+  assertEquals([result.code, result.stderr], [0, ""], `init ${arg}`);
+}
+
+/** The console lines with the version tag removed, for comparison with Debian's. */
+function comparable(text: string): string[] {
+  return runitLines(text).map((line) =>
+    line.replace(/^- runit: \$Id: [^$]*\$: booting\.$/, "- runit: VERSION: booting.")
+  );
+}
+
+const HALT_LINES = [
+  "- runit: VERSION: booting.",
+  "- runit: enter stage: /etc/runit/1",
+  "- runit: leave stage: /etc/runit/1",
+  "- runit: enter stage: /etc/runit/2",
+  "- runit: leave stage: /etc/runit/2",
+  "- runit: enter stage: /etc/runit/3",
+  "- runit: leave stage: /etc/runit/3",
+  "- runit: sending KILL signal to all processes...",
+  "- runit: power off...",
+];
+
+Deno.test("runit not as process 1: runit's message, exit 111", async () => {
+  const result = await runApplet("runit", ["ignored"]);
+  assertEquals(
+    [result.code, result.stdout, result.stderr],
+    [111, "", "- runit: fatal: must be run as process no 1.\n"],
+  );
+});
+
+Deno.test("runit boots stages 1, 2, 3 in order; init 0 powers off (init dies by SIGINT)", async () => {
+  await using machine = await boot(STAGES);
+  await machine.waitConsole("stage 2: pid=");
+  await request(machine, "0");
+  const status = await ended(machine);
+  await machine.waitConsole("power off...");
+  assertEquals(status.signal, "SIGINT");
+  const text = machine.console();
+  assertEquals(comparable(text), HALT_LINES);
+  // Stage 1 runs in runit's session with the console on fd 0; no classic signal is
+  // ignored (DEVIATIONS.md 4: 2.1.2 ignores SIGCONT in every stage). glibc's posix_spawn
+  // leaves its internal signals 32 and 33 ignored; glibc programs reset them at start.
+  assertMatch(text, /^stage 1: pgrp=1 sid=1 ign=[0-9a-f]{8}0{8}$/m);
+  assertMatch(text, /^stage 1: fd 0 is the console$/m);
+  const stage2 = text.match(/^stage 2: pid=(\d+) pgrp=(\d+) sid=(\d+) ign=(\w+)$/m);
+  assert(stage2 !== null, text);
+  assertEquals([stage2[2], stage2[3], stage2[4]!.slice(8)], [stage2[1], stage2[1], "0".repeat(8)]);
+  // runit used the request up: stopit is mode 0 when stage 3 runs.
+  assertMatch(text, /^stage 3: stopit=0$/m);
+  // Output order: each stage's text between its enter and leave lines.
+  const order = ["enter stage: /etc/runit/1", "stage 1:", "leave stage: /etc/runit/1"]
+    .concat(["stage 2:", "leave stage: /etc/runit/2", "stage 3:", "sending KILL"])
+    .map((s) => text.indexOf(s));
+  assertEquals(order, [...order].sort((a, b) => a - b));
+});
+
+Deno.test("runit-init as process 1 becomes runit; init 6 reboots (init dies by SIGHUP)", async () => {
+  await using machine = await boot(STAGES, { applet: "init", sync: true });
+  await machine.waitConsole("stage 2: pid=");
+  await request(machine, "6");
+  const status = await ended(machine);
+  await machine.waitConsole("system reboot.");
+  assertEquals(status.signal, "SIGHUP");
+  assertEquals(comparable(machine.console()).slice(-2), [
+    "- runit: sending KILL signal to all processes...",
+    "- runit: system reboot.",
+  ]);
+});
+
+Deno.test("runit restarts stage 2 killed with SIGKILL (DEVIATIONS.md 3)", async () => {
+  await using machine = await boot({
+    ...STAGES,
+    "2!": `#!/bin/sh\necho "stage 2: pid=$$"\nsleep 1000 &\nexec sleep 1000\n`,
+  });
+  const first = (await machine.waitConsole(/stage 2: pid=(\d+)/)).match(/stage 2: pid=(\d+)/)!;
+  const killed = await machine.exec(["kill", "-KILL", first[1]!]);
+  assertEquals(killed.code, 0);
+  await machine.waitConsole("restarting.", 20_000);
+  await machine.waitConsole(/stage 2: pid=\d+[\s\S]*stage 2: pid=\d+/);
+  const lines = comparable(machine.console());
+  const crashed = lines.indexOf("- runit: warning: child crashed: /etc/runit/2");
+  assertEquals(lines.slice(crashed - 1, crashed + 4), [
+    "- runit: enter stage: /etc/runit/2",
+    "- runit: warning: child crashed: /etc/runit/2",
+    "- runit: warning: killing all processes in stage 2...",
+    "- runit: warning: restarting.",
+    "- runit: enter stage: /etc/runit/2",
+  ]);
+  await request(machine, "0");
+  assertEquals((await ended(machine)).signal, "SIGINT");
+});
