@@ -98,6 +98,7 @@ export class LogDir {
   #processor: Processor | undefined;
   #socket: dgram.Socket | undefined;
   #open = true;
+  #lastMicros = 0;
 
   private constructor(
     ctx: LogDirContext,
@@ -242,7 +243,11 @@ export class LogDir {
   /** A `@TAI64N.x` name not present in the directory (a new timestamp if it is). */
   #freshName(suffix: "s" | "u"): string {
     for (;;) {
-      const name = rotatedName(this.#ctx.now(), suffix);
+      // Names sort in rotation order even when the clock reads the same or an earlier
+      // time (a step backwards), so pruning never takes the newest file for the oldest.
+      const micros = Math.max(this.#ctx.now(), this.#lastMicros + 1);
+      this.#lastMicros = micros;
+      const name = rotatedName(micros, suffix);
       try {
         Deno.lstatSync(`${this.path}/${name}`);
       } catch {

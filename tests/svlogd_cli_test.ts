@@ -1,0 +1,362 @@
+/**
+ * svlogd black-box, side by side with Debian's svlogd: the same input, config and
+ * command line must give the same files, contents (timestamps normalised), messages and
+ * exit codes (spec svlogd.md §14). Cases where we deliberately differ are checked
+ * against the deviation instead.
+ */
+
+import { assert, assertEquals, assertMatch } from "./_assert.ts";
+import { tempDir, writeTree } from "./_helpers.ts";
+import {
+  DEBIAN_SVLOGD,
+  haveDebianSvlogd,
+  lines,
+  normalise,
+  ourSvlogd,
+  runSvlogd,
+  snapshot,
+} from "./svlogd_helpers.ts";
+
+const ignore = !haveDebianSvlogd();
+
+interface Case {
+  args: string[];
+  files?: Record<string, string | null>;
+  stdin?: string | Uint8Array;
+  /** Directories to snapshot (default: "d"). */
+  dirs?: string[];
+  /** Prepare the tree further (modes). */
+  prepare?: (root: string) => void;
+}
+
+interface Outcome {
+  code: number;
+  stderr: string;
+  trees: Record<string, string[]>;
+}
+
+async function runCase(cmd: string, c: Case): Promise<Outcome> {
+  await using tmp = tempDir("denit-svlogd-");
+  writeTree(tmp.path, c.files ?? { "d/": null });
+  c.prepare?.(tmp.path);
+  const result = await runSvlogd(cmd, c.args, { cwd: tmp.path, stdin: c.stdin ?? "" });
+  const trees: Record<string, string[]> = {};
+  for (const dir of c.dirs ?? ["d"]) {
+    try {
+      trees[dir] = snapshot(`${tmp.path}/${dir}`);
+    } catch {
+      trees[dir] = ["(none)"];
+    }
+  }
+  return {
+    code: result.code,
+    stderr: normalise(result.stderr.replaceAll(cmd, "ARGV0")),
+    trees,
+  };
+}
+
+/** Runs a case through both svlogds and returns both outcomes. */
+async function sideBySide(c: Case): Promise<{ ours: Outcome; theirs: Outcome }> {
+  const [ours, theirs] = await Promise.all([
+    runCase(await ourSvlogd(), c),
+    runCase(DEBIAN_SVLOGD, c),
+  ]);
+  return { ours, theirs };
+}
+
+async function same(c: Case): Promise<Outcome> {
+  const { ours, theirs } = await sideBySide(c);
+  assertEquals(ours, theirs);
+  return ours;
+}
+
+Deno.test({
+  name: "svlogd usage errors match Debian's (spec cases 1-5)",
+  ignore,
+  async fn() {
+    for (
+      const args of [
+        [],
+        ["-x", "d"],
+        ["-l"],
+        ["-l", "5", "-b", "5", "d"],
+        ["-l", "1024", "d"],
+        ["-r", "ab", "d"],
+        ["-r", "", "d"],
+        ["-V", "d"],
+      ]
+    ) {
+      const out = await same({ args, dirs: [] });
+      assertEquals(out.code, 111, args.join(" "));
+      assertMatch(
+        out.stderr,
+        /usage: ARGV0 \[-ttv\] \[-r c\] \[-R abc\] \[-l len\] \[-b buflen\] dir \.\.\.\n\n$/,
+      );
+    }
+  },
+});
+
+Deno.test({
+  name: "svlogd: a missing directory is fatal with runit's messages (case 6)",
+  ignore,
+  async fn() {
+    const out = await same({ args: ["nonexist"], stdin: "x\n", dirs: [] });
+    assertEquals(out.code, 111);
+    assertEquals(
+      out.stderr,
+      "svlogd: warning: unable to open log directory: nonexist: file does not exist\n" +
+        "svlogd: fatal: no functional log directories.\n",
+    );
+  },
+});
+
+Deno.test({
+  name: "svlogd: basic logging, modes, unclean and clean current (cases 7, 9, 10)",
+  ignore,
+  async fn() {
+    const basic = await same({ args: ["d"], stdin: "foo\n" });
+    assertEquals(basic.trees.d, ['current 744 "foo\\n"', 'lock 600 ""']);
+    const unclean = await same({
+      args: ["-v", "d"],
+      files: { "d/current": "old\n" },
+      prepare: (root) => Deno.chmodSync(`${root}/d/current`, 0o644),
+      stdin: "x\n",
+    });
+    assertEquals(unclean.trees.d, ['@#1.u 644 "old\\n"', 'current 744 "x\\n"', 'lock 600 ""']);
+    assertEquals(unclean.stderr, "svlogd: info: new: d/current\nsvlogd: info: close: d\n");
+    const clean = await same({
+      args: ["-v", "d"],
+      files: { "d/current": "old\n" },
+      prepare: (root) => Deno.chmodSync(`${root}/d/current`, 0o744),
+      stdin: "x\n",
+    });
+    assertEquals(clean.trees.d, ['current 744 "old\\nx\\n"', 'lock 600 ""']);
+    assertEquals(clean.stderr, "svlogd: info: append: d/current\nsvlogd: info: close: d\n");
+  },
+});
+
+Deno.test({
+  name: "svlogd: -t, -tt, -ttt stamps (cases 11, 12)",
+  ignore,
+  async fn() {
+    for (
+      const [flag, pattern] of [
+        ["-t", /^@4000000[0-9a-f]{9}[0-9a-f]{8} a\n$/],
+        ["-tt", /^\d{4}-\d\d-\d\d_\d\d:\d\d:\d\d\.\d{5} a\n$/],
+        ["-ttt", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{5} a\n$/],
+        ["-tttt", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{5} a\n$/],
+      ] as const
+    ) {
+      await using tmp = tempDir();
+      Deno.mkdirSync(`${tmp.path}/d`);
+      const before = Date.now();
+      await runSvlogd(await ourSvlogd(), [flag, "d"], { cwd: tmp.path, stdin: "a\n" });
+      const text = Deno.readTextFileSync(`${tmp.path}/d/current`);
+      assertMatch(text, pattern);
+      if (flag === "-t") {
+        const seconds = parseInt(text.slice(9, 17), 16) - 10;
+        assert(Math.abs(seconds * 1000 - before) < 5000, "seconds near now");
+        assertEquals(parseInt(text.slice(17, 25), 16) % 1000, 500);
+      }
+      await same({ args: [flag, "d"], stdin: "a\nb\n" });
+    }
+  },
+});
+
+Deno.test({
+  name: "svlogd: replacement, long lines, prefix and stderr copies (cases 13, 14, 17, 18)",
+  ignore,
+  async fn() {
+    const bytes = new Uint8Array([0x61, 9, 0x62, 1, 0x63, 0xff, 0x64, 10]);
+    assertEquals(
+      (await same({ args: ["-r", ".", "d"], stdin: bytes })).trees.d![0],
+      'current 744 "a.b.c.d\\n"',
+    );
+    await same({ args: ["-R", "o", "d"], stdin: "foo bar\n" });
+    await same({ args: ["-R", "o", "-r", "X", "d"], stdin: "foo bar\n" });
+    await same({ args: ["-r", "X", "-R", "o", "d"], stdin: "foo bar\n" });
+    await same({ args: ["d"], stdin: bytes });
+    await same({ args: ["-l", "5", "-b", "6", "d"], stdin: "0123456789abcdef\n" });
+    await same({
+      args: ["-l", "5", "-b", "6", "-r", "_", "d"],
+      stdin: "a\tb\tc\td\te\tf\tg\n\t\n",
+    });
+    const prefix = await same({
+      args: ["-l", "4", "-b", "6", "d"],
+      files: { "d/config": "pPFX: \ne*\n" },
+      stdin: "0123456789\nab\nabcd\nabc\n",
+    });
+    assertEquals(prefix.stderr, "PFX: 0123...\nPFX: ab\nPFX: abcd...\nPFX: abc\n");
+    const eE = await same({
+      args: ["d"],
+      files: { "d/config": "e*\nE*x*\n" },
+      stdin: "abc\nxyz\naxb\n",
+    });
+    assertEquals(eE.stderr, "abc\n");
+    await same({ args: ["-tt", "d"], files: { "d/config": "e*\npP \n" }, stdin: "z\n" });
+  },
+});
+
+Deno.test({
+  name: "svlogd: patterns select and copy lines (cases 15, 16, 42)",
+  ignore,
+  async fn() {
+    const out = await same({
+      args: ["d"],
+      files: { "d/config": "-*\n+*ok*\ne*err*\n" },
+      stdin: "hello ok world\nan error here\nplain\nok\nerr\nerror ok\n",
+    });
+    assert(out.trees.d!.includes('current 744 "ok\\n"'), out.trees.d!.join());
+    assertEquals(out.stderr, "an error here\nerr\nerror ok\n");
+    const table: [string, string[]][] = [
+      ["*", ["", "x"]],
+      ["a*", ["a", "abc", "ba"]],
+      ["*a", ["ba", "a", "bab"]],
+      ["*b*", ["abc", "bcd", "xyz"]],
+      ["a+b", ["ab", "abbb", "abbbc", "ac", "a"]],
+      ["+a", ["aaa", "a", "aab", "b"]],
+      ["**", ["x*y", "*", "xy"]],
+      ["a**c", ["ab*c", "a*c", "abc"]],
+      ["*ok*", ["ok", "hello ok world", "error ok"]],
+    ];
+    for (const [pattern, inputs] of table) {
+      await same({
+        args: ["d"],
+        files: { "d/config": `-*\n+${pattern}\n` },
+        stdin: inputs.map((s) => `${s}\n`).join(""),
+      });
+    }
+    const two = await same({
+      args: ["a", "b"],
+      files: { "a/": null, "b/config": "-*\n" },
+      stdin: "one\ntwo\n",
+      dirs: ["a", "b"],
+    });
+    assertEquals(two.trees.a![0], 'current 744 "one\\ntwo\\n"');
+    assertEquals(two.trees.b![1], 'current 744 ""');
+  },
+});
+
+Deno.test({
+  name: "svlogd: size rotation splits and rotates exactly as runit (cases 19-22)",
+  ignore,
+  async fn() {
+    const split = await same({
+      args: ["-v", "d"],
+      files: { "d/config": "s100\nn0\n" },
+      stdin: "y".repeat(250) + "\nshort\n",
+    });
+    assertEquals(split.trees.d!.length, 5);
+    assertMatch(
+      split.stderr,
+      /rename: d\/current @STAMP\.s 100\n[^]*rename: d\/current @STAMP\.s 100\n/,
+    );
+    const s300 = await same({
+      args: ["-l", "100", "-b", "200", "d"],
+      files: { "d/config": "s300\n" },
+      stdin: lines(9, 50),
+    });
+    assertEquals(s300.trees.d!.length, 5);
+    await same({
+      args: ["-l", "100", "-b", "200", "d"],
+      files: { "d/config": "s1k\n" },
+      stdin: lines(30, 50),
+    });
+    await same({ args: ["d"], files: { "d/config": "s0\n" }, stdin: lines(300, 40) });
+    await same({ args: ["-tt", "d"], files: { "d/config": "s1000\nn3\n" }, stdin: lines(200, 37) });
+    await same({
+      args: ["-t", "-l", "20", "-b", "40", "d"],
+      files: { "d/config": "s333\nn0\n" },
+      stdin: lines(40, 9) + "z".repeat(900) + "\n" + lines(5, 60),
+    });
+  },
+});
+
+Deno.test({
+  name: "svlogd: pruning keeps n files, removes .t leftovers and 27-char @ names (case 23)",
+  ignore,
+  async fn() {
+    const out = await same({
+      args: ["-v", "-l", "10", "-b", "20", "d"],
+      files: {
+        "d/config": "s100\nn2\n",
+        "d/@zzzzzzzzzzzzzzzzzzzzzzzz.t": "",
+        "d/@000000000000000000000000.x": "",
+        "d/@short": "",
+      },
+      stdin: lines(10, 50),
+    });
+    assertEquals(out.trees.d!.filter((l) => l.startsWith("@#")).length, 2);
+    assert(out.trees.d!.some((l) => l.startsWith("@short")));
+    assertMatch(out.stderr, /delete: d\/@000000000000000000000000\.x/);
+  },
+});
+
+Deno.test({
+  name: "svlogd: lock, not-a-directory and config-as-directory messages (cases 32, 33, 36)",
+  ignore,
+  async fn() {
+    const dup = await same({ args: ["d", "d"], stdin: "x\n" });
+    assertEquals(dup.stderr, "svlogd: warning: unable to lock directory: d: temporary failure\n");
+    const file = await same({ args: ["f"], files: { f: "" }, stdin: "x\n", dirs: [] });
+    assertEquals(
+      file.stderr,
+      "svlogd: warning: unable to change directory: f: not a directory\n" +
+        "svlogd: fatal: no functional log directories.\n",
+    );
+    const cfg = await same({ args: ["d"], files: { "d/config/": null }, stdin: "x\n" });
+    assertEquals(cfg.stderr, "svlogd: warning: unable to read config: d: is a directory\n");
+  },
+});
+
+Deno.test({
+  name: "svlogd: malformed UDP lines give runit's warnings and log nothing (case 30)",
+  ignore,
+  async fn() {
+    const bogus = await same({ args: ["d"], files: { "d/config": "Ubogus\n" }, stdin: "x\n" });
+    assertEquals(bogus.stderr, "svlogd: warning: unable to scan ip address: bogus\n");
+    const zero = await same({ args: ["d"], files: { "d/config": "U127.0.0.1:0\n" }, stdin: "x\n" });
+    assertEquals(zero.stderr, "svlogd: warning: unable to scan port number: 0\n");
+  },
+});
+
+Deno.test({
+  name: "svlogd deviation: an unterminated last line is logged with a newline (case 8)",
+  ignore,
+  async fn() {
+    const { ours, theirs } = await sideBySide({ args: ["d"], stdin: "abc\ndef" });
+    assertEquals(theirs.trees.d![0], 'current 744 "abc\\n"');
+    assertEquals(ours.trees.d![0], 'current 744 "abc\\ndef\\n"');
+    const long = await sideBySide({ args: ["-l", "4", "-b", "6", "d"], stdin: "abc\nxyzxyzxyz" });
+    assertEquals(long.ours.trees.d![0], 'current 744 "abc\\nxyzxyzxyz\\n"');
+  },
+});
+
+Deno.test({
+  name: "svlogd survives arbitrary bytes and a 1 MB line",
+  async fn() {
+    await using tmp = tempDir();
+    Deno.mkdirSync(`${tmp.path}/d`);
+    const junk = new Uint8Array(200_000);
+    for (let at = 0; at < junk.length; at += 50_000) {
+      crypto.getRandomValues(junk.subarray(at, at + 50_000));
+    }
+    const big = new Uint8Array(1 << 20).fill(0x41);
+    const input = new Uint8Array(junk.length + big.length + 1);
+    input.set(junk);
+    input.set(big, junk.length);
+    input[input.length - 1] = 10;
+    const result = await runSvlogd(await ourSvlogd(), ["-tt", "-r", "_", "d"], {
+      cwd: tmp.path,
+      stdin: input,
+    });
+    assertEquals(result.code, 0);
+    assertEquals(result.stderr, "");
+    let logged = 0;
+    for (const entry of Deno.readDirSync(`${tmp.path}/d`)) {
+      if (entry.name === "lock") continue;
+      logged += Deno.readFileSync(`${tmp.path}/d/${entry.name}`).filter((b) => b === 10).length;
+    }
+    assertEquals(logged, input.filter((b) => b === 10).length);
+  },
+});

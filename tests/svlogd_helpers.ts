@@ -1,0 +1,96 @@
+/**
+ * Helpers for the svlogd tests: run an svlogd (ours or Debian's) on given input, and
+ * snapshot a log directory with timestamps normalised so both can be compared.
+ */
+
+import { bin, haveDebianRunit } from "./_helpers.ts";
+
+export const DEBIAN_SVLOGD = "/usr/bin/svlogd";
+
+/** Whether Debian's svlogd is installed (side-by-side cases need it). */
+export function haveDebianSvlogd(): boolean {
+  try {
+    Deno.statSync(DEBIAN_SVLOGD);
+    return haveDebianRunit();
+  } catch {
+    return false;
+  }
+}
+
+/** Our installed svlogd launcher. */
+export function ourSvlogd(): Promise<string> {
+  return bin("svlogd");
+}
+
+/** The result of one finished svlogd. */
+export interface SvlogdResult {
+  code: number;
+  stderr: string;
+}
+
+/** Runs `cmd args` in `cwd` with `stdin` as input; killed after `timeoutMs`. */
+export async function runSvlogd(
+  cmd: string,
+  args: readonly string[],
+  options: { cwd: string; stdin?: string | Uint8Array; timeoutMs?: number },
+): Promise<SvlogdResult> {
+  const child = new Deno.Command(cmd, {
+    args: [...args],
+    cwd: options.cwd,
+    stdin: "piped",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const input = typeof options.stdin === "string"
+    ? new TextEncoder().encode(options.stdin)
+    : options.stdin ?? new Uint8Array(0);
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // gone
+    }
+  }, options.timeoutMs ?? 20_000);
+  try {
+    const writer = child.stdin.getWriter();
+    await writer.write(input).catch(() => {});
+    await writer.close().catch(() => {});
+    const out = await child.output();
+    return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const TAI_LABEL = /@4000000[0-9a-f]{17}/g;
+const HUMAN_STAMP = /\d{4}-\d\d-\d\d[_T]\d\d:\d\d:\d\d\.\d{5}/g;
+
+/** Replaces every svlogd stamp and `@` file name by a placeholder. */
+export function normalise(text: string): string {
+  return text.replace(TAI_LABEL, "@STAMP").replace(HUMAN_STAMP, "STAMP");
+}
+
+/** A log directory's files: names (rotated names numbered in order), modes, contents. */
+export function snapshot(dir: string): string[] {
+  const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+  let n = 0;
+  return names.map((name) => {
+    const path = `${dir}/${name}`;
+    const stat = Deno.lstatSync(path);
+    const shown = /^@[0-9a-f]{24}\./.test(name) ? `@#${++n}${name.slice(25)}` : name;
+    if (stat.isDirectory) return `${shown}/`;
+    const mode = ((stat.mode ?? 0) & 0o777).toString(8);
+    const content = normalise(new TextDecoder().decode(Deno.readFileSync(path)));
+    return `${shown} ${mode} ${JSON.stringify(content)}`;
+  });
+}
+
+/** Lines of text (for readable comparisons). */
+export function lines(count: number, width: number, tag = "l"): string {
+  let text = "";
+  for (let i = 0; i < count; i++) {
+    const head = `${tag}${i}:`;
+    text += head + "x".repeat(Math.max(0, width - head.length - 1)) + "\n";
+  }
+  return text;
+}
