@@ -1,17 +1,26 @@
 /** sv — control and query supervised services (spec sv.md). */
 
 import type { AppletContext } from "../lib/applet.ts";
-import { getopt } from "../lib/getopt.ts";
+import { getopt, scanUlong } from "../lib/getopt.ts";
 import { usageText } from "../lib/msg.ts";
 import { writeStderr } from "../lib/output.ts";
 import { UsageError } from "../lib/sys_error.ts";
+import { parseCommand } from "../lib/sv/commands.ts";
+import { runSession, SvFatal } from "../lib/sv/session.ts";
 
 export const meta = { name: "sv" } as const;
 
 const EXIT_USAGE = 100; // sv: usage or fatal error
 const EXIT_USAGE_LSB = 2; // sv in LSB init-script mode: usage
+const EXIT_FATAL_LSB = 151; // sv in LSB init-script mode: fatal error
+/** Debian's sv -V line. */
+const VERSION = "$Id: 900314260c6d52c986c5357673bea2f3bd3f4698 $";
+/** Debian's default service directory (upstream: /service/). */
+const DEFAULT_SVDIR = "/etc/service/";
+const DEFAULT_WAIT = 7;
 
-export function main(args: readonly string[], ctx: AppletContext): number {
+export async function main(args: readonly string[], ctx: AppletContext): Promise<number> {
+  // Normal mode only under the exact name sv; any other name is an LSB init script.
   const lsb = ctx.name !== "sv";
   const usage = (): number => {
     writeStderr(
@@ -19,9 +28,22 @@ export function main(args: readonly string[], ctx: AppletContext): number {
     );
     return lsb ? EXIT_USAGE_LSB : EXIT_USAGE;
   };
+  const svdir = Deno.env.get("SVDIR") ?? DEFAULT_SVDIR;
+  const svwait = Deno.env.get("SVWAIT");
+  let wait = svwait === undefined ? DEFAULT_WAIT : scanUlong(svwait);
+  let verbose = false;
   let operands: string[];
   try {
-    operands = getopt(args, "w:vV", ctx.name).operands;
+    const parsed = getopt(args, "w:vV", ctx.name);
+    for (const option of parsed.options) {
+      if (option.letter === "w") wait = scanUlong(option.value ?? "");
+      if (option.letter === "w" || option.letter === "v") verbose = true;
+      if (option.letter === "V") {
+        writeStderr(VERSION + "\n");
+        return usage();
+      }
+    }
+    operands = parsed.operands;
   } catch (err) {
     if (err instanceof UsageError) {
       writeStderr(err.message + "\n");
@@ -29,7 +51,19 @@ export function main(args: readonly string[], ctx: AppletContext): number {
     }
     throw err;
   }
-  if (operands.length < (lsb ? 1 : 2)) return usage();
-  writeStderr("sv: fatal: not implemented yet\n");
-  return lsb ? 151 : 100;
+  const action = operands[0];
+  if (action === undefined) return usage();
+  const services = lsb ? [ctx.name] : operands.slice(1);
+  if (services.length === 0) return usage();
+  const command = parseCommand(action, verbose, lsb);
+  if (command === undefined) return usage();
+  try {
+    return await runSession({ command, services, lsb, svdir, wait });
+  } catch (err) {
+    if (err instanceof SvFatal) {
+      writeStderr(`fatal: ${err.message}\n`);
+      return lsb ? EXIT_FATAL_LSB : EXIT_USAGE;
+    }
+    throw err;
+  }
 }

@@ -1,0 +1,348 @@
+/**
+ * One run of sv over its services: the first pass (status or control) and the waiting
+ * rounds, with runit's exact output (runit 2.1.2 src/sv.c; spec sv.md). sv is a short-lived
+ * single-purpose process, so unlike a supervisor it may chdir into each service directory
+ * as runit's sv does (names are resolved relative to SVDIR or the cwd).
+ */
+
+import { close, O_CLOEXEC, O_NONBLOCK, O_WRONLY, open, waitpid, write } from "../../ffi/libc.ts";
+import { spawn } from "../../ffi/spawn.ts";
+import { writeStderr, writeStdout } from "../output.ts";
+import { errnoOf, errText } from "../sys_error.ts";
+import type { SvCommand } from "./commands.ts";
+import { decodeRawStatus, formatStatusLine, type RawStatus, taiLabel } from "./status_line.ts";
+import { evaluateWait } from "./wait.ts";
+
+const ENOENT = 2;
+const ENXIO = 6;
+const STATUS_SIZE = 20;
+/** sv's poll interval while waiting. */
+export const POLL_MS = 420;
+
+/** A fatal error: sv prints `fatal: …` and exits 100 (151 in LSB mode). */
+export class SvFatal extends Error {
+  override name = "SvFatal";
+}
+
+/** What a session needs. */
+export interface SessionOptions {
+  command: SvCommand;
+  services: string[];
+  lsb: boolean;
+  svdir: string;
+  /** Timeout in seconds. */
+  wait: number;
+}
+
+type Read = { r: 1; status: RawStatus; termByte: number } | { r: 0 } | { r: -1 };
+
+/** Runs sv; returns the exit code. */
+export async function runSession(options: SessionOptions): Promise<number> {
+  return await new Session(options).run();
+}
+
+class Session {
+  readonly #o: SessionOptions;
+  #rc = 0;
+  #name = "";
+  #isLog = false;
+  #out = "";
+  #origin = "";
+  #startMs = Date.now();
+  #nowMs = this.#startMs;
+
+  constructor(options: SessionOptions) {
+    this.#o = options;
+  }
+
+  #nowLabel(): bigint {
+    return taiLabel(BigInt(Math.floor(this.#nowMs / 1000)));
+  }
+
+  #outs(text: string): void {
+    this.#out += text;
+  }
+
+  #flush(text = ""): void {
+    this.#out += text;
+    if (this.#out !== "") writeStdout(this.#out);
+    this.#out = "";
+  }
+
+  /** runit out(): PREFIX NAME[/log]: TEXT[: ERR]\n */
+  #line(prefix: string, text: string, err?: unknown): void {
+    const suffix = err === undefined ? "" : `: ${errText(err)}`;
+    this.#flush(`${prefix}${this.#name}${this.#isLog ? "/log" : ""}: ${text}${suffix}\n`);
+  }
+
+  #fail(text: string, err?: unknown): void {
+    this.#rc++;
+    this.#line("fail: ", text, err);
+  }
+
+  #warn(text: string, err?: unknown): void {
+    this.#rc++;
+    this.#line("warning: ", text, err);
+  }
+
+  #ok(text: string): void {
+    this.#line("ok: ", text);
+  }
+
+  #notRunning(): void {
+    if (this.#o.command.bytes[0] === "x") this.#ok("runsv not running");
+    else this.#fail("runsv not running");
+  }
+
+  async run(): Promise<number> {
+    try {
+      this.#origin = Deno.cwd();
+    } catch (err) {
+      throw new SvFatal(`unable to open current directory: ${errText(err)}`);
+    }
+    const { command } = this.#o;
+    const services: (string | undefined)[] = [...this.#o.services];
+    for (let i = 0; i < services.length; i++) {
+      this.#name = services[i]!;
+      if (!this.#enter(this.#name, true)) services[i] = undefined;
+      else if (command.kind === "status") {
+        const code = this.#status();
+        if (code !== undefined) return code;
+      } else if (command.kind === "control" && this.#control(command.bytes) === -1) {
+        services[i] = undefined;
+      }
+      this.#back();
+    }
+
+    if (command.waits) {
+      const startLabel = taiLabel(BigInt(Math.floor(this.#startMs / 1000)));
+      for (;;) {
+        const elapsed = (this.#nowMs - this.#startMs) / 1000;
+        let done = true;
+        for (let i = 0; i < services.length; i++) {
+          const name = services[i];
+          if (name === undefined) continue;
+          this.#name = name;
+          if (!this.#enter(name, false)) {
+            services[i] = undefined;
+          } else {
+            const read = this.#read();
+            const result = read.r === -1 ? -1 : evaluateWait(
+              command.bytes,
+              read.r === 1 ? read.status : undefined,
+              { startLabel, check: () => this.#checkScript() },
+            );
+            if (result !== 0) {
+              if (result === 1 && read.r === 1) {
+                this.#flush(`ok: ${this.#statusLine(read.status, name) ?? ""}\n`);
+              }
+              services[i] = undefined;
+            } else {
+              done = false;
+            }
+          }
+          if (services[i] !== undefined && elapsed > this.#o.wait) {
+            this.#outs(command.killOnTimeout ? "kill: " : "timeout: ");
+            const read = this.#read();
+            if (read.r > 0 && read.r === 1) {
+              this.#outs(this.#statusLine(read.status, name) ?? "");
+              this.#rc++;
+            }
+            this.#flush("\n");
+            if (command.killOnTimeout) this.#control("k");
+            services[i] = undefined;
+          }
+          this.#back();
+        }
+        if (done) break;
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+        this.#nowMs = Date.now();
+      }
+    }
+    return Math.min(this.#rc, 99);
+  }
+
+  /** chdir into a service; `firstPass` selects runit's (slightly different) name rule. */
+  #enter(name: string, firstPass: boolean): boolean {
+    const underSvdir = firstPass
+      ? name !== "" && name[0] !== "/" && name[0] !== "." && !name.endsWith("/")
+      : name[0] !== "/" && name[0] !== ".";
+    try {
+      if (underSvdir) {
+        if (this.#o.svdir === "") throw Object.assign(new Error("empty"), { code: "ENOENT" });
+        Deno.chdir(this.#o.svdir);
+      }
+      if (name === "") throw Object.assign(new Error("empty"), { code: "ENOENT" });
+      Deno.chdir(name);
+      return true;
+    } catch (err) {
+      this.#fail("unable to change to service directory", err);
+      return false;
+    }
+  }
+
+  #back(): void {
+    try {
+      Deno.chdir(this.#origin);
+    } catch (err) {
+      this.#flush();
+      throw new SvFatal(`unable to change to original directory: ${errText(err)}`);
+    }
+  }
+
+  /** runit svstatus_get(): liveness through `ok`, then one read of `status`. */
+  #read(): Read {
+    let fd: number;
+    try {
+      fd = open("supervise/ok", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    } catch (err) {
+      if (errnoOf(err) === ENXIO) {
+        this.#notRunning();
+        return { r: 0 };
+      }
+      this.#warn("unable to open supervise/ok", err);
+      return { r: -1 };
+    }
+    close(fd);
+    let file: Deno.FsFile;
+    try {
+      file = Deno.openSync("supervise/status");
+    } catch (err) {
+      this.#warn("unable to open supervise/status", err);
+      return { r: -1 };
+    }
+    const bytes = new Uint8Array(STATUS_SIZE);
+    let n: number | null;
+    try {
+      n = file.readSync(bytes);
+    } catch (err) {
+      this.#warn("unable to read supervise/status", err);
+      return { r: -1 };
+    } finally {
+      file.close();
+    }
+    if (n !== STATUS_SIZE) {
+      this.#warn("unable to read supervise/status: bad format");
+      return { r: -1 };
+    }
+    return { r: 1, status: decodeRawStatus(bytes), termByte: bytes[18]! };
+  }
+
+  /** The status line, or undefined when `down` cannot be stat'ed (warning on stderr). */
+  #statusLine(status: RawStatus, shownName: string): string | undefined {
+    let normallyUp = false;
+    try {
+      Deno.statSync("down");
+    } catch (err) {
+      if (errnoOf(err) !== ENOENT) {
+        writeStderr(
+          `warning: unable to stat ${this.#name}${this.#isLog ? "/log" : ""}/down: ${
+            errText(err)
+          }\n`,
+        );
+        return undefined;
+      }
+      normallyUp = true;
+    }
+    return formatStatusLine(status, { name: shownName, nowLabel: this.#nowLabel(), normallyUp });
+  }
+
+  /** `sv status` for one service; returns an exit code when LSB mode ends sv here. */
+  #status(): number | undefined {
+    const read = this.#read();
+    if (read.r === -1 && this.#o.lsb) return 4;
+    if (read.r !== 1) return undefined;
+    const line = this.#statusLine(read.status, this.#name);
+    this.#outs(line ?? "");
+    const mainCode = line === undefined ? 4 : read.status.pid !== 0 ? 0 : 3;
+    let logDir = true;
+    try {
+      Deno.chdir("log");
+    } catch (err) {
+      logDir = false;
+      if (errnoOf(err) === ENOENT) {
+        this.#outs("\n");
+      } else {
+        this.#outs("; ");
+        this.#isLog = true;
+        this.#warn("unable to change directory", err);
+        this.#isLog = false;
+      }
+    }
+    if (logDir) {
+      this.#outs("; ");
+      this.#isLog = true;
+      const log = this.#read();
+      // runit 2.1.2 printed the main record again as `log` after a read warning
+      // (spec DEVIATIONS.md item 9): only a record actually read is printed.
+      if (log.r === 1) this.#outs(`${this.#statusLine(log.status, "log") ?? ""}\n`);
+      this.#isLog = false;
+    }
+    this.#flush();
+    // LSB status: the main service decides (spec DEVIATIONS.md item 2).
+    return this.#o.lsb ? mainCode : undefined;
+  }
+
+  /** runit control(): skip rule, then all bytes in one write to `control`. */
+  #control(bytes: string): number {
+    const read = this.#read();
+    if (read.r !== 1) return -1;
+    if (read.status.want === bytes[0] && (bytes[0] !== "d" || read.termByte === 1)) return 0;
+    let fd: number;
+    try {
+      fd = open("supervise/control", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    } catch (err) {
+      if (errnoOf(err) === ENXIO) this.#notRunning();
+      else this.#warn("unable to open supervise/control", err);
+      return -1;
+    }
+    const data = new TextEncoder().encode(bytes);
+    let written = -1;
+    let error: unknown;
+    try {
+      written = write(fd, data);
+    } catch (err) {
+      error = err;
+    }
+    close(fd);
+    if (written !== data.length) {
+      this.#warn("unable to write to supervise/control", error);
+      return -1;
+    }
+    return 0;
+  }
+
+  /** runit checkscript(): `./check` with stdout closed; missing or exec failure pass. */
+  #checkScript(): boolean {
+    try {
+      Deno.statSync("check");
+    } catch (err) {
+      if (errnoOf(err) === ENOENT) return true;
+      writeStderr(`warning: unable to stat ${this.#name}/check: ${errText(err)}\n`);
+      return false;
+    }
+    return runCheck(this.#name);
+  }
+}
+
+/** runit's child: `./check`, cwd the service dir, stdout closed; sv waits for it. */
+function runCheck(name: string): boolean {
+  let pid: number;
+  try {
+    pid = spawn({ argv: ["./check"], path: "check", closes: [1] });
+  } catch (err) {
+    // The C child prints this and exits 0: a check that cannot run counts as passed.
+    writeStderr(`warning: unable to run ${name}/check: ${errText(err)}\n`);
+    return true;
+  }
+  let result: ReturnType<typeof waitpid>;
+  try {
+    result = waitpid(pid, 0);
+  } catch (err) {
+    writeStderr(`warning: unable to wait for child ${name}/check: ${errText(err)}\n`);
+    return false;
+  }
+  if (result === null) return false;
+  // runit: !wait_exitcode(w), so a check killed by a signal counts as passed.
+  return ((result.status.raw >> 8) & 0xff) === 0;
+}
