@@ -20,7 +20,7 @@ import {
   USAGE_ARGS,
 } from "../lib/chpst/options.ts";
 import { planSteps, type Step } from "../lib/chpst/plan.ts";
-import { type EnvChange, readEnvDir } from "../lib/chpst/env_dir.ts";
+import { type CwdKeeper, type EnvChange, readEnvDir } from "../lib/chpst/env_dir.ts";
 import { applyEnvChanges } from "../lib/chpst/environ.ts";
 import { FatalError } from "../lib/chpst/fatal.ts";
 import { RLIMIT } from "../lib/chpst/limits.ts";
@@ -38,13 +38,24 @@ import {
   LOCK_EX,
   LOCK_NB,
   O_APPEND,
+  O_CLOEXEC,
   O_CREAT,
+  O_DIRECTORY,
   O_NONBLOCK,
+  O_RDONLY,
   O_WRONLY,
   open,
   setsid,
 } from "../ffi/libc.ts";
-import { chroot, getrlimit, nice, pathexecRun, restoreSignals, setrlimit } from "../ffi/exec.ts";
+import {
+  chroot,
+  fchdir,
+  getrlimit,
+  nice,
+  pathexecRun,
+  restoreSignals,
+  setrlimit,
+} from "../ffi/exec.ts";
 import { setgid, setgroups, setuid } from "../ffi/creds.ts";
 
 export const meta = { name: "chpst" } as const;
@@ -67,6 +78,18 @@ function inheritedSignals(): SignalState {
 
 function environList(): string[] {
   return Object.entries(Deno.env.toObject()).map(([name, value]) => `${name}=${value}`);
+}
+
+/** runit's way back from the env dir: an fd on "." and fchdir (works in a removed cwd). */
+function cwdByFd(): CwdKeeper {
+  let fd = -1;
+  return {
+    save: () => fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+    restore: () => {
+      fchdir(fd);
+      close(fd);
+    },
+  };
 }
 
 function lookUp(spec: string, extended: boolean): Credentials {
@@ -112,6 +135,7 @@ function runSteps(steps: readonly Step[], signals: SignalState, say: Messenger):
           strict: step.strict,
           verbose: step.verbose,
           warn: (text, err) => say.warn(text, err),
+          cwd: cwdByFd(),
         }));
         break;
       case "chroot":

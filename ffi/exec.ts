@@ -25,6 +25,10 @@ const sym = bindLibc({
   chroot: { parameters: ["buffer"], result: "i32" },
   // int nice(int inc)
   nice: { parameters: ["i32"], result: "i32" },
+  // int fchdir(int fd)
+  fchdir: { parameters: ["i32"], result: "i32" },
+  // int *__errno_location(void)
+  __errno_location: { parameters: [], result: "pointer" },
 });
 
 function pointerArray(items: readonly string[]): { array: Uint8Array; keep: Uint8Array[] } {
@@ -128,11 +132,12 @@ export function nice(increment: number): void {
   }
 }
 
-const errnoSym = bindLibc({
-  __errno_location: { parameters: [], result: "pointer" },
-});
-
 function clearErrno(): void {
-  const ptr = errnoSym.__errno_location();
+  const ptr = sym.__errno_location();
   if (ptr !== null) new DataView(Deno.UnsafePointerView.getArrayBuffer(ptr, 4)).setInt32(0, 0);
+}
+
+/** fchdir(2). */
+export function fchdir(fd: number): void {
+  if (sym.fchdir(fd) === -1) throw sysError("fchdir");
 }

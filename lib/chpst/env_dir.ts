@@ -47,6 +47,23 @@ export function envValueFromBuffer(
   return { value: next.subarray(0, end), buffer: next };
 }
 
+/** Remembers the working directory and goes back to it (runit: open(".") and fchdir). */
+export interface CwdKeeper {
+  /** Throws when the current directory cannot be remembered. */
+  save(): void;
+  /** Throws when it cannot go back. */
+  restore(): void;
+}
+
+/** A {@linkcode CwdKeeper} by path (Deno.cwd); cmd/chpst.ts uses an fd-based one. */
+export function cwdByPath(): CwdKeeper {
+  let saved = "";
+  return {
+    save: () => saved = Deno.cwd(),
+    restore: () => Deno.chdir(saved),
+  };
+}
+
 /** How edir treats a subdirectory: chpst -e skips it (warning with -v), envdir fails. */
 export interface EnvDirOptions {
   /** true for the envdir personality: any read error, EISDIR included, is fatal. */
@@ -55,6 +72,8 @@ export interface EnvDirOptions {
   verbose: boolean;
   /** Prints a warning line's text (without the `chpst: warning: ` prefix). */
   warn(text: string, err: unknown): void;
+  /** How to come back to the start directory; by path when not given. */
+  cwd?: CwdKeeper;
 }
 
 function isDirectoryError(err: unknown): boolean {
@@ -68,12 +87,32 @@ function isDirectoryError(err: unknown): boolean {
  * Throws {@linkcode FatalError} with runit's message.
  */
 export function readEnvDir(dir: string, options: EnvDirOptions): EnvChange[] {
-  let startDir: string;
+  const cwd = options.cwd ?? cwdByPath();
   try {
-    startDir = Deno.cwd();
+    cwd.save();
   } catch (err) {
     throw new FatalError("unable to open current working directory", err);
   }
+  let changes: EnvChange[];
+  try {
+    changes = readEntries(dir, options);
+  } catch (err) {
+    try {
+      cwd.restore(); // only for callers that go on; chpst exits
+    } catch {
+      // the fatal error is the one to report
+    }
+    throw err;
+  }
+  try {
+    cwd.restore();
+  } catch (err) {
+    throw new FatalError("unable to switch to starting directory", err);
+  }
+  return changes;
+}
+
+function readEntries(dir: string, options: EnvDirOptions): EnvChange[] {
   try {
     Deno.chdir(dir);
   } catch (err) {
@@ -118,11 +157,6 @@ export function readEnvDir(dir: string, options: EnvDirOptions): EnvChange[] {
       name,
       value: processed.value === undefined ? undefined : decoder.decode(processed.value),
     });
-  }
-  try {
-    Deno.chdir(startDir);
-  } catch (err) {
-    throw new FatalError("unable to switch to starting directory", err);
   }
   return changes;
 }

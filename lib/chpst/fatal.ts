@@ -11,7 +11,7 @@ export class FatalError extends Error {
   /** true when the error carries an errno text (runit's `fatal`, not `fatalx`). */
   readonly hasReason: boolean;
 
-  constructor(text: string, ...reason: [] | [unknown]) {
+  constructor(text: string, ...reason: unknown[]) {
     super(text);
     this.hasReason = reason.length > 0;
     this.reason = reason[0];

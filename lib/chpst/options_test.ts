@@ -1,0 +1,154 @@
+import { assertEquals, assertThrows } from "../../tests/_assert.ts";
+import { ChpstUsageError, parseChpst, parsePersonality, personalityOf } from "./options.ts";
+import { planSteps } from "./plan.ts";
+
+Deno.test("personalityOf() strips one leading d and knows the personalities", () => {
+  assertEquals(personalityOf("envdir"), { prog: "envdir", personality: "envdir" });
+  assertEquals(personalityOf("/x/denvdir"), { prog: "envdir", personality: "envdir" });
+  assertEquals(personalityOf("dfoo"), { prog: "foo", personality: "chpst" });
+  assertEquals(personalityOf("chpst"), { prog: "chpst", personality: "chpst" });
+  assertEquals(personalityOf("ddenvdir"), { prog: "denvdir", personality: "chpst" });
+});
+
+Deno.test("parseChpst() takes bundled flags, attached and separate values, last wins", () => {
+  const r = parseChpst(
+    ["-vP0", "-unobody", "-u", "daemon", "-n-3", "-o", "5", "-o7", "x", "-v"],
+    "chpst",
+  );
+  assertEquals(r.verbose && r.newSession && r.closeStdin, true);
+  assertEquals(r.setUser, "daemon");
+  assertEquals(r.nice, -3);
+  assertEquals(r.limits.nofile, 7n);
+  assertEquals(r.argv, ["x", "-v"]);
+});
+
+Deno.test("parseChpst(): -m sets four limits, a later -d overrides data", () => {
+  const r = parseChpst(["-m", "100", "-d", "50", "true"], "chpst");
+  assertEquals(r.limits, { data: 50n, stack: 100n, memlock: 100n, as: 100n });
+});
+
+Deno.test("parseChpst() usage errors", () => {
+  const usage = (args: string[]): string =>
+    assertThrows(() => parseChpst(args, "chpst"), ChpstUsageError).message;
+  assertEquals(usage([]), "");
+  assertEquals(usage(["-v"]), "");
+  assertEquals(usage(["-u"]), "chpst: option requires an argument -- u");
+  assertEquals(usage(["-z", "true"]), "chpst: illegal option -- z");
+  assertEquals(usage(["-l", "a", "-L", "b", "true"]), "");
+  assertEquals(usage(["-o", "abc", "true"]), "");
+  assertEquals(usage(["-n", "x", "true"]), "");
+  assertEquals(usage(["-V", "true"]), "$Id: f279d44141c981dd7535a12260efcf1ef7beed26 $");
+});
+
+Deno.test("parseChpst(): -- ends options, a lone - is the program", () => {
+  assertEquals(parseChpst(["--", "-x"], "chpst").argv, ["-x"]);
+  assertEquals(parseChpst(["-", "x"], "chpst").argv, ["-", "x"]);
+});
+
+Deno.test("setlock: waiting only with -n, -x quiet, last of each pair wins", () => {
+  assertEquals(parsePersonality("setlock", ["lk", "cmd"], "setlock").lock, {
+    file: "lk",
+    wait: false,
+  });
+  assertEquals(parsePersonality("setlock", ["-nN", "lk", "cmd"], "setlock").lock?.wait, false);
+  const r = parsePersonality("setlock", ["-Nn", "-Xx", "lk", "cmd", "a"], "setlock");
+  assertEquals([r.lock?.wait, r.quiet, r.argv], [true, true, ["cmd", "a"]]);
+  const err = assertThrows(() => parsePersonality("setlock", ["-z"], "dsetlock"), ChpstUsageError);
+  assertEquals([err.message, err.usage], ["dsetlock: illegal option -- z", "setlock"]);
+  assertThrows(() => parsePersonality("setlock", ["lk"], "setlock"), ChpstUsageError);
+});
+
+Deno.test("softlimit: = means the hard limit, a bad number prints chpst's usage", () => {
+  const r = parsePersonality("softlimit", ["-o", "=", "-m", "5", "-a", "6", "x"], "softlimit");
+  assertEquals(r.limits, { nofile: -1n, data: 5n, stack: 5n, memlock: 5n, as: 6n });
+  const bad = assertThrows(
+    () => parsePersonality("softlimit", ["-m", "abc", "x"], "softlimit"),
+    ChpstUsageError,
+  );
+  assertEquals(bad.usage, "chpst");
+  const unknown = assertThrows(
+    () => parsePersonality("softlimit", ["-z", "1"], "softlimit"),
+    ChpstUsageError,
+  );
+  assertEquals([unknown.message, unknown.usage], ["softlimit: illegal option -- z", "softlimit"]);
+});
+
+Deno.test("positional personalities take no options", () => {
+  assertEquals(parsePersonality("setuidgid", ["-u", "x"], "setuidgid").setUser, "-u");
+  assertEquals(parsePersonality("envdir", ["d", "p", "a"], "envdir").argv, ["p", "a"]);
+  assertThrows(() => parsePersonality("envuidgid", ["nobody"], "envuidgid"), ChpstUsageError);
+  assertThrows(() => parsePersonality("pgrphack", [], "pgrphack"), ChpstUsageError);
+});
+
+Deno.test("planSteps() puts the steps in runit's order whatever the option order", () => {
+  const r = parseChpst(
+    [
+      "-o",
+      "5",
+      "-2",
+      "-L",
+      "lk",
+      "-u",
+      "nobody",
+      "-U",
+      "daemon",
+      "-n",
+      "3",
+      "-C",
+      "sub",
+      "-/",
+      "root",
+      "-e",
+      "env",
+      "-P",
+      "-b",
+      "name",
+      "prog",
+      "arg",
+    ],
+    "chpst",
+  );
+  assertEquals(planSteps(r).map((s) => s.op), [
+    "setsid",
+    "envdir",
+    "chroot",
+    "chdir",
+    "nice",
+    "envuser",
+    "setuser",
+    "lock",
+    "close",
+    "limit",
+    "exec",
+  ]);
+  assertEquals(planSteps(r).at(-1), {
+    op: "exec",
+    file: "prog",
+    argv: ["name", "arg"],
+    quiet: false,
+  });
+});
+
+Deno.test("planSteps() applies limits in slimit()'s order", () => {
+  const r = parseChpst([
+    "-t",
+    "1",
+    "-r",
+    "2",
+    "-c",
+    "3",
+    "-f",
+    "4",
+    "-p",
+    "5",
+    "-o",
+    "6",
+    "-m",
+    "7",
+    "x",
+  ], "chpst");
+  assertEquals(
+    planSteps(r).flatMap((s) => s.op === "limit" ? [s.name] : []),
+    ["data", "stack", "memlock", "as", "nofile", "nproc", "fsize", "core", "rss", "cpu"],
+  );
+});
