@@ -176,6 +176,9 @@ export class Runit {
 
   /** Boots and never returns: process 1 must not exit (spec §2.9 b step 4). */
   async run(): Promise<never> {
+    // Signal listeners do not keep Deno's event loop alive; while runit waits for a child
+    // with no timer pending, Deno would otherwise exit (DENO-NOTES.md §11).
+    setInterval(() => {}, 1 << 30);
     try {
       setsid();
     } catch {
@@ -191,9 +194,19 @@ export class Runit {
     this.#reaper.reapAll();
     let stage: Stage | "final" = 1;
     for (;;) {
-      if (stage === "final") await this.#final();
-      else stage = await this.#stageCycle(stage);
+      try {
+        if (stage === "final") await this.#final();
+        else stage = await this.#stageCycle(stage);
+      } catch (err) {
+        // Process 1 must not die of a bug: report it, pause as runit does, go on.
+        this.#internalError(err);
+        await sleep(RETRY_PAUSE_MS);
+      }
     }
+  }
+
+  #internalError(err: unknown): void {
+    this.#say.warn(`internal error: ${err instanceof Error ? err.message : String(err)}`);
   }
 
   /** Runs one stage to its end and carries out runit's reaction; returns what comes next. */
@@ -233,7 +246,11 @@ export class Runit {
       consoleOnto([2]); // regain stderr, every pass
       const ended = this.#takeStageEnd();
       if (ended !== undefined) return toStageEnd(ended);
-      if (await this.#handleRequests(stage)) return { kind: "stopped" };
+      try {
+        if (await this.#handleRequests(stage)) return { kind: "stopped" };
+      } catch (err) {
+        this.#internalError(err);
+      }
     }
   }
 

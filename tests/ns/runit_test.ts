@@ -210,3 +210,79 @@ Deno.test("runit side by side with Debian's: init 0 from stage 2 and stage 2 exi
   assertEquals(comparable(ours), want);
   if (debian !== undefined) assertEquals(comparable(debian), want);
 });
+
+Deno.test("runit: ctrl-alt-del (SIGINT) runs ctrlaltdel, whose stopit starts the shutdown", async () => {
+  await using machine = await boot({
+    ...STAGES,
+    "ctrlaltdel!": "#!/bin/sh\necho cad running\ntouch /run/runit.stopit\n" +
+      "chmod 100 /run/runit.stopit\nexit 5\n",
+  });
+  await machine.waitConsole("stage 2: pid=");
+  machine.signal("SIGINT");
+  assertEquals((await ended(machine)).signal, "SIGINT");
+  await machine.waitConsole("power off...");
+  const text = machine.console();
+  const lines = comparable(text);
+  const request = lines.indexOf("- runit: ctrl-alt-del request...");
+  assertEquals(lines.slice(request, request + 6), [
+    "- runit: ctrl-alt-del request...",
+    "- runit: enter stage: /etc/runit/ctrlaltdel",
+    "- runit: leave stage: /etc/runit/ctrlaltdel", // exit code 5 is not reported
+    "- runit: leave stage: /etc/runit/2",
+    "- runit: enter stage: /etc/runit/3",
+    "- runit: leave stage: /etc/runit/3",
+  ]);
+  const cad = text.indexOf("cad running");
+  assert(cad > text.indexOf("enter stage: /etc/runit/ctrlaltdel"), text);
+  assert(cad < text.indexOf("leave stage: /etc/runit/ctrlaltdel"), text);
+});
+
+Deno.test("runit: SIGINT without ctrlaltdel and SIGCONT without stopit do nothing", async () => {
+  await using machine = await boot({ ...STAGES, "ctrlaltdel": "#!/bin/sh\necho no\n" });
+  await machine.waitConsole("stage 2: pid=");
+  machine.signal("SIGINT");
+  machine.signal("SIGCONT");
+  // A marker line proves runit went round its loop after the signals.
+  const marker = await machine.exec(["sh", "-c", "echo marker >/dev/console"]);
+  assertEquals(marker.code, 0);
+  await machine.waitConsole("marker");
+  await request(machine, "0");
+  assertEquals((await ended(machine)).signal, "SIGINT");
+  assertEquals(comparable(machine.console()), HALT_LINES);
+});
+
+Deno.test("runit: signals outside stage 2 only warn", async () => {
+  await using machine = await boot({
+    ...STAGES,
+    "1!": "#!/bin/sh\necho stage 1 waits\nwhile [ ! -e /run/go ]; do sleep 0.02; done\n",
+  });
+  await machine.waitConsole("stage 1 waits");
+  await request(machine, "0"); // stopit set and SIGCONT, but in stage 1
+  await machine.waitConsole("- runit: warning: signals only work in stage 2.");
+  assertEquals((await machine.exec(["touch", "/run/go"])).code, 0);
+  await machine.waitConsole("stage 2: pid=");
+  // The old request was dropped: a new SIGCONT is needed, and acted on.
+  machine.signal("SIGCONT");
+  assertEquals((await ended(machine)).signal, "SIGINT");
+});
+
+Deno.test("runit reaps 1000 orphaned grandchildren: no zombie is left", async () => {
+  await using machine = await boot({
+    ...STAGES,
+    "2!": `#!/bin/sh
+sh -c 'i=0; while [ $i -lt 1000 ]; do sleep 0.3 & i=$((i+1)); done'
+echo orphans started
+while pgrep -x sleep >/dev/null; do sleep 0.1; done
+zombies() { grep -l '^State:.*Z' /proc/[0-9]*/status 2>/dev/null | wc -l; }
+n=$(zombies); tries=0
+while [ "$n" -gt 0 ] && [ $tries -lt 100 ]; do sleep 0.05; n=$(zombies); tries=$((tries+1)); done
+echo "zombies: $n"
+exec sleep 1000
+`,
+  });
+  await machine.waitConsole("orphans started", 30_000);
+  const text = await machine.waitConsole(/zombies: \d+/, 60_000);
+  assertMatch(text, /zombies: 0\n/);
+  await request(machine, "0");
+  assertEquals((await ended(machine)).signal, "SIGINT");
+});
