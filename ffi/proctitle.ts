@@ -95,7 +95,13 @@ export class ArgArea {
     if (used < this.#end) this.#memory.fill(0, used, this.#end);
     if (used !== this.#end && this.#canShrink) {
       // Shrinking needs CAP_SYS_RESOURCE; without it the NUL padding stays visible.
-      const rc = sym.prctl(PR_SET_MM, BigInt(PR_SET_MM_ARG_END), this.#start + BigInt(used), 0n, 0n);
+      const rc = sym.prctl(
+        PR_SET_MM,
+        BigInt(PR_SET_MM_ARG_END),
+        this.#start + BigInt(used),
+        0n,
+        0n,
+      );
       if (rc === 0) this.#end = used;
       else this.#canShrink = false;
     }

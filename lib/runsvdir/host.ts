@@ -28,6 +28,7 @@ export interface HostedSupervisor {
   terminate(): Promise<void>;
   readonly finished: Promise<void>;
   kill(): void;
+  readonly pids: { service: number; log: number };
 }
 
 /** A service directory opened for a supervisor: a path that follows the directory. */
@@ -60,6 +61,12 @@ export interface HostOptions {
   checkMs?: number;
   /** Delay before a supervisor that ended is started again. */
   restartMs?: number;
+  /**
+   * How long a service may take to stop before it gets SIGKILL (ARCHITECTURE.md §2;
+   * sv's default wait, 7 s). Its log then gets as long again before everything left is
+   * killed.
+   */
+  stopTimeoutMs?: number;
   /** Limit on services (runit: 1000). */
   maxServices?: number;
   /** Called after each scan (tests). */
@@ -333,7 +340,7 @@ export class RunsvdirHost {
     service.supervisor = undefined;
     if (supervisor !== undefined) {
       try {
-        await supervisor.terminate();
+        await this.#terminateWithin(supervisor);
       } catch (err) {
         this.#o.warn(`runsv ${service.name} failed, restarting: ${describe(err)}`);
         try {
@@ -345,6 +352,34 @@ export class RunsvdirHost {
     }
     service.handle?.release();
     service.handle = undefined;
+  }
+
+  /** terminate(), then SIGKILL for a service that ignores TERM, then kill() for the rest. */
+  async #terminateWithin(supervisor: HostedSupervisor): Promise<void> {
+    const timeoutMs = this.#o.stopTimeoutMs ?? 7000;
+    let done = false;
+    const ended = supervisor.terminate().finally(() => (done = true));
+    const wait = (ms: number): Promise<void> =>
+      new Promise((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        ended.finally(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    await wait(timeoutMs);
+    if (done) return await ended;
+    const pid = supervisor.pids.service;
+    if (pid > 0) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch {
+        // gone meanwhile
+      }
+    }
+    await wait(timeoutMs);
+    if (!done) supervisor.kill();
+    await ended;
   }
 
   #ensureWatcher(identity: DirIdentity): void {

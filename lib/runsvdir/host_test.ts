@@ -43,6 +43,7 @@ class FakeSupervisor implements HostedSupervisor {
   kill(): void {
     this.events.killed.push(this.name);
   }
+  readonly pids = { service: 0, log: 0 };
   /** As `sv x` (err undefined) or a crash (err given). */
   end(err?: unknown): void {
     this.#end(err);

@@ -1,0 +1,245 @@
+/**
+ * runsvdir black-box: the spec's cases (spec/runsvdir.md "Test cases") with our runsvdir
+ * supervising in one process. Process-level facts come from /proc and the supervise/
+ * files; Debian's `sv` (when installed) is the client, since it is the oracle of the
+ * protocol.
+ */
+
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
+import { haveDebianRunit, run, runApplet, tempDir, waitFor, writeTree } from "./_helpers.ts";
+import {
+  alive,
+  cmdline,
+  procStat,
+  servicePid,
+  serviceStat,
+  sleeper,
+  startRunsvdir,
+  waitRunning,
+} from "./runsvdir_fixture.ts";
+
+Deno.test("runsvdir: usage without a directory, exit 1, as Debian's", async () => {
+  for (const args of [[], ["-P"], ["--"]]) {
+    const ours = await runApplet("runsvdir", args);
+    assertEquals(ours.code, 1);
+    assertMatch(ours.stderr, /^usage: \S*runsvdir \[-P\] dir\n\n$/);
+    if (haveDebianRunit()) {
+      const theirs = await run("/usr/bin/runsvdir", args);
+      assertEquals(theirs.code, 1);
+      assertEquals(theirs.stderr, "usage: /usr/bin/runsvdir [-P] dir\n\n");
+    }
+  }
+});
+
+Deno.test("runsvdir: scans, follows links once, skips dot entries, adds/renames/removes/replaces", async () => {
+  await using tmp = tempDir();
+  const svc = `${tmp.path}/svc`;
+  writeTree(tmp.path, {
+    "svc/a/run!": sleeper(),
+    "svc/b/run!": sleeper(),
+    "svc/.hidden/run!": sleeper(),
+    "svc/file": "",
+    "ext/e/run!": sleeper(),
+  });
+  Deno.symlinkSync("../ext/e", `${svc}/e1`);
+  Deno.symlinkSync("../ext/e", `${svc}/e2`);
+  Deno.symlinkSync("../nowhere", `${svc}/dangling`);
+  await using rd = await startRunsvdir(["-P", svc]);
+  const a = await waitRunning(`${svc}/a`);
+  const b = await waitRunning(`${svc}/b`);
+  const e = await waitRunning(`${tmp.path}/ext/e`);
+  assert(![a, b, e].includes(0));
+  // One supervisor for both names of e: one `sleep` for it among runsvdir's children.
+  const eSleepers = (await run("pgrep", ["-P", String(rd.pid), "-f", "^sleep 1000$"])).stdout
+    .trim().split("\n");
+  assertEquals(eSleepers.length, 3, "a, b and e: one process each");
+  assertEquals(serviceStat(`${svc}/.hidden`), "", "dot entries are not supervised");
+  await waitFor(
+    () => rd.stderr().includes("warning: unable to stat dangling: file does not exist"),
+    {
+      what: "dangling warning",
+    },
+  );
+  assertStringIncludes(rd.stderr(), `runsvdir ${svc}: warning: unable to stat dangling`);
+
+  // A new service runs at once (the 5 s rescan is only the fallback).
+  const t0 = performance.now();
+  writeTree(svc, { "c/run!": sleeper() });
+  await waitRunning(`${svc}/c`, 4_000);
+  assert(performance.now() - t0 < 4_000);
+
+  // Renaming restarts nothing: identity is the directory's device and inode.
+  Deno.renameSync(`${svc}/a`, `${svc}/a-renamed`);
+  await new Promise((r) => setTimeout(r, 1_200));
+  assertEquals(servicePid(`${svc}/a-renamed`), a);
+  assert(alive(a));
+
+  // Moving b out of the directory stops it (its supervise/stat says down) for good.
+  Deno.renameSync(`${svc}/b`, `${tmp.path}/b-out`);
+  await waitFor(() => serviceStat(`${tmp.path}/b-out`) === "down" && !alive(b), {
+    timeoutMs: 6_000,
+    what: "b stopped",
+  });
+  await new Promise((r) => setTimeout(r, 1_200));
+  assertEquals(serviceStat(`${tmp.path}/b-out`), "down", "not restarted");
+
+  // Replacing a directory under the same name: the old one keeps running, a new one starts.
+  Deno.renameSync(`${svc}/c`, `${svc}/c-old`);
+  const c = servicePid(`${svc}/c-old`);
+  writeTree(svc, { "c/run!": sleeper() });
+  const c2 = await waitRunning(`${svc}/c`, 6_000);
+  assert(c2 !== c);
+  assertEquals(servicePid(`${svc}/c-old`), c);
+  assert(alive(c));
+
+  const status = await rd.stop("SIGTERM");
+  assertEquals(status.code, 0);
+  for (const pid of [a, c, c2, e]) assert(!alive(pid), `service ${pid} stopped with runsvdir`);
+  assertEquals(serviceStat(`${svc}/a-renamed`), "down");
+});
+
+Deno.test("runsvdir: -P puts each service in its own session; without it they share ours", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "p/a/run!": sleeper(), "n/a/run!": sleeper() });
+  await using withP = await startRunsvdir(["-P", `${tmp.path}/p`]);
+  await using without = await startRunsvdir([`${tmp.path}/n`]);
+  const p = await waitRunning(`${tmp.path}/p/a`);
+  const n = await waitRunning(`${tmp.path}/n/a`);
+  const [, , pPgrp, pSid] = procStat(p);
+  assertEquals([Number(pPgrp), Number(pSid)], [p, p]);
+  const [, , nPgrp] = procStat(n);
+  assertEquals(Number(nPgrp), Number(procStat(without.pid)[2]));
+  assert(withP.pid > 0);
+});
+
+Deno.test("runsvdir: SIGHUP stops every service and exits 111", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, {
+    "a/run!": sleeper(),
+    "a/log/run!": "#!/bin/sh\nexec cat >/dev/null\n",
+    "b/run!": "#!/bin/sh\ntrap '' TERM\nexec sleep 1000\n",
+  });
+  await using rd = await startRunsvdir([tmp.path]);
+  const a = await waitRunning(`${tmp.path}/a`);
+  const log = await waitRunning(`${tmp.path}/a/log`);
+  const b = await waitRunning(`${tmp.path}/b`);
+  const t0 = performance.now();
+  const status = await rd.stop("SIGHUP", 20_000);
+  assertEquals(status.code, 111);
+  assert(!alive(a) && !alive(log));
+  // b ignores TERM: it gets SIGKILL after the 7 s stop timeout, nothing is left running.
+  assert(!alive(b));
+  assert(performance.now() - t0 > 6_000, "b had its 7 s to stop");
+  assertEquals(serviceStat(`${tmp.path}/a`), "down");
+  assertEquals(serviceStat(`${tmp.path}/a/log`), "down");
+});
+
+Deno.test("runsvdir: a short log argument is refused with runit's warnings", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "svc/a/run!": sleeper() });
+  await using rd = await startRunsvdir(["svc", "short"], { cwd: tmp.path });
+  await waitRunning(`${tmp.path}/svc/a`);
+  assertEquals(
+    rd.stderr().split("\n").slice(0, 2),
+    [
+      "runsvdir svc: warning: log must have at least seven characters.",
+      "runsvdir svc: warning: log service disabled.",
+    ],
+  );
+  // ps shows runsvdir and its arguments as given, also through the source launcher.
+  assertEquals(cmdline(rd.pid).slice(1), ["svc", "short"]);
+  assertEquals(Deno.readTextFileSync(`/proc/${rd.pid}/comm`).trim(), "runsvdir");
+});
+
+Deno.test("runsvdir: the log argument scrolls stderr through ps", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "svc/norun/down": "" });
+  const logArg = "log: " + ".".repeat(63);
+  await using rd = await startRunsvdir(["-P", `${tmp.path}/svc`, logArg]);
+  const expected = "runsv norun: fatal: unable to start ./run: file does not exist\n";
+  // `down` keeps it from starting; `sv up` makes the supervisor try (and fail) once.
+  await waitFor(() => serviceStat(`${tmp.path}/svc/norun`) === "down", { what: "supervised" });
+  Deno.removeSync(`${tmp.path}/svc/norun/down`);
+  const fifo = await Deno.open(`${tmp.path}/svc/norun/supervise/control`, { write: true });
+  await fifo.write(new TextEncoder().encode("u"));
+  fifo.close();
+  const args = await waitFor(() => {
+    const args = cmdline(rd.pid);
+    return args[3]?.endsWith(expected) ? args : null;
+  }, { timeoutMs: 6_000, what: "window shows the message" });
+  assert(args !== null);
+  assertEquals(args.length, 4);
+  assertEquals(args[1], "-P");
+  assertEquals(args[2], `${tmp.path}/svc`);
+  // The 63-byte window holds exactly the last message, newline included (spec case 14).
+  assertEquals(args[3], `log: ${expected}`);
+  assertEquals(rd.stderr(), "", "stderr goes to the log area, not the original stderr");
+});
+
+Deno.test("runsvdir: a missing directory and a file instead of a directory only warn", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { afile: "" });
+  await using missing = await startRunsvdir([`${tmp.path}/nonexistent`]);
+  await using file = await startRunsvdir([`${tmp.path}/afile`]);
+  await using dash = await startRunsvdir(["-x", "svc"], { cwd: tmp.path });
+  const warned = (rd: typeof missing, line: string, times: number): Promise<boolean> =>
+    waitFor(() => rd.stderr().split(line).length - 1 >= times, {
+      timeoutMs: 6_000,
+      what: line,
+    });
+  await warned(
+    missing,
+    `runsvdir ${tmp.path}/nonexistent: warning: unable to stat ${tmp.path}/nonexistent: file does not exist\n`,
+    2,
+  );
+  await warned(
+    file,
+    `runsvdir ${tmp.path}/afile: warning: unable to change directory to ${tmp.path}/afile: not a directory\n`,
+    2,
+  );
+  await warned(dash, "runsvdir -x: warning: log must have at least seven characters.\n", 1);
+  await warned(dash, "runsvdir -x: warning: unable to stat -x: file does not exist\n", 1);
+  assert(alive(missing.pid) && alive(file.pid) && alive(dash.pid));
+});
+
+Deno.test("runsvdir: SIGALRM forces a rescan and writes .forced-rescan (Debian)", async () => {
+  await using tmp = tempDir();
+  await using rd = await startRunsvdir([tmp.path]);
+  await waitFor(() => rd.stderr() === "" && alive(rd.pid), { what: "started" });
+  await new Promise((r) => setTimeout(r, 300));
+  rd.proc.signal("SIGALRM");
+  const text = await waitFor(() => {
+    try {
+      return Deno.readTextFileSync(`${tmp.path}/.forced-rescan`);
+    } catch {
+      return "";
+    }
+  }, { timeoutMs: 3_000, what: ".forced-rescan" });
+  assertMatch(text, /^@[0-9a-f]{24}$/);
+});
+
+Deno.test("runsvdir: repointing the scanned symlink keeps the common service running", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, {
+    "sv/common/run!": sleeper(),
+    "sv/old/run!": sleeper(),
+    "sv/new/run!": sleeper(),
+    "lv1/.keep": "",
+    "lv2/.keep": "",
+  });
+  Deno.symlinkSync("../sv/common", `${tmp.path}/lv1/common`);
+  Deno.symlinkSync("../sv/old", `${tmp.path}/lv1/old`);
+  Deno.symlinkSync("../sv/common", `${tmp.path}/lv2/common-too`);
+  Deno.symlinkSync("../sv/new", `${tmp.path}/lv2/new`);
+  Deno.symlinkSync("lv1", `${tmp.path}/current`);
+  await using rd = await startRunsvdir([`${tmp.path}/current`]);
+  const common = await waitRunning(`${tmp.path}/sv/common`);
+  const old = await waitRunning(`${tmp.path}/sv/old`);
+  Deno.symlinkSync("lv2", `${tmp.path}/current.new`);
+  Deno.renameSync(`${tmp.path}/current.new`, `${tmp.path}/current`);
+  await waitRunning(`${tmp.path}/sv/new`, 7_000);
+  await waitFor(() => !alive(old), { timeoutMs: 7_000, what: "old stopped" });
+  assertEquals(servicePid(`${tmp.path}/sv/common`), common);
+  assert(alive(common));
+  assert(alive(rd.pid));
+});
