@@ -286,3 +286,63 @@ exec sleep 1000
   await request(machine, "0");
   assertEquals((await ended(machine)).signal, "SIGINT");
 });
+
+/** Inodes of the TCP sockets `pid` has open and listening. */
+function listeningSockets(pid: number): string[] {
+  const inodes = new Set<string>();
+  for (const entry of Deno.readDirSync(`/proc/${pid}/fd`)) {
+    try {
+      const target = Deno.readLinkSync(`/proc/${pid}/fd/${entry.name}`);
+      const match = target.match(/^socket:\[(\d+)\]$/);
+      if (match) inodes.add(match[1]!);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const listening: string[] = [];
+  for (const table of ["tcp", "tcp6"]) {
+    let text = "";
+    try {
+      text = Deno.readTextFileSync(`/proc/${pid}/net/${table}`);
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields[3] === "0A" && inodes.has(fields[9] ?? "")) listening.push(line.trim());
+    }
+  }
+  return listening;
+}
+
+Deno.test("runit survives every catchable signal at random moments; SIGUSR1 opens no port", async () => {
+  const { tryKill } = await import("../../ffi/libc.ts");
+  await using machine = await boot({
+    ...STAGES,
+    "2!": "#!/bin/sh\ntrap 'echo alarm' ALRM\necho stage 2 up\n" +
+      "while :; do sleep 0.05; done\n",
+  });
+  // 1-64 but KILL and STOP (uncatchable) and PWR (Debian's power-failure shutdown).
+  const signals: number[] = [];
+  for (let sig = 1; sig <= 64; sig++) if (![9, 19, 30].includes(sig)) signals.push(sig);
+  const picks = [...signals];
+  while (picks.length < 100) picks.push(signals[Math.floor(Math.random() * signals.length)]!);
+  picks.sort(() => Math.random() - 0.5);
+  for (const sig of picks) {
+    assertEquals(tryKill(machine.initPid, sig), 0, `signal ${sig}: init gone; ${machine.stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 30));
+  }
+  await machine.waitConsole("stage 2 up");
+  // Past Deno's inspector arming (~500 ms after start), SIGUSR1 must still do nothing.
+  const started = performance.now();
+  while (performance.now() - started < 1_000) {
+    assertEquals(tryKill(machine.initPid, 10), 0);
+    assertEquals(listeningSockets(machine.initPid), []);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert(!/Debugger listening|internal error/.test(machine.console() + machine.stderr()));
+  assert(!/stage 2 not terminated|child crashed/.test(machine.console()), machine.console());
+  await request(machine, "0");
+  assertEquals((await ended(machine)).signal, "SIGINT");
+  assertEquals(comparable(machine.console()), HALT_LINES);
+});
