@@ -50,75 +50,103 @@ export async function main(args: readonly string[], ctx: AppletContext): Promise
   return await run(options);
 }
 
+/** Grace after SIGTERM for data already on its way (the read in flight). */
+const TERM_GRACE_MS = 100;
+/** Longest wait after SIGTERM for the rest of a line already begun. */
+const TERM_LINE_GRACE_MS = 1000;
+
+/** Resolves with the promise's value, or undefined after `ms`. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<undefined>((
+    resolve,
+  ) => (timer = setTimeout(() => resolve(undefined), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Runs svlogd until end of input or SIGTERM; returns the exit code. */
 async function run(options: SvlogdOptions): Promise<number> {
-  const fatal = (text: string): number => {
-    writeStderr(`svlogd: fatal: ${text}\n`);
-    return EXIT_FATAL;
-  };
   const reaper = new Reaper();
   reaper.start();
-  let engine: SvlogdEngine;
-  try {
-    engine = await SvlogdEngine.start(options, {
-      message: writeStderr,
-      copyToStderr: writeStderr,
-      reaper,
-      resolve: (dir) => dir,
-    });
-  } catch (err) {
-    if (err instanceof NoFunctionalDirs) return fatal(err.message);
-    throw err;
-  }
-
+  let engine: SvlogdEngine | undefined;
   let exitCode = 0;
-  let finish!: () => void;
-  const finished = new Promise<null>((resolve) => (finish = () => resolve(null)));
   let stopping = false;
-  const onTerm = (): void => {
-    engine.info("sigterm received.");
+  let termAt = 0;
+  let finish!: () => void;
+  const finished = new Promise<"term">((resolve) => (finish = () => resolve("term")));
+  const stop = (): void => {
+    if (!stopping) termAt = Date.now();
     stopping = true;
-    engine.stop();
+    engine?.stop();
     finish();
   };
+  // Installed before the directories are opened, as runit does: a signal never kills us.
+  const onTerm = (): void => {
+    engine?.info("sigterm received.");
+    stop();
+  };
   const onHup = (): void => {
+    if (engine === undefined) return;
     engine.info("sighangup received.");
     engine.reload().catch((err) => {
       if (err instanceof NoFunctionalDirs) {
         writeStderr(`svlogd: fatal: ${err.message}\n`);
         exitCode = EXIT_FATAL;
-        stopping = true;
-        engine.stop();
-        finish();
+        stop();
       }
     });
   };
   const onAlrm = (): void => {
+    if (engine === undefined) return;
     engine.info("sigalarm received.");
     engine.rotate().catch(() => {});
   };
-  const onChld = (): void => engine.info("sigchild received.");
+  const onChld = (): void => engine?.info("sigchild received.");
   Deno.addSignalListener("SIGTERM", onTerm);
   Deno.addSignalListener("SIGHUP", onHup);
   Deno.addSignalListener("SIGALRM", onAlrm);
   Deno.addSignalListener("SIGCHLD", onChld);
   try {
+    try {
+      engine = await SvlogdEngine.start(options, {
+        message: writeStderr,
+        copyToStderr: writeStderr,
+        reaper,
+        resolve: (dir) => dir,
+      });
+    } catch (err) {
+      if (err instanceof NoFunctionalDirs) {
+        writeStderr(`svlogd: fatal: ${err.message}\n`);
+        return EXIT_FATAL;
+      }
+      throw err;
+    }
+    if (stopping) engine.stop();
     const buffer = new Uint8Array(Math.max(READ_SIZE, options.bufferSize));
-    while (!stopping) {
-      let count: number | null;
+    for (;;) {
+      let count: number | null | undefined;
       try {
-        count = await Promise.race([Deno.stdin.read(buffer), finished]);
+        const reading = Deno.stdin.read(buffer);
+        if (!stopping) {
+          const first = await Promise.race([reading, finished]);
+          count = first === "term" ? await within(reading, TERM_GRACE_MS) : first;
+        } else {
+          // After SIGTERM: only data already on its way, or the rest of a begun line.
+          const budget = engine.midLine ? termAt + TERM_LINE_GRACE_MS - Date.now() : TERM_GRACE_MS;
+          count = await within(reading, Math.max(0, budget));
+        }
       } catch (err) {
         writeStderr(`svlogd: warning: unable to read standard input: ${errText(err)}\n`);
         break;
       }
-      if (count === null || stopping) break;
+      if (count === null || count === undefined) break;
       try {
         await engine.write(buffer.subarray(0, count));
       } catch (err) {
-        if (err instanceof SvlogdStopped || stopping) break;
+        if (err instanceof SvlogdStopped) break;
         throw err;
       }
+      if (stopping && !engine.midLine) break;
     }
     if (exitCode === 0) await engine.close();
   } finally {

@@ -94,3 +94,81 @@ export function lines(count: number, width: number, tag = "l"): string {
   }
   return text;
 }
+
+/** A running svlogd with its stdin held open by the test. */
+export interface RunningSvlogd extends AsyncDisposable {
+  pid: number;
+  write(text: string | Uint8Array): Promise<void>;
+  closeInput(): Promise<void>;
+  signal(sig: Deno.Signal): void;
+  stderr(): string;
+  /** Resolves with the exit code (after closeInput() or a signal). */
+  exit(): Promise<number>;
+}
+
+/** Starts `cmd args` in `cwd` reading from a pipe the test writes. */
+export function startSvlogd(cmd: string, args: readonly string[], cwd: string): RunningSvlogd {
+  const child = new Deno.Command(cmd, {
+    args: [...args],
+    cwd,
+    stdin: "piped",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  let err = "";
+  const pump = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stderr) err += decoder.decode(chunk, { stream: true });
+  })().catch(() => {});
+  let inputOpen = true;
+  let finished = false;
+  const status = child.status.then((s) => {
+    finished = true;
+    return s;
+  });
+  return {
+    pid: child.pid,
+    async write(text) {
+      await writer.write(typeof text === "string" ? new TextEncoder().encode(text) : text);
+    },
+    async closeInput() {
+      if (!inputOpen) return;
+      inputOpen = false;
+      await writer.close().catch(() => {});
+    },
+    signal(sig) {
+      try {
+        child.kill(sig);
+      } catch {
+        // gone
+      }
+    },
+    stderr: () => err,
+    async exit() {
+      const s = await status;
+      await pump;
+      return s.code;
+    },
+    async [Symbol.asyncDispose]() {
+      if (!finished) {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // gone
+        }
+      }
+      if (inputOpen) {
+        inputOpen = false;
+        await writer.close().catch(() => {});
+      }
+      await status;
+      await pump;
+    },
+  };
+}
+
+/** The names in a directory that match a pattern, sorted. */
+export function namesIn(dir: string, pattern: RegExp): string[] {
+  return [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => pattern.test(n)).sort();
+}

@@ -160,6 +160,11 @@ export class SvlogdEngine {
     return next;
   }
 
+  /** Whether the input read so far ends inside a line. */
+  get midLine(): boolean {
+    return this.#inLine;
+  }
+
   /** Whether an operation is now waiting in a pause (full disk, unwritable directory). */
   get paused(): boolean {
     return this.#wakers.size > 0;

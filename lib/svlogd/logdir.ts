@@ -448,7 +448,10 @@ export class LogDir {
 
   async #startProcessor(input: string): Promise<void> {
     let resolve!: () => void;
-    const done = new Promise<void>((r) => (resolve = r));
+    // A SIGCHLD listener does not keep Deno's event loop alive: this timer does, until
+    // the processor is done, so waiting for it cannot end the process early.
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    const done = new Promise<void>((r) => (resolve = r)).finally(() => clearInterval(keepAlive));
     const processor: Processor = { pid: 0, input, forgotten: false, done, resolve };
     this.#processor = processor;
     await this.#runProcessor(processor);

@@ -1,0 +1,221 @@
+/**
+ * svlogd as a running daemon: signals, the `t` timeout, the processor and UDP (spec
+ * svlogd.md §5, §9, §10, test cases 24-31, 37-40). Where timing allows, Debian's svlogd
+ * runs the same script and must leave the same files.
+ */
+
+import dgram from "node:dgram";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
+import { tempDir, waitFor, writeTree } from "./_helpers.ts";
+import {
+  DEBIAN_SVLOGD,
+  haveDebianSvlogd,
+  lines,
+  namesIn,
+  ourSvlogd,
+  snapshot,
+  startSvlogd,
+} from "./svlogd_helpers.ts";
+
+const haveDebian = haveDebianSvlogd();
+const ROTATED = /^@[0-9a-f]{24}\.[su]$/;
+
+function read(path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return "";
+  }
+}
+
+/** Both svlogds, or ours alone when Debian's is missing. */
+async function contenders(): Promise<string[]> {
+  return haveDebian ? [await ourSvlogd(), DEBIAN_SVLOGD] : [await ourSvlogd()];
+}
+
+Deno.test("svlogd: SIGALRM rotates a non-empty current once (case 37)", async () => {
+  const trees: string[][] = [];
+  for (const cmd of await contenders()) {
+    await using tmp = tempDir();
+    Deno.mkdirSync(`${tmp.path}/d`);
+    await using svlogd = startSvlogd(cmd, ["d"], tmp.path);
+    await svlogd.write("a\n");
+    await waitFor(() => read(`${tmp.path}/d/current`) === "a\n", { what: "a logged" });
+    svlogd.signal("SIGALRM");
+    await waitFor(() => namesIn(`${tmp.path}/d`, ROTATED).length === 1, { what: "rotation" });
+    svlogd.signal("SIGALRM");
+    // Signals and input are separate events for a Deno process: let the signal land first.
+    await new Promise((r) => setTimeout(r, 300));
+    await svlogd.write("b\n");
+    await waitFor(() => read(`${tmp.path}/d/current`) === "b\n", { what: "b logged" });
+    await svlogd.closeInput();
+    assertEquals(await svlogd.exit(), 0);
+    trees.push(snapshot(`${tmp.path}/d`));
+  }
+  assertEquals(trees[0], ['@#1.s 744 "a\\n"', 'current 744 "b\\n"', 'lock 600 ""']);
+  if (trees.length === 2) assertEquals(trees[0], trees[1]);
+});
+
+Deno.test("svlogd: SIGHUP re-reads config and reopens (case 38)", async () => {
+  for (const cmd of await contenders()) {
+    await using tmp = tempDir();
+    writeTree(tmp.path, { "d/config": "" });
+    await using svlogd = startSvlogd(cmd, ["-v", "d"], tmp.path);
+    await svlogd.write("a\n");
+    await waitFor(() => read(`${tmp.path}/d/current`) === "a\n", { what: "a logged" });
+    Deno.writeTextFileSync(`${tmp.path}/d/config`, "pX \n");
+    svlogd.signal("SIGHUP");
+    await waitFor(() => svlogd.stderr().includes("append: d/current"), { what: "reopen" });
+    await svlogd.write("b\n");
+    await waitFor(() => read(`${tmp.path}/d/current`) === "a\nX b\n", { what: "prefix" });
+    await svlogd.closeInput();
+    assertEquals(await svlogd.exit(), 0);
+    assertStringIncludes(
+      svlogd.stderr(),
+      "svlogd: info: sighangup received.\nsvlogd: info: close: d\n" +
+        "svlogd: info: read: d/config\nsvlogd: info: append: d/current\n",
+    );
+  }
+});
+
+Deno.test("svlogd: SIGTERM while idle exits 0 with current closed cleanly (case 39)", async () => {
+  for (const cmd of await contenders()) {
+    await using tmp = tempDir();
+    Deno.mkdirSync(`${tmp.path}/d`);
+    await using svlogd = startSvlogd(cmd, ["d"], tmp.path);
+    await svlogd.write("a\n");
+    await waitFor(() => read(`${tmp.path}/d/current`) === "a\n", { what: "a logged" });
+    svlogd.signal("SIGTERM");
+    assertEquals(await svlogd.exit(), 0);
+    assertEquals((Deno.statSync(`${tmp.path}/d/current`).mode ?? 0) & 0o777, 0o744);
+  }
+});
+
+Deno.test("svlogd deviation: lines arriving with SIGTERM are all logged (case 40)", async () => {
+  await using tmp = tempDir();
+  Deno.mkdirSync(`${tmp.path}/d`);
+  await using svlogd = startSvlogd(await ourSvlogd(), ["d"], tmp.path);
+  await svlogd.write("start\n");
+  await waitFor(() => read(`${tmp.path}/d/current`) === "start\n", { what: "started" });
+  svlogd.signal("SIGSTOP");
+  await svlogd.write("abc\ndef\nghi\nhalf");
+  svlogd.signal("SIGTERM");
+  svlogd.signal("SIGCONT");
+  await svlogd.write(" line\n");
+  assertEquals(await svlogd.exit(), 0);
+  assertEquals(read(`${tmp.path}/d/current`), "start\nabc\ndef\nghi\nhalf line\n");
+});
+
+Deno.test("svlogd: t rotates an old non-empty current, never an empty one (case 24)", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "d/config": "t1\n" });
+  await using svlogd = startSvlogd(await ourSvlogd(), ["d"], tmp.path);
+  await svlogd.write("foo\n");
+  await waitFor(() => namesIn(`${tmp.path}/d`, ROTATED).length === 1, {
+    what: "timeout rotation",
+    timeoutMs: 5000,
+  });
+  await svlogd.write("bar\n");
+  await waitFor(() => read(`${tmp.path}/d/current`) === "bar\n", { what: "bar" });
+  await new Promise((r) => setTimeout(r, 100));
+  assertEquals(namesIn(`${tmp.path}/d`, ROTATED).length, 1);
+  const [old] = namesIn(`${tmp.path}/d`, ROTATED);
+  assertEquals(read(`${tmp.path}/d/${old}`), "foo\n");
+  await svlogd.closeInput();
+  assertEquals(await svlogd.exit(), 0);
+});
+
+Deno.test("svlogd: the processor protocol, side by side (case 26)", async () => {
+  const trees: string[][] = [];
+  for (const cmd of await contenders()) {
+    await using tmp = tempDir();
+    writeTree(tmp.path, {
+      "d/config": "s100\n!n=$(cat <&4); echo $((n+1)) >&5; pwd >&2; tr a-z A-Z\n",
+    });
+    await using svlogd = startSvlogd(cmd, ["-v", "d"], tmp.path);
+    await svlogd.write(lines(9, 30, "line"));
+    await svlogd.closeInput();
+    assertEquals(await svlogd.exit(), 0);
+    const stderr = svlogd.stderr();
+    assertMatch(stderr, /svlogd: info: processing: d\/@[0-9a-f]{24}\.u\n/);
+    assertMatch(stderr, /svlogd: info: processed: d\/@[0-9a-f]{24}\.s\n/);
+    assertStringIncludes(stderr, `${Deno.realPathSync(tmp.path)}/d\n`);
+    trees.push(snapshot(`${tmp.path}/d`).filter((l) => !l.startsWith("newstate")));
+  }
+  const tree = trees[0]!;
+  assertEquals(tree.filter((l) => /^@#\d\.s 744 "[A-Z0-9:]+\\n/.test(l)).length, 2);
+  assert(tree.includes('state 644 "2\\n"'), tree.join("\n"));
+  assert(!tree.some((l) => /\.[ut] /.test(l)), tree.join("\n"));
+  if (trees.length === 2) assertEquals(trees[0], trees[1]);
+});
+
+Deno.test("svlogd: a failing processor is restarted on the same input (case 27)", async () => {
+  for (const cmd of await contenders()) {
+    await using tmp = tempDir();
+    writeTree(tmp.path, {
+      "d/config": "s60\n!if [ -e flag ]; then cat; else touch flag; exit 3; fi\n",
+    });
+    await using svlogd = startSvlogd(cmd, ["d"], tmp.path);
+    await svlogd.write(lines(3, 30, "p"));
+    await svlogd.closeInput();
+    assertEquals(await svlogd.exit(), 0);
+    assertStringIncludes(svlogd.stderr(), "svlogd: warning: processor failed, restart: d\n");
+    const done = namesIn(`${tmp.path}/d`, /^@.*\.s$/);
+    assertEquals(done.length, 1);
+    assertEquals(read(`${tmp.path}/d/${done[0]}`), lines(2, 30, "p"));
+    assertEquals(namesIn(`${tmp.path}/d`, /^@.*\.[ut]$/), []);
+  }
+});
+
+async function udpListener(): Promise<
+  { port: number; received: string[]; close(): void }
+> {
+  const socket = dgram.createSocket("udp4");
+  const received: string[] = [];
+  socket.on("message", (msg) => received.push(new TextDecoder().decode(msg)));
+  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", () => resolve()));
+  return { port: socket.address().port, received, close: () => socket.close() };
+}
+
+Deno.test("svlogd: UDP copies to 127.0.0.1, u and U (cases 28, 29)", async () => {
+  const listener = await udpListener();
+  try {
+    await using tmp = tempDir();
+    writeTree(tmp.path, {
+      "d/config": `u127.0.0.1:${listener.port}\npPX \n`,
+      "e/config": `U127.0.0.1:${listener.port}\n-*\n+keep*\n`,
+    });
+    await using svlogd = startSvlogd(await ourSvlogd(), ["-tt", "-l", "10", "d", "e"], tmp.path);
+    await svlogd.write("hello\n0123456789abc\nkeep me\n");
+    await svlogd.closeInput();
+    assertEquals(await svlogd.exit(), 0);
+    await waitFor(() => listener.received.length === 4, { what: "datagrams" });
+    const got = listener.received.map((d) => d.replace(/^\S+ /, "STAMP "));
+    assertEquals(got.sort(), [
+      "STAMP PX 0123456789...\n",
+      "STAMP PX hello\n",
+      "STAMP PX keep me\n",
+      "STAMP keep me\n",
+    ]);
+    assertMatch(
+      read(`${tmp.path}/d/current`),
+      /^\S+ PX hello\n\S+ PX 0123456789abc\n\S+ PX keep me\n$/,
+    );
+    assertEquals(read(`${tmp.path}/e/current`), "");
+  } finally {
+    listener.close();
+  }
+});
+
+Deno.test("svlogd: a refused UDP send is logged as runit does (case 31)", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "d/config": "u255.255.255.255:9\n" });
+  await using svlogd = startSvlogd(await ourSvlogd(), ["-t", "d"], tmp.path);
+  await svlogd.write("bcast\n");
+  await svlogd.closeInput();
+  assertEquals(await svlogd.exit(), 0);
+  assertMatch(
+    read(`${tmp.path}/d/current`),
+    /^warning: failure sending through udp: (@[0-9a-f]{24}) bcast\n\1 bcast\n$/,
+  );
+});
