@@ -1,0 +1,173 @@
+/**
+ * runsvdir side by side with Debian's runit: Debian's `sv` drives the services of our
+ * runsvdir exactly as it drives Debian's runsvdir + runsv (same command sequence, same
+ * normalised output); our `sv` drives Debian's tree; a service whose lock a C runsv holds
+ * is retried without disturbing the others (the failing-supervisor isolation case).
+ */
+
+import { assert, assertEquals, assertStringIncludes } from "./_assert.ts";
+import { bin, haveDebianRunit, run, tempDir, waitFor, writeTree } from "./_helpers.ts";
+import {
+  alive,
+  type RunningRunsvdir,
+  servicePid,
+  sleeper,
+  startDebianRunsvdir,
+  startRunsvdir,
+  waitRunning,
+} from "./runsvdir_fixture.ts";
+
+const ignore = !haveDebianRunit();
+
+const TREE = {
+  "a/run!": sleeper(),
+  "a/log/run!": "#!/bin/sh\nexec cat >/dev/null\n",
+  "b/run!": sleeper(),
+  "b/down": "",
+  "c/run!": "#!/bin/sh\necho c ran >>../c.out\nexec sleep 1000\n",
+  "c/finish!": "#!/bin/sh\necho c finished >>../c.out\n",
+};
+
+/** `sv` output with pids and durations made comparable. */
+function normalise(text: string, root: string): string {
+  return text.replaceAll(root, "ROOT").replace(/\(pid \d+\)/g, "(pid N)").replace(
+    /\d+s/g,
+    "Ns",
+  );
+}
+
+async function sv(svBin: string, args: string[], root: string): Promise<string> {
+  const result = await run(svBin, args, { env: { SVDIR: root } });
+  return `${result.code}|${normalise(result.stdout, root)}|${normalise(result.stderr, root)}`;
+}
+
+/** The same sequence of `sv` commands against a running tree; the transcript. */
+async function drive(svBin: string, root: string, rd: RunningRunsvdir): Promise<string[]> {
+  const out: string[] = [];
+  await waitRunning(`${root}/a`);
+  await waitRunning(`${root}/a/log`);
+  await waitRunning(`${root}/c`);
+  await waitFor(() => Deno.statSync(`${root}/b/supervise/ok`), { what: "b supervised" });
+  out.push(await sv(svBin, ["status", "a", "b", "c"], root));
+  out.push(await sv(svBin, ["-w", "3", "down", "a"], root));
+  out.push(await sv(svBin, ["-w", "3", "up", "b"], root));
+  out.push(await sv(svBin, ["-w", "3", "restart", "c"], root));
+  await waitFor(() => Deno.readTextFileSync(`${root}/c.out`).split("ran").length === 3, {
+    what: "c restarted",
+  });
+  await waitRunning(`${root}/c`);
+  out.push(await sv(svBin, ["status", "a", "b", "c"], root));
+  out.push(await sv(svBin, ["-w", "3", "once", "a"], root));
+  out.push(await sv(svBin, ["-w", "3", "term", "b"], root));
+  out.push(await sv(svBin, ["-w", "3", "check", "a", "b"], root));
+  // `sv x`: the supervisor ends; runsvdir starts a new one, so c runs again.
+  const c = servicePid(`${root}/c`);
+  out.push(await sv(svBin, ["exit", "c"], root));
+  await waitFor(() => servicePid(`${root}/c`) !== c && servicePid(`${root}/c`) > 0, {
+    timeoutMs: 10_000,
+    what: "c back after sv x",
+  });
+  out.push(await sv(svBin, ["status", "c"], root));
+  assert(alive(rd.pid));
+  out.push(Deno.readTextFileSync(`${root}/c.out`));
+  return out;
+}
+
+Deno.test({
+  name: "runsvdir compat: Debian's sv sees our runsvdir exactly as Debian's runsvdir",
+  ignore,
+  async fn(): Promise<void> {
+    await using ourTmp = tempDir();
+    await using theirTmp = tempDir();
+    writeTree(ourTmp.path, TREE);
+    writeTree(theirTmp.path, TREE);
+    let ours: string[];
+    let theirs: string[];
+    {
+      await using rd = await startRunsvdir(["-P", ourTmp.path]);
+      ours = await drive("/usr/bin/sv", ourTmp.path, rd);
+    }
+    {
+      await using rd = startDebianRunsvdir(["-P", theirTmp.path], {
+        env: { PATH: "/usr/bin:/bin:/usr/sbin:/sbin" },
+      });
+      theirs = await drive("/usr/bin/sv", theirTmp.path, rd);
+    }
+    assertEquals(ours, theirs);
+  },
+});
+
+Deno.test({
+  name: "runsvdir compat: our sv sees Debian's runsvdir tree exactly as ours",
+  ignore,
+  async fn(): Promise<void> {
+    // Same client on both trees: any difference comes from the supervisors. (Our sv
+    // itself differs from Debian's by design in `check`/`once` waits: DEVIATIONS.md 1.)
+    const ourSv = await bin("sv");
+    const probe = await run(ourSv, ["status", "/nonexistent"]);
+    if (probe.stderr.includes("not implemented")) return; // sv lands in its own issue
+    await using debianTmp = tempDir();
+    await using ourTmp = tempDir();
+    writeTree(debianTmp.path, TREE);
+    writeTree(ourTmp.path, TREE);
+    let onDebian: string[];
+    let onOurs: string[];
+    {
+      await using rd = startDebianRunsvdir(["-P", debianTmp.path], {
+        env: { PATH: "/usr/bin:/bin:/usr/sbin:/sbin" },
+      });
+      onDebian = await drive(ourSv, debianTmp.path, rd);
+    }
+    {
+      await using rd = await startRunsvdir(["-P", ourTmp.path]);
+      onOurs = await drive(ourSv, ourTmp.path, rd);
+    }
+    assertEquals(onOurs, onDebian);
+  },
+});
+
+Deno.test({
+  name: "runsvdir compat: a lock held by a C runsv is retried; the other services run on",
+  ignore,
+  async fn(): Promise<void> {
+    await using tmp = tempDir();
+    writeTree(tmp.path, { "held/run!": sleeper(), "free/run!": sleeper() });
+    // A C runsv supervises `held` first and keeps its lock.
+    const cRunsv = new Deno.Command("/usr/bin/runsv", {
+      args: ["held"],
+      cwd: tmp.path,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      const cService = await waitRunning(`${tmp.path}/held`);
+      await using rd = await startRunsvdir([tmp.path]);
+      const free = await waitRunning(`${tmp.path}/free`);
+      const line = "runsv held: fatal: unable to lock supervise/lock: temporary failure\n";
+      await waitFor(() => rd.stderr().split(line).length - 1 >= 2, {
+        timeoutMs: 6_000,
+        what: "fatal retried",
+      });
+      assertEquals(servicePid(`${tmp.path}/held`), cService, "the C runsv keeps its service");
+      // The C runsv leaves (sv x); ours takes the service over at its next try.
+      await run("/usr/bin/sv", ["exit", `${tmp.path}/held`]);
+      await cRunsv.status;
+      const ours = await waitFor(() => {
+        const pid = servicePid(`${tmp.path}/held`);
+        return pid !== cService && pid > 0 && alive(pid) ? pid : 0;
+      }, { timeoutMs: 6_000, what: "taken over" });
+      assert(ours > 0);
+      assertEquals(servicePid(`${tmp.path}/free`), free, "free was never touched");
+      const status = await run("/usr/bin/sv", ["status", `${tmp.path}/held`]);
+      assertStringIncludes(status.stdout, "run: ");
+    } finally {
+      try {
+        cRunsv.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+      await cRunsv.status;
+    }
+  },
+});
