@@ -135,8 +135,9 @@ export class SvlogdEngine {
   }
 
   async #pause(text: string): Promise<void> {
+    // Once stopping, a failure ends the operation at once (what it held is given up).
+    if (this.#stopping) throw new SvlogdStopped(`stopped while pausing: ${text}`);
     this.#host.message(`svlogd: pausing: ${text}\n`);
-    if (this.#stopping) throw new SvlogdStopped("stopped while pausing");
     await new Promise<void>((resolve) => {
       const wake = (): void => {
         clearTimeout(timer);
