@@ -331,7 +331,11 @@ export class Supervisor {
   }
 
   #hasWork(): boolean {
-    return this.#exits.length > 0 || this.#termRequested ||
+    // A start that failed at exec leaves no child to wait for: go round again at once
+    // (the 1-second delay has been served), as runsv does when reaping that child.
+    const restart = wantsStart(this.#main!.record) ||
+      (this.#log !== undefined && wantsStart(this.#log.record));
+    return restart || this.#exits.length > 0 || this.#termRequested ||
       (this.#main?.bytes.length ?? 0) > 0 || (this.#log?.bytes.length ?? 0) > 0;
   }
 

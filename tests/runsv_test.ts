@@ -1,0 +1,413 @@
+/** Black-box tests of runsv (spec runsv.md and supervise-protocol.md "Test cases"). */
+
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
+import { bin, run, tempDir, waitFor, writeTree } from "./_helpers.ts";
+import {
+  alive,
+  procState,
+  readPid,
+  readStat,
+  startRunsv,
+  sv,
+  waitRunning,
+  waitStat,
+  writeControl,
+} from "./supervise_fixture.ts";
+
+const SLEEP_RUN = "#!/bin/sh\nexec sleep 1000\n";
+const TRAP_TERM_RUN =
+  "#!/bin/sh\ntrap 'echo TERM >>signals' TERM\ntrap 'echo CONT >>signals' CONT\n" +
+  "while :; do sleep 0.1; done\n";
+
+Deno.test("runsv: usage errors exit 1 with argv[0] as given", async () => {
+  const runsv = await bin("runsv");
+  const none = await run(runsv, []);
+  assertEquals([none.code, none.stderr], [1, `usage: ${runsv} dir\n\n`]);
+  const two = await run(runsv, ["a", "b"]);
+  assertEquals(two.code, 1);
+});
+
+Deno.test("runsv: a missing directory is fatal 111", async () => {
+  const result = await run(await bin("runsv"), ["/nonexistent-denit"]);
+  assertEquals(result.code, 111);
+  assertEquals(
+    result.stderr,
+    "runsv /nonexistent-denit: fatal: unable to change to directory: file does not exist\n",
+  );
+});
+
+Deno.test("runsv: supervise/ files, modes, status bytes and pid", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/run!": SLEEP_RUN });
+  await using _r = await startRunsv(tmp.path, "s");
+  const dir = `${tmp.path}/s`;
+  const pid = await waitRunning(dir);
+  const mode = (name: string) => Deno.statSync(`${dir}/supervise/${name}`).mode! & 0o7777;
+  assertEquals(Deno.statSync(`${dir}/supervise`).mode! & 0o7777, 0o700);
+  assertEquals([mode("lock"), mode("control"), mode("ok")], [0o600, 0o600, 0o600]);
+  assert(Deno.statSync(`${dir}/supervise/control`).isFifo);
+  assert(Deno.statSync(`${dir}/supervise/ok`).isFifo);
+  assertEquals([mode("status"), mode("stat"), mode("pid")], [0o644, 0o644, 0o644]);
+  assertEquals(Deno.readTextFileSync(`${dir}/supervise/pid`), `${pid}\n`);
+  const bytes = Deno.readFileSync(`${dir}/supervise/status`);
+  assertEquals(bytes.length, 20);
+  assertEquals([...bytes.subarray(0, 4)], [0x40, 0, 0, 0]);
+  const view = new DataView(bytes.buffer);
+  const unix = view.getBigUint64(0, false) - 0x400000000000000An;
+  assert(Math.abs(Number(unix) - Date.now() / 1000) < 5, `stamp ${unix}`);
+  assertEquals(view.getUint32(12, true), pid);
+  assertEquals([...bytes.subarray(16)], [0, 0x75, 0, 1]);
+  // cwd of ./run is the service dir; argv[0] is ./run as exec'd (sleep replaced it).
+  assertEquals(Deno.readLinkSync(`/proc/${pid}/cwd`), Deno.realPathSync(dir));
+});
+
+Deno.test("runsv: run missing retries about once per second without spinning", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/finish": "" });
+  Deno.removeSync(`${tmp.path}/s/finish`);
+  await using r = await startRunsv(tmp.path, "s");
+  await waitFor(() => r.proc.stderrText().split("\n").length >= 3, { timeoutMs: 8000 });
+  const before = r.proc.stderrText().split("\n").length;
+  const cpuBefore = cpuTicks(r.proc.pid);
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const lines = r.proc.stderrText().split("\n").length - before;
+  assert(lines >= 1 && lines <= 3, `${lines} messages in 2 s`);
+  assert(cpuTicks(r.proc.pid) - cpuBefore < 40, "runsv used CPU while retrying");
+  assertStringIncludes(
+    r.proc.stderrText(),
+    "runsv s: fatal: unable to start ./run: file does not exist\n",
+  );
+  assertEquals(readStat(`${tmp.path}/s`), "down");
+  const status = await sv(["status", "./s"], { cwd: tmp.path });
+  assertMatch(status.stdout, /^down: \.\/s: \ds, normally up, want up\n$/);
+});
+
+Deno.test("runsv: non-executable run gives access denied", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/run": SLEEP_RUN });
+  await using r = await startRunsv(tmp.path, "s");
+  await waitFor(() => r.proc.stderrText().includes("unable to start ./run: access denied\n"));
+});
+
+Deno.test("runsv: finish gets runit's arguments, restart spacing is about 1 s", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, {
+    "s/run!": "#!/bin/sh\necho run >>log.txt\nexit 3\n",
+    "s/finish!": '#!/bin/sh\necho "finish $1 $2" >>log.txt\n',
+  });
+  await using _r = await startRunsv(tmp.path, "s");
+  const log = `${tmp.path}/s/log.txt`;
+  const started = Date.now();
+  await waitFor(() => (readText(log).match(/^run$/gm) ?? []).length >= 3, { timeoutMs: 10000 });
+  const elapsed = Date.now() - started;
+  assert(elapsed >= 1800, `three starts took only ${elapsed} ms`);
+  assertStringIncludes(readText(log), "run\nfinish 3 0\nrun\nfinish 3 0\n");
+});
+
+Deno.test("runsv: finish after SIGTERM gets -1 15; stat shows finish", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, {
+    "s/run!": SLEEP_RUN,
+    "s/finish!": '#!/bin/sh\necho "finish $1 $2" >>log.txt\nexec sleep 2\n',
+  });
+  await using _r = await startRunsv(tmp.path, "s");
+  const dir = `${tmp.path}/s`;
+  const pid = await waitRunning(dir);
+  const stampBefore = Deno.readFileSync(`${dir}/supervise/status`).subarray(0, 8).join();
+  Deno.kill(pid, "SIGTERM");
+  await waitStat(dir, "finish");
+  const bytes = Deno.readFileSync(`${dir}/supervise/status`);
+  assertEquals(bytes[19], 2);
+  assertEquals(bytes.subarray(0, 8).join(), stampBefore);
+  assert(readPid(dir) !== pid && readPid(dir) !== 0);
+  await waitFor(() => readText(`${dir}/log.txt`) === "finish -1 15\n");
+});
+
+Deno.test("runsv: down file, sv up, sv once", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/run!": SLEEP_RUN, "s/down": "" });
+  await using _r = await startRunsv(tmp.path, "s");
+  const dir = `${tmp.path}/s`;
+  await waitStat(dir, "down");
+  assertEquals(Deno.readFileSync(`${dir}/supervise/status`)[17], 0x64);
+  assertEquals(Deno.readTextFileSync(`${dir}/supervise/pid`), "");
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assertEquals(readStat(dir), "down");
+  const once = await sv(["once", "./s"], { cwd: tmp.path });
+  assertEquals(once.code, 0);
+  const pid = await waitRunning(dir);
+  assertEquals(readStat(dir), "run, want down");
+  Deno.kill(pid, "SIGKILL");
+  await waitStat(dir, "down");
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  assertEquals(readStat(dir), "down"); // not restarted
+  await sv(["up", "./s"], { cwd: tmp.path });
+  await waitRunning(dir);
+});
+
+Deno.test("runsv: TERM-ignoring service: d sends TERM+CONT, k kills", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/run!": TRAP_TERM_RUN });
+  await using _r = await startRunsv(tmp.path, "s");
+  const dir = `${tmp.path}/s`;
+  const pid = await waitRunning(dir);
+  await new Promise((resolve) => setTimeout(resolve, 200)); // traps installed
+  writeControl(dir, "d");
+  await waitStat(dir, "run, got TERM, want down");
+  assertEquals([...Deno.readFileSync(`${dir}/supervise/status`).subarray(17)], [0x64, 1, 1]);
+  await waitFor(() => readText(`${dir}/signals`) === "TERM\nCONT\n");
+  writeControl(dir, "k");
+  await waitStat(dir, "down");
+  assert(!alive(pid));
+});
+
+Deno.test("runsv: pause and cont stop and resume the process", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/run!": SLEEP_RUN });
+  await using _r = await startRunsv(tmp.path, "s");
+  const dir = `${tmp.path}/s`;
+  const pid = await waitRunning(dir);
+  writeControl(dir, "p");
+  await waitStat(dir, "run, paused");
+  await waitFor(() => procState(pid) === "T");
+  writeControl(dir, "c");
+  await waitStat(dir, "run");
+  await waitFor(() => procState(pid) !== "T");
+});
+
+Deno.test("runsv: tcu in one write restarts; d\\n stops", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/run!": SLEEP_RUN });
+  await using _r = await startRunsv(tmp.path, "s");
+  const dir = `${tmp.path}/s`;
+  const pid = await waitRunning(dir);
+  writeControl(dir, "tcu");
+  await waitFor(() => readPid(dir) !== pid && readPid(dir) !== 0, { timeoutMs: 8000 });
+  writeControl(dir, "d\n");
+  await waitStat(dir, "down");
+});
+
+Deno.test("runsv: SIGTERM stops the service, then the log after its last lines; exit 0", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, {
+    "s/run!": "#!/bin/sh\necho hello\nexec sleep 1000\n",
+    "s/finish!": "#!/bin/sh\necho finished >>finish.txt\n",
+    "s/log/run!": "#!/bin/sh\nexec cat >out\n",
+  });
+  await using r = await startRunsv(tmp.path, "s");
+  const dir = `${tmp.path}/s`;
+  await waitRunning(dir);
+  await waitRunning(dir, "log/supervise");
+  await waitFor(() => readText(`${dir}/log/out`) === "hello\n");
+  r.proc.signal("SIGTERM");
+  const status = await r.proc.status;
+  assertEquals(status.code, 0);
+  assertEquals(readText(`${dir}/finish.txt`), "finished\n");
+  assertEquals(readStat(dir, "log/supervise"), "down");
+  assertEquals(readStat(dir), "down");
+});
+
+Deno.test("runsv: a second supervisor on the same directory is refused", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/run!": SLEEP_RUN });
+  await using _r = await startRunsv(tmp.path, "s");
+  await waitRunning(`${tmp.path}/s`);
+  const second = await run(await bin("runsv"), ["s"], { cwd: tmp.path });
+  assertEquals(second.code, 111);
+  assertEquals(second.stderr, "runsv s: fatal: unable to lock supervise/lock: temporary failure\n");
+});
+
+Deno.test("runsv: log as a regular file warns and runs without log", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/run!": SLEEP_RUN, "s/log": "" });
+  await using r = await startRunsv(tmp.path, "s");
+  await waitRunning(`${tmp.path}/s`);
+  assertStringIncludes(r.proc.stderrText(), "runsv s: warning: ./log: not a directory.\n");
+});
+
+Deno.test("runsv: log/run missing is retried, main unaffected", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/run!": SLEEP_RUN, "s/log": null });
+  await using r = await startRunsv(tmp.path, "s");
+  await waitRunning(`${tmp.path}/s`);
+  await waitFor(() =>
+    r.proc.stderrText().includes("runsv s: fatal: unable to start log/./run: file does not exist\n")
+  );
+});
+
+Deno.test("runsv: control/t exiting 0 suppresses TERM but CONT and control/d run", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, {
+    "s/run!": TRAP_TERM_RUN,
+    "s/control/t!": "#!/bin/sh\necho t >>scripts\nexit 0\n",
+    "s/control/d!": "#!/bin/sh\necho d >>scripts\n",
+    "s/control/u!": "#!/bin/sh\necho u >>scripts\n",
+  });
+  await using _r = await startRunsv(tmp.path, "s");
+  const dir = `${tmp.path}/s`;
+  await waitRunning(dir);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  writeControl(dir, "d");
+  await waitFor(() => readText(`${dir}/scripts`) === "u\nt\nd\n");
+  await waitFor(() => readText(`${dir}/signals`) === "CONT\n");
+  assertEquals(readStat(dir), "run, want down");
+});
+
+Deno.test("runsv: control/h exit 0 suppresses HUP, exit 1 lets it through", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, {
+    "s/run!": "#!/bin/sh\ntrap 'echo HUP >>signals' HUP\nwhile :; do sleep 0.1; done\n",
+    "s/control/h!": "#!/bin/sh\nexit $(cat code)\n",
+    "s/code": "0\n",
+  });
+  await using _r = await startRunsv(tmp.path, "s");
+  const dir = `${tmp.path}/s`;
+  await waitRunning(dir);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  writeControl(dir, "h");
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assertEquals(readText(`${dir}/signals`), "");
+  Deno.writeTextFileSync(`${dir}/code`, "1\n");
+  writeControl(dir, "h");
+  await waitFor(() => readText(`${dir}/signals`) === "HUP\n");
+});
+
+Deno.test("runsv: supervise/control as a regular file is fatal, no status written", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/run!": SLEEP_RUN, "s/supervise/control": "" });
+  const result = await run(await bin("runsv"), ["s"], { cwd: tmp.path });
+  assertEquals(result.code, 111);
+  assertEquals(result.stderr, "runsv s: fatal: supervise/control exists but is not a fifo\n");
+  assertEquals(readText(`${tmp.path}/s/supervise/status`), "");
+});
+
+Deno.test("runsv: dangling supervise symlinks are created (main relative to S, log to S/log)", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/run!": SLEEP_RUN, "s/log/run!": "#!/bin/sh\nexec cat >/dev/null\n" });
+  Deno.symlinkSync("../sup-main", `${tmp.path}/s/supervise`);
+  Deno.symlinkSync("sup-log", `${tmp.path}/s/log/supervise`);
+  await using _r = await startRunsv(tmp.path, "s");
+  await waitRunning(`${tmp.path}/s`);
+  assert(Deno.statSync(`${tmp.path}/sup-main/status`).isFile);
+  await waitRunning(`${tmp.path}/s`, "log/supervise");
+  assert(Deno.statSync(`${tmp.path}/s/log/sup-log/status`).isFile);
+});
+
+Deno.test("runsv: supervise symlink into a missing parent is fatal", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/run!": SLEEP_RUN });
+  Deno.symlinkSync("/nonexistent-denit/x", `${tmp.path}/s/supervise`);
+  const result = await run(await bin("runsv"), ["s"], { cwd: tmp.path });
+  assertEquals(result.code, 111);
+  assertEquals(
+    result.stderr,
+    "runsv s: fatal: unable to open supervise/lock: file does not exist\n",
+  );
+});
+
+Deno.test("runsv: x with the log service down exits at once after main", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, {
+    "s/run!": SLEEP_RUN,
+    "s/log/run!": "#!/bin/sh\nexec cat >/dev/null\n",
+    "s/log/down": "",
+  });
+  await using r = await startRunsv(tmp.path, "s");
+  const dir = `${tmp.path}/s`;
+  await waitRunning(dir);
+  assertEquals(readText(`${dir}/log/supervise/pid`), ""); // quirk Q4: never written
+  assertEquals(readStat(dir, "log/supervise"), "down");
+  writeControl(dir, "x");
+  assertEquals((await r.proc.status).code, 0);
+});
+
+Deno.test("runsv: garbage and huge writes into control change nothing and do not spin", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/run!": SLEEP_RUN });
+  await using r = await startRunsv(tmp.path, "s");
+  const dir = `${tmp.path}/s`;
+  const pid = await waitRunning(dir);
+  const junk = new Uint8Array(200_000);
+  for (let i = 0; i < junk.length; i++) junk[i] = "zZ\n\0#!-_yY9".charCodeAt(i % 12);
+  const file = Deno.openSync(`${dir}/supervise/control`, { write: true });
+  for (let off = 0; off < junk.length;) off += file.writeSync(junk.subarray(off));
+  file.close();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assertEquals([readStat(dir), readPid(dir)], ["run", pid]);
+  const before = cpuTicks(r.proc.pid);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  assert(cpuTicks(r.proc.pid) - before < 20, "runsv spins after garbage");
+  writeControl(dir, "d");
+  await waitStat(dir, "down");
+});
+
+Deno.test("runsv: an unwritable status.new is a warning, not a crash", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/run!": SLEEP_RUN, "s/supervise/status.new/x": "" });
+  await using r = await startRunsv(tmp.path, "s");
+  const dir = `${tmp.path}/s`;
+  await waitFor(() => readStat(dir) === "run");
+  assertStringIncludes(
+    r.proc.stderrText(),
+    "runsv s: warning: unable to open supervise/status.new: is a directory\n",
+  );
+  writeControl(dir, "d");
+  await waitStat(dir, "down");
+});
+
+Deno.test("runsv: SIGHUP kills runsv (129) and ./run keeps running", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/run!": SLEEP_RUN });
+  await using r = await startRunsv(tmp.path, "s");
+  const pid = await waitRunning(`${tmp.path}/s`);
+  await new Promise((resolve) => setTimeout(resolve, 700)); // Deno arms HUP at ~500 ms
+  r.proc.signal("SIGHUP");
+  const status = await r.proc.status;
+  assertEquals(status.signal, "SIGHUP");
+  assert(alive(pid));
+  Deno.kill(pid, "SIGKILL");
+});
+
+Deno.test("runsv: service stdout goes to the log, stderr does not; environment passes", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, {
+    "s/run!": '#!/bin/sh\necho "out $DENIT_T"\necho err >&2\nexec sleep 1000\n',
+    "s/log/run!": "#!/bin/sh\nexec cat >out\n",
+  });
+  await using r = await startRunsv(tmp.path, "s", { env: { DENIT_T: "v1" } });
+  const dir = `${tmp.path}/s`;
+  await waitFor(() => readText(`${dir}/log/out`) === "out v1\n");
+  await waitFor(() => r.proc.stderrText().includes("err\n"));
+});
+
+Deno.test("runsv: killing the logger loses no line", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, {
+    "s/run!": "#!/bin/sh\ni=0\nwhile [ $i -lt 400 ]; do echo $i; i=$((i+1)); sleep 0.005; done\n" +
+      "exec sleep 1000\n",
+    "s/log/run!": "#!/bin/sh\nexec cat >>out\n",
+  });
+  await using _r = await startRunsv(tmp.path, "s");
+  const dir = `${tmp.path}/s`;
+  const logPid = await waitRunning(dir, "log/supervise");
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  Deno.kill(logPid, "SIGKILL");
+  await waitFor(() => readText(`${dir}/log/out`).endsWith("399\n"), { timeoutMs: 10000 });
+  const lines = readText(`${dir}/log/out`).trimEnd().split("\n");
+  assertEquals(lines, Array.from({ length: 400 }, (_, i) => String(i)));
+});
+
+function readText(path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return "";
+  }
+}
+
+/** utime + stime of a process, in clock ticks. */
+function cpuTicks(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}

@@ -1,0 +1,114 @@
+/**
+ * Shared pieces of the runsv and sv black-box tests: a supervisor started on a temp
+ * service tree (ours or Debian's C runsv), reading supervise/ files, and cleanup that
+ * kills the whole process tree even when a test fails.
+ */
+
+import { bin, killTree, run, type RunResult, spawn, type Spawned, waitFor } from "./_helpers.ts";
+
+/** A running runsv (ours or Debian's) whose tree is killed on dispose. */
+export interface RunningSupervisor extends AsyncDisposable {
+  proc: Spawned;
+  dir: string;
+}
+
+/** Starts `runsv DIR` (ours unless `debian`), cwd = parent of DIR, DIR given relative. */
+export async function startRunsv(
+  parent: string,
+  name: string,
+  options: { debian?: boolean; env?: Record<string, string> } = {},
+): Promise<RunningSupervisor> {
+  const cmd = options.debian ? "/usr/bin/runsv" : await bin("runsv");
+  const proc = spawn(cmd, [name], { cwd: parent, ...(options.env ? { env: options.env } : {}) });
+  return {
+    proc,
+    dir: `${parent}/${name}`,
+    async [Symbol.asyncDispose](): Promise<void> {
+      killTree(proc.pid);
+      await proc[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/** Reads `supervise/stat` (or undefined). */
+export function readStat(dir: string, sub = "supervise"): string | undefined {
+  try {
+    return Deno.readTextFileSync(`${dir}/${sub}/stat`).trimEnd();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads the pid from `supervise/pid` (0 when empty or missing). */
+export function readPid(dir: string, sub = "supervise"): number {
+  try {
+    return Number(Deno.readTextFileSync(`${dir}/${sub}/pid`).trim() || "0");
+  } catch {
+    return 0;
+  }
+}
+
+/** Waits until `supervise/stat` equals `want`. */
+export async function waitStat(
+  dir: string,
+  want: string,
+  options: { sub?: string; timeoutMs?: number } = {},
+): Promise<void> {
+  await waitFor(() => readStat(dir, options.sub) === want, {
+    timeoutMs: options.timeoutMs ?? 8000,
+    what: `stat "${want}" in ${dir}/${options.sub ?? "supervise"} (now "${
+      readStat(dir, options.sub)
+    }")`,
+  });
+}
+
+/** Waits until the service runs with a pid and returns that pid. */
+export async function waitRunning(dir: string, sub = "supervise"): Promise<number> {
+  return await waitFor(() => (readStat(dir, sub)?.startsWith("run") ? readPid(dir, sub) : 0), {
+    timeoutMs: 8000,
+    what: `${dir}/${sub} running`,
+  });
+}
+
+/** Runs an sv (ours unless `debian`), cwd = `cwd`. */
+export async function sv(
+  args: readonly string[],
+  options: { cwd: string; debian?: boolean; env?: Record<string, string> },
+): Promise<RunResult> {
+  const cmd = options.debian ? "/usr/bin/sv" : await bin("sv");
+  return await run(cmd, args, {
+    cwd: options.cwd,
+    ...(options.env ? { env: options.env } : {}),
+  });
+}
+
+/** Writes control bytes the way sv does (non-blocking open would need FFI; runsv is up). */
+export function writeControl(dir: string, bytes: string, sub = "supervise"): void {
+  const file = Deno.openSync(`${dir}/${sub}/control`, { write: true });
+  try {
+    file.writeSync(new TextEncoder().encode(bytes));
+  } finally {
+    file.close();
+  }
+}
+
+/** The process state letter from /proc (R, S, T, Z…), or undefined when gone. */
+export function procState(pid: number): string | undefined {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a pid is alive (not a zombie). */
+export function alive(pid: number): boolean {
+  const state = procState(pid);
+  return state !== undefined && state !== "Z";
+}
+
+/** Replaces pids and ages in sv output so lines from different runs compare. */
+export function normalizeSv(text: string): string {
+  return text.replace(/\(pid \d+\)/g, "(pid N)").replace(/ \d+s/g, " Ns");
+}
