@@ -346,3 +346,91 @@ Deno.test("runit survives every catchable signal at random moments; SIGUSR1 open
   assertEquals((await ended(machine)).signal, "SIGINT");
   assertEquals(comparable(machine.console()), HALT_LINES);
 });
+
+Deno.test("runit side by side with Debian's: SIGPWR shuts down whatever stopit says", async () => {
+  const { ours, debian, ourStatus } = await sideBySide({
+    ...STAGES,
+    "1!": "#!/bin/sh\ninstall -m 000 /dev/null /run/runit.stopit\n" +
+      "install -m 100 /dev/null /run/runit.reboot\n",
+  }, async (machine) => {
+    await machine.waitConsole("stage 2: pid=");
+    machine.signal("SIGPWR");
+  });
+  // Power off although the reboot flag is set; PWR stays pending, so the first pass in
+  // stage 3 warns.
+  assertEquals(ourStatus.signal, "SIGINT");
+  const want = [
+    ...HALT_LINES.slice(0, 6),
+    "- runit: warning: signals only work in stage 2.",
+    ...HALT_LINES.slice(6),
+  ];
+  assertEquals(comparable(ours), want);
+  if (debian !== undefined) {
+    // Debian's runit prints the warning in the parent while its stage 3 child prints
+    // "enter stage", so their order there is a race; compare without it.
+    const warning = (line: string) => !line.includes("signals only work");
+    assertEquals(comparable(debian).filter(warning), want.filter(warning));
+    assertEquals(comparable(debian).filter((line) => !warning(line)).length, 1);
+  }
+});
+
+Deno.test("runit (Debian): SIGALRM in stage 2 is passed on to the stage 2 process", async () => {
+  await using machine = await boot({
+    ...STAGES,
+    "2!": "#!/bin/sh\ntrap 'echo stage 2 got ALRM' ALRM\necho stage 2 up\n" +
+      "while :; do sleep 0.05; done\n",
+  });
+  await machine.waitConsole("stage 2 up");
+  machine.signal("SIGALRM");
+  await machine.waitConsole("stage 2 got ALRM");
+  await request(machine, "0");
+  assertEquals((await ended(machine)).signal, "SIGINT");
+});
+
+Deno.test("runit: stage 2 ignoring SIGTERM is killed after 5 s", async () => {
+  await using machine = await boot({
+    ...STAGES,
+    "2!": "#!/bin/sh\ntrap '' TERM\necho stage 2 up\nwhile :; do sleep 0.05; done\n",
+  });
+  await machine.waitConsole("stage 2 up");
+  const asked = performance.now();
+  await request(machine, "0");
+  await machine.waitConsole("stage 2 not terminated, sending sigkill...", 20_000);
+  const waited = performance.now() - asked;
+  assert(waited > 4_000, `SIGKILL after ${waited} ms`);
+  assertEquals((await ended(machine)).signal, "SIGINT");
+  const lines = comparable(machine.console());
+  const kill = lines.indexOf("- runit: warning: stage 2 not terminated, sending sigkill...");
+  assertEquals(lines.slice(kill, kill + 3), [
+    "- runit: warning: stage 2 not terminated, sending sigkill...",
+    "- runit: leave stage: /etc/runit/2",
+    "- runit: enter stage: /etc/runit/3",
+  ]);
+});
+
+Deno.test("runit: stage 2 exiting 111 loses its process group and comes back", async () => {
+  await using machine = await boot({
+    ...STAGES,
+    "2!": `#!/bin/sh
+if [ -e /run/second ]; then
+  echo "stage 2 again; old sleeper: $(cat /proc/$(cat /run/sleeper)/comm 2>/dev/null || echo gone)"
+  exec sleep 1000
+fi
+touch /run/second
+sleep 1000 & echo $! >/run/sleeper
+exit 111
+`,
+  });
+  const text = await machine.waitConsole(/stage 2 again; old sleeper: \w+/, 20_000);
+  assertMatch(text, /stage 2 again; old sleeper: gone/);
+  const lines = comparable(text);
+  const failed = lines.indexOf("- runit: warning: child failed: /etc/runit/2");
+  assertEquals(lines.slice(failed, failed + 4), [
+    "- runit: warning: child failed: /etc/runit/2",
+    "- runit: warning: killing all processes in stage 2...",
+    "- runit: warning: restarting.",
+    "- runit: enter stage: /etc/runit/2",
+  ]);
+  await request(machine, "0");
+  assertEquals((await ended(machine)).signal, "SIGINT");
+});
