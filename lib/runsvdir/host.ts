@@ -397,7 +397,10 @@ export class RunsvdirHost {
     this.#watchedIdentity = key;
     (async () => {
       try {
-        for await (const _event of watcher) this.#onWatchEvent();
+        for await (const event of watcher) {
+          // Entries coming and going matter; writes to files in the directory do not.
+          if (event.kind !== "modify" && event.kind !== "access") this.#onWatchEvent();
+        }
       } catch {
         // closed, or the directory went away: the periodic rescan takes over
       }
