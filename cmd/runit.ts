@@ -2,6 +2,7 @@
 
 import type { AppletContext } from "../lib/applet.ts";
 import { getpid, setProcessName } from "../ffi/libc.ts";
+import { ArgArea } from "../ffi/proctitle.ts";
 import { writeStderr } from "../lib/output.ts";
 import { startRunit } from "../lib/runit/pid1.ts";
 import { VERSION_ID } from "../lib/runit/version.ts";
@@ -18,9 +19,11 @@ export function becomeRunit(): Promise<never> {
   // Listeners first: HUP, INT or TERM without one crashes Deno as pid 1.
   const runit = startRunit(VERSION_ID);
   try {
+    // `ps` shows "runit", not the launcher's `deno run …` (ARCHITECTURE.md §1).
     setProcessName("runit");
+    ArgArea.open()?.write([new TextEncoder().encode("runit")]);
   } catch {
-    // cosmetic
+    // cosmetic only
   }
   return runit.run();
 }

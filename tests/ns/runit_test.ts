@@ -434,3 +434,13 @@ exit 111
   await request(machine, "0");
   assertEquals((await ended(machine)).signal, "SIGINT");
 });
+
+Deno.test("runit shows up in ps as runit", async () => {
+  await using machine = await boot(STAGES);
+  await machine.waitConsole("stage 2: pid=");
+  const comm = Deno.readTextFileSync(`/proc/${machine.initPid}/comm`);
+  const cmdline = Deno.readTextFileSync(`/proc/${machine.initPid}/cmdline`);
+  assertEquals([comm, cmdline.replace(/\0+$/, "")], ["runit\n", "runit"]);
+  await request(machine, "0");
+  assertEquals((await ended(machine)).signal, "SIGINT");
+});
