@@ -22,7 +22,7 @@ import { type LogArea, openLogArea } from "../lib/runsvdir/log_area.ts";
 import { LOG_ARG_MIN } from "../lib/runsvdir/log_window.ts";
 import { openServiceDir } from "../lib/runsvdir/service_dir.ts";
 import { Supervisor, SupervisorFatal } from "../lib/supervise/supervisor.ts";
-import type { LogSinkFactory } from "../lib/log_sink.ts";
+import { createSvlogdSink } from "../lib/svlogd/sink.ts";
 
 export const meta = { name: "runsvdir" } as const;
 
@@ -34,17 +34,6 @@ const EXIT_HUP = 111; // runsvdir: SIGHUP
 const SIGINT = 2;
 
 const encoder = new TextEncoder();
-
-/** svlogd's in-process sink, when it has been published (lib/svlogd/sink.ts). */
-async function findLogSinkFactory(): Promise<LogSinkFactory | undefined> {
-  const path = "../lib/svlogd/sink.ts";
-  try {
-    const module = await import(path) as { createSvlogdSink?: LogSinkFactory };
-    return module.createSvlogdSink;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Shows `argv0 args…` in ps, with the log argument's current bytes. */
 function makeTitle(
@@ -132,7 +121,6 @@ export async function main(args: readonly string[], ctx: AppletContext): Promise
   const reaper = new Reaper();
   // Children of supervisors already forgotten are reaped silently, as runsvdir does.
   reaper.start(() => {});
-  const logSinkFactory = await findLogSinkFactory();
   const host = new RunsvdirHost({
     dir,
     createSupervisor: ({ name, path }) =>
@@ -142,7 +130,8 @@ export async function main(args: readonly string[], ctx: AppletContext): Promise
         // A supervisor speaks as the runsv it replaces: `runsv NAME: …` on our stderr.
         messenger: new Messenger(`runsv ${name}`),
         newSession,
-        ...(logSinkFactory === undefined ? {} : { logSinkFactory }),
+        // log/ with a log/svlogd file and no run: logged in this process (DEVIATIONS.md 13).
+        logSinkFactory: createSvlogdSink,
       }),
     openServiceDir,
     warn: (text, err) => say.warn(text, err),
