@@ -89,6 +89,7 @@ const core = bindLibc({
   program_invocation_short_name: { type: "pointer" }, // extern char *program_invocation_short_name
   sync: { parameters: [], result: "void" }, // void sync(void)
   isatty: { parameters: ["i32"], result: "i32" }, // int isatty(int)
+  waitid: { parameters: ["i32", "i32", "buffer", "i32"], result: "i32" }, // int waitid(idtype_t, id_t, siginfo_t *, int)
 });
 
 const encoder = new TextEncoder();
@@ -324,4 +325,24 @@ export function sync(): void {
 /** isatty(3). */
 export function isatty(fd: number): boolean {
   return core.isatty(fd) === 1;
+}
+
+const P_ALL = 0;
+const WEXITED = 4;
+const WNOWAIT = 0x01000000;
+const ECHILD = 10;
+
+/**
+ * True while this process has any child, running or not yet reaped: waitid(P_ALL) with
+ * WNOHANG|WNOWAIT, which reaps nothing. Process 1 uses it to see that every process is gone.
+ */
+export function hasChildren(): boolean {
+  const info = new Uint8Array(128); // siginfo_t
+  for (;;) {
+    if (core.waitid(P_ALL, 0, info, WEXITED | WNOHANG | WNOWAIT) === 0) return true;
+    const code = errno();
+    if (code === EINTR) continue;
+    if (code === ECHILD) return false;
+    throw new SysError("waitid", code);
+  }
 }
