@@ -26,6 +26,7 @@ import { FatalError } from "../lib/chpst/fatal.ts";
 import { RLIMIT } from "../lib/chpst/limits.ts";
 import { softLimitFor } from "../lib/chpst/numbers.ts";
 import { parseSignalState, type SignalState } from "../lib/chpst/signal_state.ts";
+import { keptEnviron, lookupEnv, parseEnviron } from "../lib/chpst/initial_env.ts";
 import {
   type Credentials,
   filesAccountDb,
@@ -52,7 +53,8 @@ import {
   fchdir,
   getrlimit,
   nice,
-  pathexecRun,
+  type PreparedExec,
+  prepareExec,
   restoreSignals,
   setrlimit,
 } from "../ffi/exec.ts";
@@ -68,6 +70,12 @@ class QuietExit extends Error {
   override name = "QuietExit";
 }
 
+/** What chpst inherited, read first thing: the program must inherit the same. */
+interface Inherited {
+  signals: SignalState;
+  environ: string[] | undefined;
+}
+
 function inheritedSignals(): SignalState {
   try {
     return parseSignalState(Deno.readTextFileSync("/proc/self/status"));
@@ -76,7 +84,18 @@ function inheritedSignals(): SignalState {
   }
 }
 
-function environList(): string[] {
+/** The environment chpst was started with (see lib/chpst/initial_env.ts), if /proc has it. */
+function initialEnviron(): string[] | undefined {
+  try {
+    return parseEnviron(Deno.readFileSync("/proc/self/environ"));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The environment to pass on: the initial one minus what mod.ts removed. */
+function environList(initial: readonly string[] | undefined): string[] {
+  if (initial !== undefined) return keptEnviron(initial, (name) => Deno.env.has(name));
   return Object.entries(Deno.env.toObject()).map(([name, value]) => `${name}=${value}`);
 }
 
@@ -119,9 +138,21 @@ function attempt(text: string, call: () => void): void {
 const STDIO_NAMES = ["stdin", "stdout", "stderr"] as const;
 
 /** Carries out the steps; returns only when exec failed (the errno) or never. */
-function runSteps(steps: readonly Step[], signals: SignalState, say: Messenger): number {
+function runSteps(steps: readonly Step[], inherited: Inherited, say: Messenger): number {
   const changes: EnvChange[] = [];
+  let prepared: PreparedExec | undefined;
   for (const step of steps) {
+    if ((step.op === "limit" || step.op === "exec") && prepared === undefined) {
+      // Everything the exec needs is built now, and the signal state restored, before
+      // the limits can get in the way (a small RLIMIT_AS or RLIMIT_NOFILE).
+      const exec = steps[steps.length - 1] as Extract<Step, { op: "exec" }>;
+      const env = applyEnvChanges(environList(inherited.environ), changes);
+      const path = inherited.environ === undefined
+        ? Deno.env.get("PATH")
+        : lookupEnv(inherited.environ, "PATH");
+      prepared = prepareExec(exec.file, exec.argv, env, path);
+      restoreSignals(inherited.signals.ignored, inherited.signals.blocked);
+    }
     switch (step.op) {
       case "setsid":
         try {
@@ -191,10 +222,7 @@ function runSteps(steps: readonly Step[], signals: SignalState, say: Messenger):
         break;
       }
       case "exec": {
-        const env = applyEnvChanges(environList(), changes);
-        const path = Deno.env.get("PATH");
-        restoreSignals(signals.ignored, signals.blocked);
-        const code = pathexecRun(step.file, step.argv, env, path);
+        const code = prepared!.run();
         if (step.quiet) throw new QuietExit();
         throw new FatalError(`unable to run: ${step.argv[0]}`, new SysError("execve", code));
       }
@@ -217,7 +245,7 @@ function parse(args: readonly string[], ctx: AppletContext): ChpstRequest | stri
 }
 
 export function main(args: readonly string[], ctx: AppletContext): number {
-  const signals = inheritedSignals();
+  const inherited = { signals: inheritedSignals(), environ: initialEnviron() };
   const request = parse(args, ctx);
   if (typeof request === "string") {
     writeStderr(request);
@@ -225,7 +253,7 @@ export function main(args: readonly string[], ctx: AppletContext): number {
   }
   const say = new Messenger("chpst");
   try {
-    return runSteps(planSteps(request), signals, say);
+    return runSteps(planSteps(request), inherited, say);
   } catch (err) {
     if (err instanceof QuietExit) return 0;
     if (!(err instanceof FatalError)) throw err;

@@ -40,38 +40,43 @@ function pointerArray(items: readonly string[]): { array: Uint8Array; keep: Uint
   return { array: new Uint8Array(array.buffer), keep };
 }
 
-/**
- * execve(2). Returns the errno when it fails (on success it does not return). The C
- * strings stay referenced until after the call.
- */
-export function execve(path: string, argv: readonly string[], env: readonly string[]): number {
-  const cpath = cstr(path);
-  const args = pointerArray(argv);
-  const envp = pointerArray(env);
-  sym.execve(cpath, args.array, envp.array);
-  const code = errno();
-  void args.keep.length;
-  void envp.keep.length;
-  return code;
+/** An exec made ready: C strings built and symbols bound, so running it allocates little. */
+export interface PreparedExec {
+  /** Tries every candidate path; returns the errno to report if none could be run. */
+  run(): number;
 }
 
 /**
- * runit's pathexec_run: execs `file` (searched in `path`, chpst's own PATH, when it has
- * no `/`) with `argv` and `env`. Returns the errno to report when nothing could be run.
+ * Prepares runit's pathexec_run: `file` is execed directly when it has a `/`, else
+ * searched in `path` (chpst's own PATH). Done before chpst applies its resource limits:
+ * binding an FFI symbol later could fail under a small RLIMIT_AS or RLIMIT_NOFILE.
  */
-export function pathexecRun(
+export function prepareExec(
   file: string,
   argv: readonly string[],
   env: readonly string[],
   path: string | undefined,
-): number {
-  const errnos: number[] = [];
-  for (const candidate of execCandidates(file, path)) {
-    const code = execve(candidate, argv, env);
-    errnos.push(code);
-    if (!searchContinues(code)) return code;
-  }
-  return searchErrno(errnos);
+): PreparedExec {
+  const candidates = execCandidates(file, path).map(cstr);
+  const args = pointerArray(argv);
+  const envp = pointerArray(env);
+  const call = sym.execve; // bound now
+  errno(); // binds __errno_location now
+  return {
+    run(): number {
+      const errnos: number[] = [];
+      for (const candidate of candidates) {
+        call(candidate, args.array, envp.array);
+        const code = errno();
+        errnos.push(code);
+        if (!searchContinues(code)) return code;
+      }
+      // The C strings stay referenced until here.
+      void args.keep.length;
+      void envp.keep.length;
+      return searchErrno(errnos);
+    },
+  };
 }
 
 /** Signals glibc keeps for itself (SIGCANCEL, SIGSETXID) and the two no one can set. */
