@@ -14,6 +14,7 @@ import {
   close,
   dup2,
   getpid,
+  hasChildren,
   O_CLOEXEC,
   O_NOCTTY,
   O_NONBLOCK,
@@ -51,6 +52,7 @@ import {
   afterStage,
   decideRequest,
   decideShutdown,
+  FINAL_TERM_GRACE_MS,
   finalMode,
   NO_PENDING,
   type Pending,
@@ -65,6 +67,7 @@ import {
 const SIGKILL = 9;
 const SIGTERM = 15;
 const SIGALRM = 14;
+const SIGCONT = 18;
 const EAGAIN = 11;
 
 /** A one-slot wake-up: like runit's self-pipe, a wake with nobody waiting is kept. */
@@ -165,8 +168,9 @@ export class Runit {
     Deno.addSignalListener("SIGPWR", () => this.#count("pwr"));
     Deno.addSignalListener("SIGALRM", () => this.#count("alrm"));
     ignoreInspectorSignal();
-    // Every child is reaped here; the stage's own exit is routed by watch().
-    this.#reaper.start(() => {});
+    // Every child is reaped here; the stage's own exit is routed by watch(), an orphan's
+    // wakes the loop (the final TERM grace waits for the last one).
+    this.#reaper.start(() => this.#waker.wake());
   }
 
   #count(signal: keyof Pending): void {
@@ -377,9 +381,10 @@ export class Runit {
     return true;
   }
 
-  /** Stage 3 is over (§2.9 b): KILL to all, sync, reboot; never returns. */
+  /** Stage 3 is over (§2.9 b): TERM, then KILL to all, sync, reboot; never returns. */
   async #final(): Promise<never> {
     consoleOnto([2]);
+    await this.#termAll();
     this.#say.info("sending KILL signal to all processes...");
     if (getpid() === 1) tryKill(-1, SIGKILL); // never from anything but process 1
     if (finalMode(flagIsSet(REBOOT), this.#pending) === "reboot") {
@@ -396,6 +401,25 @@ export class Runit {
       this.#reboot(RB_HALT_SYSTEM);
     }
     for (;;) await sleep(WAKE_INTERVAL_MS);
+  }
+
+  /**
+   * SIGTERM (and SIGCONT, for stopped ones) to every process, then a grace until none is
+   * left, so leftovers can flush before the KILL (issue #7; 2.1.2 sends only KILL). As
+   * process 1 every process descends from us, so "no child left" means "all gone".
+   */
+  async #termAll(): Promise<void> {
+    if (getpid() !== 1) return; // kill(-1) only ever from process 1
+    if (tryKill(-1, SIGTERM) !== 0) return; // ESRCH: nobody else is left
+    tryKill(-1, SIGCONT);
+    const deadline = performance.now() + FINAL_TERM_GRACE_MS;
+    for (;;) {
+      this.#reaper.reapAll();
+      if (!hasChildren()) return;
+      const left = deadline - performance.now();
+      if (left <= 0) return;
+      await this.#waker.wait(left);
+    }
   }
 
   #sync(): void {

@@ -46,6 +46,8 @@ export const RESTART_PAUSE_MS = 5_000;
 export const WAKE_INTERVAL_MS = 14_000;
 /** Grace after SIGTERM to stage 2 before SIGKILL (§2.9 a: five 1 s checks). */
 export const STAGE2_TERM_GRACE_MS = 5_000;
+/** Grace between SIGTERM to all processes and SIGKILL at the end (issue #7; not in 2.1.2). */
+export const FINAL_TERM_GRACE_MS = 5_000;
 /** Delay after a failed power-off before halting (§2.11). */
 export const POWEROFF_TO_HALT_MS = 2_000;
 /** Retry delay after a failed fork (§2.11). */

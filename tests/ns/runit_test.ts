@@ -444,3 +444,22 @@ Deno.test("runit shows up in ps as runit", async () => {
   await request(machine, "0");
   assertEquals((await ended(machine)).signal, "SIGINT");
 });
+
+Deno.test("runit ends with TERM to every process, then KILL (issue #7)", async () => {
+  await using machine = await boot({
+    ...STAGES,
+    "3!": `#!/bin/sh
+sh -c 'trap "echo leftover got TERM; exit 0" TERM; echo leftover up; while :; do sleep 0.05; done' &
+while ! grep -q 'leftover' /proc/$!/cmdline 2>/dev/null; do sleep 0.01; done
+sleep 0.2
+`,
+  });
+  await machine.waitConsole("stage 2: pid=");
+  await request(machine, "0");
+  assertEquals((await ended(machine)).signal, "SIGINT");
+  const text = await machine.waitConsole("power off...");
+  const got = text.indexOf("leftover got TERM");
+  assert(got > text.indexOf("leave stage: /etc/runit/3"), text);
+  assert(got < text.indexOf("sending KILL signal to all processes..."), text);
+  assertEquals(comparable(text), HALT_LINES);
+});
