@@ -1,0 +1,155 @@
+/**
+ * Side by side with Debian's runit (spec supervise-protocol.md test cases 12 and 25,
+ * sv.md test case 32): the same scenario is driven by {our sv, Debian's sv} against
+ * {our runsv, Debian's runsv}; the four transcripts must be identical line by line once
+ * pids and ages are normalised, and the status records must decode the same.
+ */
+
+import { assertEquals } from "./_assert.ts";
+import { bin, haveDebianRunit, run, tempDir, writeTree } from "./_helpers.ts";
+import {
+  normalizeSv,
+  readStat,
+  startRunsv,
+  sv,
+  waitRunning,
+  waitStat,
+} from "./supervise_fixture.ts";
+
+const DEBIAN = haveDebianRunit();
+const opts = { ignore: !DEBIAN };
+
+const TREE = {
+  "s/run!": "#!/bin/sh\necho started\nexec sleep 1000\n",
+  "s/log/run!": "#!/bin/sh\nexec cat >>out\n",
+};
+
+const STEPS: string[][] = [
+  ["status", "./s"],
+  ["-v", "down", "./s"],
+  ["status", "./s"],
+  ["-v", "up", "./s"],
+  ["-v", "once", "./s"],
+  ["-v", "pause", "./s"],
+  ["status", "./s"],
+  ["-v", "cont", "./s"],
+  ["restart", "./s"],
+  ["-v", "down", "./s/log"],
+  ["status", "./s"],
+  ["-v", "up", "./s/log"],
+  ["check", "./s"],
+  ["-v", "exit", "./s"],
+  ["status", "./s"],
+];
+
+async function transcript(parent: string, debianSv: boolean, debianRunsv: boolean) {
+  writeTree(parent, TREE);
+  await using r = await startRunsv(parent, "s", { debian: debianRunsv });
+  const dir = `${parent}/s`;
+  await waitRunning(dir);
+  await waitRunning(dir, "log/supervise");
+  const lines: string[] = [];
+  const records: string[] = [];
+  for (const args of STEPS) {
+    const result = await sv(args, { cwd: parent, debian: debianSv });
+    lines.push(`sv ${args.join(" ")} => ${result.code}: ${normalizeSv(result.stdout)}`);
+    if (args[0] !== "status") await new Promise((resolve) => setTimeout(resolve, 50));
+    records.push(`${args.join(" ")}: ${recordShape(dir)} ${readStat(dir)}`);
+  }
+  await r.proc.status;
+  lines.push(`log out: ${Deno.readTextFileSync(`${dir}/log/out`)}`);
+  return { lines, records };
+}
+
+/** The status record minus stamp and pid: paused, want, term, state (and pid set or not). */
+function recordShape(dir: string): string {
+  try {
+    const b = Deno.readFileSync(`${dir}/supervise/status`);
+    const pid = new DataView(b.buffer).getUint32(12, true);
+    return `[pid ${pid ? "set" : "0"} ${[...b.subarray(16, 20)].join(",")}]`;
+  } catch {
+    return "[none]";
+  }
+}
+
+Deno.test({
+  name: "side by side: sv × runsv, ours and Debian's, give identical transcripts",
+  ...opts,
+  async fn() {
+    await using tmp = tempDir();
+    const combos = [
+      ["ours-sv/ours-runsv", false, false],
+      ["debian-sv/ours-runsv", true, false],
+      ["ours-sv/debian-runsv", false, true],
+      ["debian-sv/debian-runsv", true, true],
+    ] as const;
+    const results = await Promise.all(combos.map(async ([name, debSv, debRunsv]) => {
+      const parent = `${tmp.path}/${name.replace("/", "_")}`;
+      Deno.mkdirSync(parent);
+      return { name, ...(await transcript(parent, debSv, debRunsv)) };
+    }));
+    const reference = results[3]!;
+    for (const result of results.slice(0, 3)) {
+      assertEquals(result.lines, reference.lines, `${result.name} vs ${reference.name}`);
+      assertEquals(result.records, reference.records, `${result.name} records`);
+    }
+  },
+});
+
+Deno.test({
+  name: "side by side: a C runsv and ours exclude each other on one directory",
+  ...opts,
+  async fn() {
+    await using tmp = tempDir();
+    writeTree(tmp.path, {
+      "a/run!": "#!/bin/sh\nexec sleep 1000\n",
+      "b/run!": "#!/bin/sh\nexec sleep 1000\n",
+    });
+    await using _c = await startRunsv(tmp.path, "a", { debian: true });
+    await waitRunning(`${tmp.path}/a`);
+    const ours = await run(await bin("runsv"), ["a"], { cwd: tmp.path });
+    assertEquals([ours.code, ours.stderr], [
+      111,
+      "runsv a: fatal: unable to lock supervise/lock: temporary failure\n",
+    ]);
+    await using _o = await startRunsv(tmp.path, "b");
+    await waitRunning(`${tmp.path}/b`);
+    const theirs = await run("/usr/bin/runsv", ["b"], { cwd: tmp.path });
+    assertEquals([theirs.code, theirs.stderr], [
+      111,
+      "runsv b: fatal: unable to lock supervise/lock: temporary failure\n",
+    ]);
+  },
+});
+
+Deno.test({
+  name: "side by side: TERM-ignoring service, force-stop and got TERM lines",
+  ...opts,
+  async fn() {
+    await using tmp = tempDir();
+    const run1 = "#!/bin/sh\ntrap '' TERM\nwhile :; do sleep 0.1; done\n";
+    const outputs: string[][] = [];
+    for (const debianRunsv of [false, true]) {
+      const parent = `${tmp.path}/${debianRunsv ? "c" : "d"}`;
+      writeTree(parent, { "s/run!": run1 });
+      await using _r = await startRunsv(parent, "s", { debian: debianRunsv });
+      await waitRunning(`${parent}/s`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const out: string[] = [];
+      for (const args of [["-w", "1", "down", "./s"], ["status", "./s"]]) {
+        const result = await sv(args, { cwd: parent, debian: !debianRunsv });
+        out.push(`${result.code} ${normalizeSv(result.stdout)}`);
+      }
+      const killed = await sv(["-w", "1", "force-stop", "./s"], { cwd: parent });
+      out.push(`${killed.code} ${normalizeSv(killed.stdout)}`);
+      await waitStat(`${parent}/s`, "down");
+      outputs.push(out);
+    }
+    assertEquals(outputs[0], outputs[1]);
+    assertEquals(outputs[0], [
+      "1 timeout: run: ./s: (pid N) Ns, want down, got TERM\n",
+      "0 run: ./s: (pid N) Ns, want down, got TERM\n",
+      "1 kill: run: ./s: (pid N) Ns, want down, got TERM\n",
+    ]);
+  },
+});
