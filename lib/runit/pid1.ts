@@ -37,6 +37,7 @@ import { currentEnv, spawn } from "../../ffi/spawn.ts";
 import { ignoreInspectorSignal } from "../daemon_signals.ts";
 import { Messenger } from "../msg.ts";
 import { Reaper } from "../reaper.ts";
+import { writeConsole } from "./console.ts";
 import { errnoOf } from "../sys_error.ts";
 import {
   CONSOLE,
@@ -145,7 +146,7 @@ export function startRunit(version: string): Runit {
 
 /** runit, process 1. */
 export class Runit {
-  readonly #say = new Messenger("- runit");
+  readonly #say = new Messenger("- runit", writeConsole);
   readonly #version: string;
   readonly #waker = new Waker();
   readonly #reaper = new Reaper();
