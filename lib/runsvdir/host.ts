@@ -276,9 +276,17 @@ export class RunsvdirHost {
     // A removed supervisor of the same directory still holds its lock: wait for it.
     if (this.#stopping.has(service.id)) return;
     service.running = true;
-    let supervisor: HostedSupervisor;
     try {
       service.handle ??= this.#o.openServiceDir(this.#o.dir, service.name);
+    } catch (err) {
+      // What runsv prints when it cannot chdir into its service directory.
+      this.#o.fatal(service.name, "unable to change to directory", err);
+      service.running = false;
+      this.#retryLater();
+      return;
+    }
+    let supervisor: HostedSupervisor;
+    try {
       supervisor = this.#o.createSupervisor({ name: service.name, path: service.handle.path });
     } catch (err) {
       this.#failed(service, undefined, err);
