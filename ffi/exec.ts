@@ -79,7 +79,11 @@ export function prepareExec(
   };
 }
 
-/** Signals glibc keeps for itself (SIGCANCEL, SIGSETXID) and the two no one can set. */
+/**
+ * SIGKILL and SIGSTOP cannot be set; glibc keeps 32 and 33 (SIGCANCEL, SIGSETXID) for
+ * itself and catches 33 from start-up, so an ignored 33 cannot be passed on (exec makes
+ * it default).
+ */
 const UNSETTABLE = new Set([9, 19, 32, 33]);
 const SIGPIPE = 13;
 const SIG_SETMASK = 2;
@@ -92,8 +96,8 @@ const SIGSET_SIZE = 128; // glibc sigset_t
  */
 export function restoreSignals(ignored: bigint, blocked: bigint): void {
   for (let signal = 1; signal <= 64; signal++) {
-    if (UNSETTABLE.has(signal)) continue;
     const ignore = signal !== SIGPIPE && ((ignored >> BigInt(signal - 1)) & 1n) === 1n;
+    if (UNSETTABLE.has(signal)) continue;
     setSignalDisposition(signal, ignore ? "ignore" : "default");
   }
   const set = new Uint8Array(SIGSET_SIZE);

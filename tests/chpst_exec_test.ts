@@ -1,0 +1,118 @@
+/**
+ * What the exec'd program inherits from chpst: signal dispositions and mask as chpst got
+ * them (Deno's own ignored SIGPIPE is not passed on), no Deno fds, and credentials that
+ * changed on every thread before the exec.
+ */
+
+import { assert, assertEquals } from "./_assert.ts";
+import { bin, repoRoot, run } from "./_helpers.ts";
+import { sideBySide } from "./chpst_helpers.ts";
+
+/** fds of this process that are not close-on-exec: the harness's, passed to every child. */
+function inheritedFds(): number[] {
+  const fds: number[] = [];
+  for (const entry of Deno.readDirSync("/proc/self/fd")) {
+    try {
+      const info = Deno.readTextFileSync(`/proc/self/fdinfo/${entry.name}`);
+      const flags = parseInt(/^flags:\s*([0-7]+)/m.exec(info)![1]!, 8);
+      if ((flags & 0o2000000) === 0) fds.push(Number(entry.name));
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return fds;
+}
+
+/** glibc catches signal 33 from start-up, so an inherited SIG_IGN of it is lost. */
+function withoutGlibcSignals(lines: string): string {
+  return lines.replace(
+    /^(SigIgn:\s*)([0-9a-f]+)$/m,
+    (_, label: string, hex: string) =>
+      label + (BigInt(`0x${hex}`) & ~0x180000000n).toString(16).padStart(16, "0"),
+  );
+}
+
+const SIG_LINES = "grep -E '^Sig(Blk|Ign|Cgt)' /proc/self/status";
+
+async function sigLines(chpst: string, trap: string): Promise<string> {
+  const result = await run("sh", ["-c", `${trap} exec "$CHPST" sh -c "${SIG_LINES}"`], {
+    env: { CHPST: chpst },
+  });
+  assertEquals(result.code, 0, result.stderr);
+  return result.stdout;
+}
+
+Deno.test({
+  name: "the program gets default dispositions, SIGPIPE included, and an empty mask",
+  ...sideBySide,
+  async fn() {
+    const ours = withoutGlibcSignals(await sigLines(await bin("chpst"), ""));
+    assertEquals(ours, withoutGlibcSignals(await sigLines("/usr/bin/chpst", "")));
+    assert(/^SigIgn:\s*0+$/m.test(ours), ours);
+    assert(/^SigBlk:\s*0+$/m.test(ours), ours);
+  },
+});
+
+Deno.test({
+  name: "signals the caller ignored stay ignored, as with C chpst",
+  ...sideBySide,
+  async fn() {
+    for (const trap of ["trap '' INT QUIT;", "trap '' HUP TERM USR1 USR2 CONT;"]) {
+      assertEquals(
+        withoutGlibcSignals(await sigLines(await bin("chpst"), trap)),
+        withoutGlibcSignals(await sigLines("/usr/bin/chpst", trap)),
+        trap,
+      );
+    }
+  },
+});
+
+Deno.test({
+  name: "chpst -l: the lock fd is the only fd added, and it is not close-on-exec",
+  ...sideBySide,
+  async fn() {
+    const dir = Deno.makeTempDirSync({ prefix: "denit-chpst-fd-" });
+    try {
+      const targets = async (chpst: string): Promise<string[]> => {
+        const list = await run(chpst, ["-l", `${dir}/lk`, "ls", "-l", "/proc/self/fd"]);
+        assertEquals(list.code, 0, list.stderr);
+        return list.stdout.split("\n").filter((l) => l.includes("->"))
+          .map((l) => l.slice(l.indexOf("->") + 3).replace(/^\/proc\/\d+\//, "/proc/PID/"))
+          .map((t) => t.replace(/^pipe:\[\d+\]$/, "pipe")).sort();
+      };
+      const ours = await targets(await bin("chpst"));
+      assertEquals(ours.filter((t) => t === `${dir}/lk`).length, 1, ours.join(" "));
+      // The same files open as with C chpst (the lock's fd number may differ).
+      assertEquals(ours, await targets("/usr/bin/chpst"));
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "Deno's own fds are close-on-exec and setuid reaches every thread",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const result = await run(Deno.execPath(), [
+      "run",
+      "-A",
+      "--no-lock",
+      "--no-config",
+      `${repoRoot}/tests/chpst_creds_probe.ts`,
+    ], { env: { PROBE_INHERITED: inheritedFds().join(",") } });
+    assertEquals(result.code, 0, result.stderr);
+    const report = JSON.parse(result.stdout) as {
+      leaking: number[];
+      threads: { uid: string; gid: string; groups: string }[];
+    };
+    assertEquals(report.leaking, []);
+    assert(report.threads.length > 1, "Deno runs several threads");
+    for (const thread of report.threads) {
+      assertEquals(thread.uid.split(/\s+/), ["65534", "65534", "65534", "65534"]);
+      assertEquals(thread.gid.split(/\s+/), ["65534", "65534", "65534", "65534"]);
+      assertEquals(thread.groups.trim(), "100 65534");
+    }
+  },
+});
