@@ -5,55 +5,9 @@
  */
 
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { bin, runApplet } from "../_helpers.ts";
-import { boot, ended, type Machine, runitLines } from "./_ns.ts";
-
-const STAGE_1 = `#!/bin/sh
-set -- $(cut -d' ' -f5,6 /proc/$$/stat)
-echo "stage 1: pgrp=$1 sid=$2 ign=$(sed -n 's/^SigIgn:\\t//p' /proc/$$/status)"
-test -t 0 || [ -p /dev/stdin ] && echo "stage 1: fd 0 is the console"
-`;
-const STAGE_2 = `#!/bin/sh
-set -- $(cut -d' ' -f5,6 /proc/$$/stat)
-echo "stage 2: pid=$$ pgrp=$1 sid=$2 ign=$(sed -n 's/^SigIgn:\\t//p' /proc/$$/status)"
-exec sleep 1000
-`;
-const STAGE_3 = `#!/bin/sh
-echo "stage 3: stopit=$(stat -c %a /run/runit.stopit)"
-`;
-const STAGES = { "1!": STAGE_1, "2!": STAGE_2, "3!": STAGE_3 };
-
-/** Signals 1-31 in a SigIgn mask (glibc's posix_spawn leaves its own 32 and 33 ignored). */
-function classicIgnored(hexMask: string): number {
-  return Number(BigInt("0x" + hexMask) & 0x7fffffffn);
-}
-
-const initPath = (): Promise<string> => bin("init");
-
-/** Asks the machine to halt or reboot the way an admin does: `init 0` / `init 6` inside. */
-async function request(machine: Machine, arg: "0" | "6"): Promise<void> {
-  const result = await machine.exec([await initPath(), arg]);
-  assertEquals([result.code, result.stderr], [0, ""], `init ${arg}`);
-}
-
-/** The console lines with the version tag removed, for comparison with Debian's. */
-function comparable(text: string): string[] {
-  return runitLines(text).map((line) =>
-    line.replace(/^- runit: \$Id: [^$]*\$: booting\.$/, "- runit: VERSION: booting.")
-  );
-}
-
-const HALT_LINES = [
-  "- runit: VERSION: booting.",
-  "- runit: enter stage: /etc/runit/1",
-  "- runit: leave stage: /etc/runit/1",
-  "- runit: enter stage: /etc/runit/2",
-  "- runit: leave stage: /etc/runit/2",
-  "- runit: enter stage: /etc/runit/3",
-  "- runit: leave stage: /etc/runit/3",
-  "- runit: sending KILL signal to all processes...",
-  "- runit: power off...",
-];
+import { runApplet } from "../_helpers.ts";
+import { boot, ended, type Machine } from "./_ns.ts";
+import { classicIgnored, comparable, HALT_LINES, request, STAGES } from "./_stages.ts";
 
 Deno.test("runit not as process 1: runit's message, exit 111", async () => {
   const result = await runApplet("runit", ["ignored"]);
@@ -102,29 +56,6 @@ Deno.test("runit-init as process 1 becomes runit; init 6 reboots (init dies by S
     "- runit: sending KILL signal to all processes...",
     "- runit: system reboot.",
   ]);
-});
-
-Deno.test("runit restarts stage 2 killed with SIGKILL (DEVIATIONS.md 3)", async () => {
-  await using machine = await boot({
-    ...STAGES,
-    "2!": `#!/bin/sh\necho "stage 2: pid=$$"\nsleep 1000 &\nexec sleep 1000\n`,
-  });
-  const first = (await machine.waitConsole(/stage 2: pid=(\d+)/)).match(/stage 2: pid=(\d+)/)!;
-  const killed = await machine.exec(["kill", "-KILL", first[1]!]);
-  assertEquals(killed.code, 0);
-  await machine.waitConsole("restarting.", 20_000);
-  await machine.waitConsole(/stage 2: pid=\d+[\s\S]*stage 2: pid=\d+/);
-  const lines = comparable(machine.console());
-  const crashed = lines.indexOf("- runit: warning: child crashed: /etc/runit/2");
-  assertEquals(lines.slice(crashed - 1, crashed + 4), [
-    "- runit: enter stage: /etc/runit/2",
-    "- runit: warning: child crashed: /etc/runit/2",
-    "- runit: warning: killing all processes in stage 2...",
-    "- runit: warning: restarting.",
-    "- runit: enter stage: /etc/runit/2",
-  ]);
-  await request(machine, "0");
-  assertEquals((await ended(machine)).signal, "SIGINT");
 });
 
 /** Boots the same /etc/runit under Debian's runit and ours; returns both consoles. */
@@ -383,54 +314,6 @@ Deno.test("runit (Debian): SIGALRM in stage 2 is passed on to the stage 2 proces
   await machine.waitConsole("stage 2 up");
   machine.signal("SIGALRM");
   await machine.waitConsole("stage 2 got ALRM");
-  await request(machine, "0");
-  assertEquals((await ended(machine)).signal, "SIGINT");
-});
-
-Deno.test("runit: stage 2 ignoring SIGTERM is killed after 5 s", async () => {
-  await using machine = await boot({
-    ...STAGES,
-    "2!": "#!/bin/sh\ntrap '' TERM\necho stage 2 up\nwhile :; do sleep 0.05; done\n",
-  });
-  await machine.waitConsole("stage 2 up");
-  const asked = performance.now();
-  await request(machine, "0");
-  await machine.waitConsole("stage 2 not terminated, sending sigkill...", 20_000);
-  const waited = performance.now() - asked;
-  assert(waited > 4_000, `SIGKILL after ${waited} ms`);
-  assertEquals((await ended(machine)).signal, "SIGINT");
-  const lines = comparable(machine.console());
-  const kill = lines.indexOf("- runit: warning: stage 2 not terminated, sending sigkill...");
-  assertEquals(lines.slice(kill, kill + 3), [
-    "- runit: warning: stage 2 not terminated, sending sigkill...",
-    "- runit: leave stage: /etc/runit/2",
-    "- runit: enter stage: /etc/runit/3",
-  ]);
-});
-
-Deno.test("runit: stage 2 exiting 111 loses its process group and comes back", async () => {
-  await using machine = await boot({
-    ...STAGES,
-    "2!": `#!/bin/sh
-if [ -e /run/second ]; then
-  echo "stage 2 again; old sleeper: $(cat /proc/$(cat /run/sleeper)/comm 2>/dev/null || echo gone)"
-  exec sleep 1000
-fi
-touch /run/second
-sleep 1000 & echo $! >/run/sleeper
-exit 111
-`,
-  });
-  const text = await machine.waitConsole(/stage 2 again; old sleeper: \w+/, 20_000);
-  assertMatch(text, /stage 2 again; old sleeper: gone/);
-  const lines = comparable(text);
-  const failed = lines.indexOf("- runit: warning: child failed: /etc/runit/2");
-  assertEquals(lines.slice(failed, failed + 4), [
-    "- runit: warning: child failed: /etc/runit/2",
-    "- runit: warning: killing all processes in stage 2...",
-    "- runit: warning: restarting.",
-    "- runit: enter stage: /etc/runit/2",
-  ]);
   await request(machine, "0");
   assertEquals((await ended(machine)).signal, "SIGINT");
 });

@@ -1,0 +1,54 @@
+/** Stage scripts and helpers shared by the runit namespace tests. */
+
+import { assertEquals } from "../_assert.ts";
+import { bin } from "../_helpers.ts";
+import { type Machine, runitLines } from "./_ns.ts";
+
+const STAGE_1 = `#!/bin/sh
+set -- $(cut -d' ' -f5,6 /proc/$$/stat)
+echo "stage 1: pgrp=$1 sid=$2 ign=$(sed -n 's/^SigIgn:\\t//p' /proc/$$/status)"
+test -t 0 || [ -p /dev/stdin ] && echo "stage 1: fd 0 is the console"
+`;
+const STAGE_2 = `#!/bin/sh
+set -- $(cut -d' ' -f5,6 /proc/$$/stat)
+echo "stage 2: pid=$$ pgrp=$1 sid=$2 ign=$(sed -n 's/^SigIgn:\\t//p' /proc/$$/status)"
+exec sleep 1000
+`;
+const STAGE_3 = `#!/bin/sh
+echo "stage 3: stopit=$(stat -c %a /run/runit.stopit)"
+`;
+/** Stages that report their session, group and ignored signals; stage 2 sleeps. */
+export const STAGES = { "1!": STAGE_1, "2!": STAGE_2, "3!": STAGE_3 };
+
+/** Signals 1-31 in a SigIgn mask (glibc's posix_spawn leaves its own 32 and 33 ignored). */
+export function classicIgnored(hexMask: string): number {
+  return Number(BigInt("0x" + hexMask) & 0x7fffffffn);
+}
+
+const initPath = (): Promise<string> => bin("init");
+
+/** Asks the machine to halt or reboot the way an admin does: `init 0` / `init 6` inside. */
+export async function request(machine: Machine, arg: "0" | "6"): Promise<void> {
+  const result = await machine.exec([await initPath(), arg]);
+  assertEquals([result.code, result.stderr], [0, ""], `init ${arg}`);
+}
+
+/** The console lines with the version tag removed, for comparison with Debian's. */
+export function comparable(text: string): string[] {
+  return runitLines(text).map((line) =>
+    line.replace(/^- runit: \$Id: [^$]*\$: booting\.$/, "- runit: VERSION: booting.")
+  );
+}
+
+/** runit's console for a boot ended by init 0 with nothing unusual. */
+export const HALT_LINES = [
+  "- runit: VERSION: booting.",
+  "- runit: enter stage: /etc/runit/1",
+  "- runit: leave stage: /etc/runit/1",
+  "- runit: enter stage: /etc/runit/2",
+  "- runit: leave stage: /etc/runit/2",
+  "- runit: enter stage: /etc/runit/3",
+  "- runit: leave stage: /etc/runit/3",
+  "- runit: sending KILL signal to all processes...",
+  "- runit: power off...",
+];
