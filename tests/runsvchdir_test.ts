@@ -222,3 +222,48 @@ Deno.test({
     assertEquals(refused.stderr, "PROG: fatal: .x: must not start with a dot.\n");
   },
 });
+
+Deno.test({
+  name: "runsvchdir: our runsvdir follows a switch; a service in both runlevels keeps its pid",
+  ignore,
+  async fn(): Promise<void> {
+    const runsvdir = await bin("runsvdir");
+    const runsvchdir = await bin("runsvchdir");
+    const script = `
+set -e
+mount -t tmpfs tmpfs /etc/runit
+cd /etc/runit
+for s in common onlydefault onlyother; do
+  mkdir -p sv/$s; printf '#!/bin/sh\\nexec sleep 1000\\n' >sv/$s/run; chmod 755 sv/$s/run
+done
+mkdir -p runsvdir/default runsvdir/other
+ln -s ../../sv/common runsvdir/default/common
+ln -s ../../sv/onlydefault runsvdir/default/onlydefault
+ln -s ../../sv/common runsvdir/other/common
+ln -s ../../sv/onlyother runsvdir/other/onlyother
+ln -s default runsvdir/current
+${shellQuote(runsvdir)} -P /etc/runit/runsvdir/current 2>/dev/null &
+rd=$!
+trap 'kill -TERM $rd 2>/dev/null; wait $rd' EXIT
+until_ok() { i=0; until eval "$1"; do i=$((i+1)); [ $i -lt 100 ] || { echo "timeout: $1"; exit 1; }; sleep 0.1; done; }
+running() { [ "$(cat sv/$1/supervise/stat 2>/dev/null)" = run ]; }
+until_ok "running common && running onlydefault"
+c1=$(cat sv/common/supervise/pid)
+${shellQuote(runsvchdir)} other
+until_ok "running onlyother"
+until_ok '[ "$(cat sv/onlydefault/supervise/stat)" = down ]'
+c2=$(cat sv/common/supervise/pid)
+echo "same=$([ "$c1" = "$c2" ] && echo yes || echo no) current=$(readlink runsvdir/current) previous=$(readlink runsvdir/previous)"
+`;
+    const result = await run(
+      "unshare",
+      ["--mount", "--propagation", "private", "sh", "-c", script],
+      { timeoutMs: 40_000 },
+    );
+    assertEquals(
+      result.stdout,
+      "runsvchdir: other: now current.\nsame=yes current=other previous=default\n",
+      result.stderr,
+    );
+  },
+});
