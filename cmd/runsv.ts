@@ -7,6 +7,7 @@ import { Messenger, usageText } from "../lib/msg.ts";
 import { writeStderr } from "../lib/output.ts";
 import { Reaper } from "../lib/reaper.ts";
 import { Supervisor, SupervisorFatal } from "../lib/supervise/supervisor.ts";
+import { createSvlogdSink } from "../lib/svlogd/sink.ts";
 
 export const meta = { name: "runsv" } as const;
 
@@ -30,9 +31,13 @@ export async function main(args: readonly string[], ctx: AppletContext): Promise
   const reaper = new Reaper();
   reaper.start();
   const say = new Messenger(`runsv ${dir}`);
-  // TODO(#3): pass svlogd's in-process sink (lib/svlogd/sink.ts createSvlogdSink) as
-  // logSinkFactory once it is published; until then a log/ without run retries log/run.
-  const supervisor = new Supervisor({ dir, reaper, messenger: say });
+  // A log/ with no run but a log/svlogd file is logged in this process (DEVIATIONS 13).
+  const supervisor = new Supervisor({
+    dir,
+    reaper,
+    messenger: say,
+    logSinkFactory: createSvlogdSink,
+  });
   // runsv handles TERM (as `x`) and CHLD only; HUP, INT… keep their default and kill it.
   const onTerm = (): void => void supervisor.terminate();
   Deno.addSignalListener("SIGTERM", onTerm);

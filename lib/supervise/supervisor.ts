@@ -15,11 +15,13 @@
  */
 
 import net from "node:net";
+import { dupCloexec } from "../../ffi/fd.ts";
 import { close, pipe } from "../../ffi/libc.ts";
 import { spawn } from "../../ffi/spawn.ts";
 import { type Clock, systemClock } from "../clock.ts";
-import type { LogSinkFactory } from "../log_sink.ts";
+import type { LogSink, LogSinkFactory } from "../log_sink.ts";
 import { Messenger } from "../msg.ts";
+import { writeStderr } from "../output.ts";
 import type { Reaper } from "../reaper.ts";
 import { errnoOf, errText } from "../sys_error.ts";
 import { type ControlByte, parseControlBytes } from "./control.ts";
@@ -100,6 +102,9 @@ export class Supervisor {
   #started = false;
   #released = false;
   #resolveFinished!: () => void;
+  /** Set when `log/` has no `run` but a `log/svlogd` file and a sink factory was given. */
+  #inProcessLog = false;
+  #logReader: InProcessLog | undefined;
 
   /** Resolves when this supervisor has ended (after `x`/exit rules, terminate() or kill()). */
   readonly finished: Promise<void>;
@@ -117,6 +122,7 @@ export class Supervisor {
 
   /** Current pids, 0 = none. */
   get pids(): { service: number; log: number } {
+    // An in-process log service shows the supervising process's own pid.
     return { service: this.#main?.record.pid ?? 0, log: this.#log?.record.pid ?? 0 };
   }
 
@@ -213,6 +219,8 @@ export class Supervisor {
       } catch (err) {
         throw new SupervisorFatal(`unable to create log pipe: ${errText(err)}`);
       }
+      this.#inProcessLog = this.#logSinkFactory !== undefined && !exists(`${abs}/log/run`) &&
+        isFile(`${abs}/log/svlogd`);
     }
 
     makeSuperviseDir(`${abs}/supervise`, abs, "./supervise");
@@ -384,6 +392,10 @@ export class Supervisor {
           this.#update(slot, action.record);
           break;
         case "signal":
+          if (which === "log" && this.#logReader !== undefined && action.pid === Deno.pid) {
+            await this.#logReader.signal(action.signal);
+            break;
+          }
           try {
             Deno.kill(action.pid, action.signal);
           } catch {
@@ -405,6 +417,10 @@ export class Supervisor {
 
   async #spawn(which: Which, argv: readonly string[]): Promise<void> {
     const isLog = which === "log";
+    if (isLog && this.#inProcessLog) {
+      await this.#startInProcessLog();
+      return;
+    }
     const fds: [number, number][] = [];
     if (this.#logPipe !== undefined) {
       fds.push(isLog ? [this.#logPipe[0], 0] : [this.#logPipe[1], 1]);
@@ -435,6 +451,47 @@ export class Supervisor {
     await this.#apply(which, {
       kind: "spawned",
       pid,
+      now: this.#clock.now(),
+      monoMs: this.#clock.monoMs(),
+    });
+  }
+
+  /** Starts (or restarts) the in-process svlogd: the log "process" is this process. */
+  async #startInProcessLog(): Promise<void> {
+    const logDir = `${this.#abs}/log`;
+    let sink: LogSink | undefined;
+    try {
+      const args = Deno.readTextFileSync(`${logDir}/svlogd`).split(/[ \t\n]+/).filter((w) =>
+        w !== ""
+      );
+      sink = await this.#logSinkFactory!({
+        reaper: this.#reaper,
+        logDir,
+        args,
+        warn: (line) => writeStderr(line.endsWith("\n") ? line : line + "\n"),
+      });
+    } catch (err) {
+      // As a C svlogd would print its fatal line and exit 111.
+      writeStderr(`${err instanceof Error ? err.message : String(err)}\n`);
+    }
+    if (sink === undefined || this.#logPipe === undefined) {
+      await sink?.close();
+      await this.#apply("log", {
+        kind: "spawnFailed",
+        finishExists: false,
+        now: this.#clock.now(),
+        monoMs: this.#clock.monoMs(),
+      });
+      return;
+    }
+    this.#logReader ??= new InProcessLog(dupCloexec(this.#logPipe[0]), (wstat) => {
+      this.#exits.push({ pid: Deno.pid, wstat });
+      this.#wakeUp();
+    });
+    this.#logReader.attach(sink);
+    await this.#apply("log", {
+      kind: "spawned",
+      pid: Deno.pid,
       now: this.#clock.now(),
       monoMs: this.#clock.monoMs(),
     });
@@ -537,8 +594,130 @@ export class Supervisor {
       closeQuietly(this.#logPipe[1]);
       this.#logPipe = undefined;
     }
+    this.#logReader?.destroy();
+    this.#logReader = undefined;
   }
 }
+
+/**
+ * The log pipe read by this process for an in-process svlogd. One socket for the
+ * supervisor's life (on a duplicate of the pipe's read end), paused whenever no sink
+ * consumes, so nothing read is lost when the sink is stopped or replaced; each chunk is
+ * written to the sink before the next is read (backpressure reaches the service).
+ * Signals to the log "process" act as they would on svlogd.
+ */
+class InProcessLog {
+  readonly #socket: net.Socket;
+  readonly #onExit: (wstat: number) => void;
+  #sink: LogSink | undefined;
+  #pending: Promise<void> = Promise.resolve();
+  #stopped = false; // SIGSTOP
+  #ended = false;
+
+  constructor(fd: number, onExit: (wstat: number) => void) {
+    this.#onExit = onExit;
+    this.#socket = new net.Socket({ fd, readable: true, writable: false });
+    this.#socket.pause();
+    this.#socket.on("data", (chunk: Uint8Array) => {
+      this.#socket.pause();
+      const sink = this.#sink;
+      this.#pending = (async () => {
+        try {
+          if (sink !== undefined) await sink.write(chunk);
+        } catch (err) {
+          writeStderr(`svlogd: warning: ${err instanceof Error ? err.message : String(err)}\n`);
+        }
+        this.#flow();
+      })();
+    });
+    this.#socket.on("end", () => {
+      this.#ended = true;
+      void this.#finish(0);
+    });
+    this.#socket.on("error", () => {
+      this.#ended = true;
+      void this.#finish(0);
+    });
+  }
+
+  /** A new sink starts consuming. */
+  attach(sink: LogSink): void {
+    this.#sink = sink;
+    this.#stopped = false;
+    this.#flow();
+  }
+
+  #flow(): void {
+    if (this.#sink !== undefined && !this.#stopped && !this.#ended) this.#socket.resume();
+  }
+
+  /** Ends the current sink (its buffered lines written) and reports the "exit". */
+  async #finish(wstat: number): Promise<void> {
+    const sink = this.#sink;
+    if (sink === undefined) return;
+    this.#sink = undefined;
+    this.#socket.pause();
+    await this.#pending;
+    try {
+      await sink.close();
+    } catch (err) {
+      writeStderr(`svlogd: warning: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+    this.#onExit(wstat);
+  }
+
+  /** What a signal would do to svlogd. */
+  async signal(signal: Deno.Signal): Promise<void> {
+    const sink = this.#sink;
+    if (sink === undefined) return;
+    switch (signal) {
+      case "SIGALRM":
+        await sink.rotate();
+        return;
+      case "SIGHUP":
+        try {
+          await sink.reload();
+        } catch {
+          await this.#finish(111 << 8); // svlogd exits 111 when no directory is usable
+        }
+        return;
+      case "SIGSTOP":
+        this.#stopped = true;
+        this.#socket.pause();
+        return;
+      case "SIGCONT":
+        this.#stopped = false;
+        this.#flow();
+        return;
+      case "SIGTERM":
+        await this.#finish(0);
+        return;
+      default:
+        // KILL, INT, QUIT, USR1, USR2 end svlogd; nothing read is dropped here.
+        await this.#finish(SIGNAL_NUMBERS[signal] ?? 9);
+    }
+  }
+
+  /** Stops reading for good (the supervisor is released). */
+  destroy(): void {
+    const sink = this.#sink;
+    this.#sink = undefined;
+    this.#ended = true;
+    this.#socket.destroy();
+    if (sink !== undefined) void this.#pending.then(() => sink.close()).catch(() => {});
+  }
+}
+
+const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGUSR2: 12,
+  SIGALRM: 14,
+  SIGTERM: 15,
+};
 
 function closeQuietly(fd: number): void {
   if (fd < 0) return;
@@ -546,6 +725,14 @@ function closeQuietly(fd: number): void {
     close(fd);
   } catch {
     // nothing left to do
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
   }
 }
 
