@@ -89,6 +89,14 @@ export async function main(args: readonly string[], ctx: AppletContext): Promise
   }
 
   const say = new Messenger(`runsvdir ${dir}`);
+  // A bug in one supervisor's callback (a reaper handler, a socket event) must not end
+  // the process that supervises everything: report it and keep going.
+  globalThis.addEventListener("error", (event) => {
+    event.preventDefault();
+    say.warn(
+      `internal error: ${event.error instanceof Error ? event.error.message : event.message}`,
+    );
+  });
   let logBytes: Uint8Array | undefined;
   let logArea: LogArea | undefined;
   let updateTitle = makeTitle(ctx, args, logIndex, undefined);

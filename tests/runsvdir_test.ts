@@ -243,3 +243,23 @@ Deno.test("runsvdir: repointing the scanned symlink keeps the common service run
   assert(alive(common));
   assert(alive(rd.pid));
 });
+
+Deno.test("runsvdir: a supervisor that cannot start is retried; the others keep running", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, {
+    "good/run!": sleeper(),
+    "broken/run!": sleeper(),
+    "broken/supervise": "not a directory\n",
+  });
+  await using rd = await startRunsvdir([tmp.path]);
+  const good = await waitRunning(`${tmp.path}/good`);
+  // runsv's fatal start-up message, once per retry (about a second apart).
+  await waitFor(() => (rd.stderr().match(/^runsv broken: fatal: .+$/gm) ?? []).length >= 2, {
+    timeoutMs: 6_000,
+    what: "broken retried",
+  });
+  Deno.removeSync(`${tmp.path}/broken/supervise`);
+  await waitRunning(`${tmp.path}/broken`, 6_000);
+  assertEquals(servicePid(`${tmp.path}/good`), good, "good was never touched");
+  assert(alive(good));
+});
