@@ -49,7 +49,7 @@ Deno.test("svlogd: SIGALRM rotates a non-empty current once (case 37)", async ()
     await svlogd.write("b\n");
     await waitFor(() => read(`${tmp.path}/d/current`) === "b\n", { what: "b logged" });
     await svlogd.closeInput();
-    assertEquals(await svlogd.exit(), 0);
+    assertEquals(await svlogd.exit(), 0, svlogd.stderr());
     trees.push(snapshot(`${tmp.path}/d`));
   }
   assertEquals(trees[0], ['@#1.s 744 "a\\n"', 'current 744 "b\\n"', 'lock 600 ""']);
@@ -69,7 +69,7 @@ Deno.test("svlogd: SIGHUP re-reads config and reopens (case 38)", async () => {
     await svlogd.write("b\n");
     await waitFor(() => read(`${tmp.path}/d/current`) === "a\nX b\n", { what: "prefix" });
     await svlogd.closeInput();
-    assertEquals(await svlogd.exit(), 0);
+    assertEquals(await svlogd.exit(), 0, svlogd.stderr());
     assertStringIncludes(
       svlogd.stderr(),
       "svlogd: info: sighangup received.\nsvlogd: info: close: d\n" +
@@ -86,7 +86,7 @@ Deno.test("svlogd: SIGTERM while idle exits 0 with current closed cleanly (case 
     await svlogd.write("a\n");
     await waitFor(() => read(`${tmp.path}/d/current`) === "a\n", { what: "a logged" });
     svlogd.signal("SIGTERM");
-    assertEquals(await svlogd.exit(), 0);
+    assertEquals(await svlogd.exit(), 0, svlogd.stderr());
     assertEquals((Deno.statSync(`${tmp.path}/d/current`).mode ?? 0) & 0o777, 0o744);
   }
 });
@@ -102,7 +102,7 @@ Deno.test("svlogd deviation: lines arriving with SIGTERM are all logged (case 40
   svlogd.signal("SIGTERM");
   svlogd.signal("SIGCONT");
   await svlogd.write(" line\n");
-  assertEquals(await svlogd.exit(), 0);
+  assertEquals(await svlogd.exit(), 0, svlogd.stderr());
   assertEquals(read(`${tmp.path}/d/current`), "start\nabc\ndef\nghi\nhalf line\n");
 });
 
@@ -122,7 +122,7 @@ Deno.test("svlogd: t rotates an old non-empty current, never an empty one (case 
   const [old] = namesIn(`${tmp.path}/d`, ROTATED);
   assertEquals(read(`${tmp.path}/d/${old}`), "foo\n");
   await svlogd.closeInput();
-  assertEquals(await svlogd.exit(), 0);
+  assertEquals(await svlogd.exit(), 0, svlogd.stderr());
 });
 
 Deno.test("svlogd: the processor protocol, side by side (case 26)", async () => {
@@ -135,7 +135,7 @@ Deno.test("svlogd: the processor protocol, side by side (case 26)", async () => 
     await using svlogd = startSvlogd(cmd, ["-v", "d"], tmp.path);
     await svlogd.write(lines(9, 30, "line"));
     await svlogd.closeInput();
-    assertEquals(await svlogd.exit(), 0);
+    assertEquals(await svlogd.exit(), 0, svlogd.stderr());
     const stderr = svlogd.stderr();
     assertMatch(stderr, /svlogd: info: processing: d\/@[0-9a-f]{24}\.u\n/);
     assertMatch(stderr, /svlogd: info: processed: d\/@[0-9a-f]{24}\.s\n/);
@@ -158,7 +158,7 @@ Deno.test("svlogd: a failing processor is restarted on the same input (case 27)"
     await using svlogd = startSvlogd(cmd, ["d"], tmp.path);
     await svlogd.write(lines(3, 30, "p"));
     await svlogd.closeInput();
-    assertEquals(await svlogd.exit(), 0);
+    assertEquals(await svlogd.exit(), 0, svlogd.stderr());
     assertStringIncludes(svlogd.stderr(), "svlogd: warning: processor failed, restart: d\n");
     const done = namesIn(`${tmp.path}/d`, /^@.*\.s$/);
     assertEquals(done.length, 1);
@@ -188,7 +188,7 @@ Deno.test("svlogd: UDP copies to 127.0.0.1, u and U (cases 28, 29)", async () =>
     await using svlogd = startSvlogd(await ourSvlogd(), ["-tt", "-l", "10", "d", "e"], tmp.path);
     await svlogd.write("hello\n0123456789abc\nkeep me\n");
     await svlogd.closeInput();
-    assertEquals(await svlogd.exit(), 0);
+    assertEquals(await svlogd.exit(), 0, svlogd.stderr());
     await waitFor(() => listener.received.length === 4, { what: "datagrams" });
     const got = listener.received.map((d) => d.replace(/^\S+ /, "STAMP "));
     assertEquals(got.sort(), [
@@ -213,7 +213,7 @@ Deno.test("svlogd: a refused UDP send is logged as runit does (case 31)", async 
   await using svlogd = startSvlogd(await ourSvlogd(), ["-t", "d"], tmp.path);
   await svlogd.write("bcast\n");
   await svlogd.closeInput();
-  assertEquals(await svlogd.exit(), 0);
+  assertEquals(await svlogd.exit(), 0, svlogd.stderr());
   assertMatch(
     read(`${tmp.path}/d/current`),
     /^warning: failure sending through udp: (@[0-9a-f]{24}) bcast\n\1 bcast\n$/,

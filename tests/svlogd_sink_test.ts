@@ -4,17 +4,34 @@
  * processors reaped through the host's Reaper, and a line-sequence check across
  * rotations with arbitrary chunking.
  *
- * This file spawns nothing with Deno.Command: the Reaper's waitpid(-1) would steal it.
+ * Processors are reaped per pid here (see PidReaper); the supervisor's own tests run the
+ * real Reaper in a real supervisor.
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
 import { tempDir, waitFor, writeTree } from "./_helpers.ts";
-import { Reaper } from "../lib/reaper.ts";
+import type { ExitHandler, Reaper } from "../lib/reaper.ts";
+import { waitpid, WNOHANG } from "../ffi/libc.ts";
 import { createSvlogdSink } from "../lib/svlogd/sink.ts";
 import type { LogSink } from "../lib/log_sink.ts";
 
-const reaper = new Reaper();
-reaper.start();
+/**
+ * `deno test --parallel` runs test files as workers of one process, so a real Reaper's
+ * waitpid(-1) would steal the children of every other test file. This stand-in reaps
+ * only the pids it is given (DENO-NOTES.md §3: per-pid waits coexist with Deno.Command).
+ */
+class PidReaper {
+  watch(pid: number, handler: ExitHandler): void {
+    const timer = setInterval(() => {
+      const result = waitpid(pid, WNOHANG);
+      if (result === null) return;
+      clearInterval(timer);
+      handler(pid, result.status);
+    }, 10);
+  }
+  forget(): void {}
+}
+const reaper = new PidReaper() as unknown as Reaper;
 const encoder = new TextEncoder();
 
 function names(dir: string, pattern: RegExp): string[] {
@@ -114,7 +131,7 @@ Deno.test("sink: no line lost or garbled across rotations and random chunking", 
 
 Deno.test("sink: backpressure: write() waits while rotation is paused, nothing is lost", async () => {
   await using tmp = tempDir();
-  writeTree(tmp.path, { "log/d/config": "s20\n" });
+  writeTree(tmp.path, { "log/d/config": "s100000\nn0\n" });
   const warnings: string[] = [];
   const s = await sink(`${tmp.path}/log`, ["d"], warnings);
   const dir = `${tmp.path}/log/d`;
@@ -122,6 +139,8 @@ Deno.test("sink: backpressure: write() waits while rotation is paused, nothing i
     const out = new Deno.Command("chattr", { args: [flag, dir] }).outputSync();
     if (!out.success) throw new Error(`chattr ${flag} failed`);
   };
+  const small = "0123456789abcdefghij\nsecond\n";
+  await s.write(encoder.encode(small));
   let immutable = false;
   try {
     chattr("+i");
@@ -131,12 +150,12 @@ Deno.test("sink: backpressure: write() waits while rotation is paused, nothing i
   }
   try {
     if (!immutable) return;
+    // 1.5 MB: past the 1 MiB backlog, write() holds the writer until the bytes are taken.
+    const big = encoder.encode(("y".repeat(99) + "\n").repeat(15_000));
     let settled = false;
-    const writing = Promise.resolve(s.write(encoder.encode("0123456789abcdefghij\nsecond\n"))).then(
-      () => {
-        settled = true;
-      },
-    );
+    const writing = Promise.resolve(s.write(big)).then(() => {
+      settled = true;
+    });
     await waitFor(() => warnings.some((w) => w.startsWith("svlogd: pausing:")), {
       what: "pause",
     });
@@ -144,13 +163,14 @@ Deno.test("sink: backpressure: write() waits while rotation is paused, nothing i
       warnings.join(""),
       /svlogd: pausing: unable to rename current: d: permission denied\n/,
     );
+    await new Promise((r) => setTimeout(r, 200));
     assertEquals(settled, false);
     chattr("-i");
     immutable = false;
     await waitFor(() => settled, { what: "write done after the pause", timeoutMs: 8000 });
     await writing;
     await s.close();
-    assertEquals(logged(dir), "0123456789abcdefghij\nsecond\n");
+    assertEquals(logged(dir), small + new TextDecoder().decode(big));
   } finally {
     if (immutable) chattr("-i");
   }

@@ -55,6 +55,8 @@ export function systemMicros(): number {
 }
 
 const DOTS = new TextEncoder().encode("...");
+/** Bytes a directory may have waiting (e.g. during a rotation's fsync) before write() waits. */
+const HIGH_WATER = 1 << 20;
 
 /** A running svlogd. */
 export class SvlogdEngine {
@@ -185,15 +187,19 @@ export class SvlogdEngine {
       this.#timer = undefined;
       void this.#enqueue(async () => {
         const now = Date.now();
-        for (const dir of this.#dirs) await dir.rotateIfDue(now);
+        for (const dir of this.#dirs) {
+          await dir.flush();
+          await dir.rotateIfDue(now);
+        }
       }).catch(() => {});
     }, delay);
     Deno.unrefTimer(this.#timer as unknown as number);
   }
 
   /**
-   * Takes input bytes. The returned promise settles once they are in the log files (or
-   * svlogd stopped); the caller may reuse `chunk` as soon as this returns.
+   * Takes input bytes. The returned promise settles once they are taken: written, or
+   * waiting in memory (at most about 1 MiB per directory, beyond which it waits for the
+   * writes). The caller may reuse `chunk` as soon as this returns.
    */
   write(chunk: Uint8Array): Promise<void> {
     if (this.#closed) return Promise.reject(new SvlogdStopped("svlogd is closed"));
@@ -201,14 +207,19 @@ export class SvlogdEngine {
     const bytes = this.#queued > 0 ? chunk.slice() : chunk;
     return this.#enqueue(async () => {
       this.#take(bytes);
-      await this.#flushAll();
+      for (const dir of this.#dirs) dir.kick();
+      // Backpressure: hold the writer only once a directory is far behind.
+      for (const dir of this.#dirs) if (dir.backlog > HIGH_WATER) await dir.flush();
     });
   }
 
   /** SIGALRM / `a`: rotate every directory with a non-empty `current`. */
   rotate(): Promise<void> {
     return this.#enqueue(async () => {
-      for (const dir of this.#dirs) await dir.rotate();
+      for (const dir of this.#dirs) {
+        await dir.flush();
+        await dir.rotate();
+      }
     });
   }
 

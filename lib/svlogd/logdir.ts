@@ -82,8 +82,11 @@ export class LogDir {
   readonly name: string;
   readonly path: string;
   config: LogDirConfig;
-  /** Bytes waiting to be appended to `current`. */
-  readonly pending: ByteBuffer = new ByteBuffer();
+  /** Bytes waiting to be appended to `current`; the engine appends lines here. */
+  pending: ByteBuffer = new ByteBuffer();
+  #writing: ByteBuffer = new ByteBuffer();
+  #draining: Promise<void> | undefined;
+  #drainError: unknown;
   /** UDP sends interleaved with `pending`. */
   udpOps: UdpOp[] = [];
   /** Filled by the engine: whether the line now being streamed goes here. */
@@ -261,28 +264,68 @@ export class LogDir {
     this.udpOps.push({ at: this.pending.length, datagram });
   }
 
-  /** Writes everything pending to `current`, with rotation, UDP copies and pauses. */
+  /** Bytes taken but not yet written (the backlog that backpressure watches). */
+  get backlog(): number {
+    return this.pending.length + this.#writing.length;
+  }
+
+  /**
+   * Starts writing what is pending, in the background when it must wait (a rotation's
+   * fsync, a processor, a pause); meanwhile new lines gather in a fresh buffer. Write
+   * errors surface through {@linkcode flush}.
+   */
+  kick(): void {
+    if (this.#draining !== undefined || !this.#hasPending()) return;
+    const draining = this.#drain().finally(() => {
+      if (this.#draining === draining) this.#draining = undefined;
+    });
+    this.#draining = draining;
+    draining.catch((err) => (this.#drainError ??= err));
+  }
+
+  /** Writes everything pending to `current` (rotations, UDP copies, pauses included). */
   async flush(): Promise<void> {
-    if (!this.#open) {
-      this.pending.clear();
-      this.udpOps = [];
-      return;
+    for (;;) {
+      this.kick();
+      const draining = this.#draining;
+      if (draining === undefined) break;
+      await draining.catch(() => {});
     }
-    const data = this.pending.view();
-    if (this.udpOps.length === 0) {
-      if (data.length > 0) await this.#append(data);
-    } else {
-      let offset = 0;
+    const err = this.#drainError;
+    this.#drainError = undefined;
+    if (err !== undefined) throw err;
+  }
+
+  #hasPending(): boolean {
+    return this.pending.length > 0 || this.udpOps.length > 0;
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#hasPending()) {
+      if (!this.#open) {
+        this.pending.clear();
+        this.udpOps = [];
+        return;
+      }
+      // Swap buffers: lines taken while this batch is written go to the other one.
+      const batch = this.pending;
+      this.pending = this.#writing;
+      this.#writing = batch;
       const ops = this.udpOps;
       this.udpOps = [];
-      for (const op of ops) {
-        if (op.at > offset) await this.#append(data.subarray(offset, op.at));
-        offset = op.at;
-        await this.#sendUdp(op.datagram);
+      const data = batch.view();
+      try {
+        let offset = 0;
+        for (const op of ops) {
+          if (op.at > offset) await this.#append(data.subarray(offset, op.at));
+          offset = op.at;
+          await this.#sendUdp(op.datagram);
+        }
+        if (offset < data.length) await this.#append(data.subarray(offset));
+      } finally {
+        batch.clear();
       }
-      if (offset < data.length) await this.#append(data.subarray(offset));
     }
-    this.pending.clear();
   }
 
   /**
@@ -426,7 +469,15 @@ export class LogDir {
     if (this.#size === 0) return;
     const current = this.#current!;
     const currentPath = `${this.path}/current`;
-    await this.#retry("unable to fsync current logfile", () => current.syncSync());
+    // Asynchronous: the lines read meanwhile gather in memory instead of waiting.
+    for (;;) {
+      try {
+        await current.sync();
+        break;
+      } catch (err) {
+        await this.#ctx.pause(`unable to fsync current logfile: ${this.name}: ${errText(err)}`);
+      }
+    }
     await this.#retry("unable to set mode of current", () => Deno.chmodSync(currentPath, 0o744));
     current.close();
     this.#current = undefined;
