@@ -25,7 +25,7 @@ import { applyEnvChanges } from "../lib/chpst/environ.ts";
 import { FatalError } from "../lib/chpst/fatal.ts";
 import { RLIMIT } from "../lib/chpst/limits.ts";
 import { softLimitFor } from "../lib/chpst/numbers.ts";
-import { parseSignalState, type SignalState } from "../lib/chpst/signal_state.ts";
+import { parseSignalState, signalRestore, type SignalState } from "../lib/chpst/signal_state.ts";
 import { keptEnviron, lookupEnv, parseEnviron } from "../lib/chpst/initial_env.ts";
 import {
   type Credentials,
@@ -76,11 +76,12 @@ interface Inherited {
   environ: string[] | undefined;
 }
 
-function inheritedSignals(): SignalState {
+/** The signal state now, from /proc (undefined when /proc cannot be read). */
+function currentSignals(): SignalState | undefined {
   try {
     return parseSignalState(Deno.readTextFileSync("/proc/self/status"));
   } catch {
-    return { ignored: 0n, blocked: 0n };
+    return undefined;
   }
 }
 
@@ -99,12 +100,23 @@ function environList(initial: readonly string[] | undefined): string[] {
   return Object.entries(Deno.env.toObject()).map(([name, value]) => `${name}=${value}`);
 }
 
-/** runit's way back from the env dir: an fd on "." and fchdir (works in a removed cwd). */
-function cwdByFd(): CwdKeeper {
+/**
+ * The way back from the env dir: by path, or, when the current directory has no path
+ * (removed), by an fd on "." and fchdir as runit does (FFI only then: start-up cost).
+ */
+function cwdKeeper(): CwdKeeper {
+  let path: string | undefined;
   let fd = -1;
   return {
-    save: () => fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+    save: () => {
+      try {
+        path = Deno.cwd();
+      } catch {
+        fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      }
+    },
     restore: () => {
+      if (path !== undefined) return Deno.chdir(path);
       fchdir(fd);
       close(fd);
     },
@@ -150,8 +162,11 @@ function runSteps(steps: readonly Step[], inherited: Inherited, say: Messenger):
       const path = inherited.environ === undefined
         ? Deno.env.get("PATH")
         : lookupEnv(inherited.environ, "PATH");
-      prepared = prepareExec(exec.file, exec.argv, env, path);
-      restoreSignals(inherited.signals.ignored, inherited.signals.blocked);
+      const limits = step.op === "limit";
+      prepared = prepareExec(exec.file, exec.argv, env, path, { bindAll: limits });
+      // Only what differs is changed: each libc symbol bound costs start-up time.
+      const restore = signalRestore(inherited.signals, limits ? undefined : currentSignals());
+      restoreSignals(restore, inherited.signals.blocked);
     }
     switch (step.op) {
       case "setsid":
@@ -166,7 +181,7 @@ function runSteps(steps: readonly Step[], inherited: Inherited, say: Messenger):
           strict: step.strict,
           verbose: step.verbose,
           warn: (text, err) => say.warn(text, err),
-          cwd: cwdByFd(),
+          cwd: cwdKeeper(),
         }));
         break;
       case "chroot":
@@ -245,7 +260,10 @@ function parse(args: readonly string[], ctx: AppletContext): ChpstRequest | stri
 }
 
 export function main(args: readonly string[], ctx: AppletContext): number {
-  const inherited = { signals: inheritedSignals(), environ: initialEnviron() };
+  const inherited = {
+    signals: currentSignals() ?? { ignored: 0n, blocked: 0n },
+    environ: initialEnviron(),
+  };
   const request = parse(args, ctx);
   if (typeof request === "string") {
     writeStderr(request);

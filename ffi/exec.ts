@@ -11,6 +11,7 @@
 
 import { bindLibc, cstr, errno, setSignalDisposition, sysError } from "./libc.ts";
 import { execCandidates, searchContinues, searchErrno } from "../lib/chpst/environ.ts";
+import type { SignalRestore } from "../lib/chpst/signal_state.ts";
 
 const sym = bindLibc({
   // int execve(const char *path, char *const argv[], char *const envp[])
@@ -49,19 +50,21 @@ export interface PreparedExec {
 /**
  * Prepares runit's pathexec_run: `file` is execed directly when it has a `/`, else
  * searched in `path` (chpst's own PATH). Done before chpst applies its resource limits:
- * binding an FFI symbol later could fail under a small RLIMIT_AS or RLIMIT_NOFILE.
+ * binding an FFI symbol later could fail under a small RLIMIT_AS or RLIMIT_NOFILE, so
+ * with `bindAll` every symbol the exec may need is bound now.
  */
 export function prepareExec(
   file: string,
   argv: readonly string[],
   env: readonly string[],
   path: string | undefined,
+  options: { bindAll?: boolean } = {},
 ): PreparedExec {
   const candidates = execCandidates(file, path).map(cstr);
   const args = pointerArray(argv);
   const envp = pointerArray(env);
   const call = sym.execve; // bound now
-  errno(); // binds __errno_location now
+  if (options.bindAll) errno(); // binds __errno_location now, before limits apply
   return {
     run(): number {
       const errnos: number[] = [];
@@ -79,27 +82,18 @@ export function prepareExec(
   };
 }
 
-/**
- * SIGKILL and SIGSTOP cannot be set; glibc keeps 32 and 33 (SIGCANCEL, SIGSETXID) for
- * itself and catches 33 from start-up, so an ignored 33 cannot be passed on (exec makes
- * it default).
- */
-const UNSETTABLE = new Set([9, 19, 32, 33]);
-const SIGPIPE = 13;
 const SIG_SETMASK = 2;
 const SIGSET_SIZE = 128; // glibc sigset_t
 
 /**
- * Sets every signal 1..64 to SIG_DFL, or SIG_IGN where `ignored` (bit n-1 for signal n)
- * says the caller had ignored it, then sets the signal mask to `blocked`. SIGPIPE is
- * always reset: Deno ignores it itself, so its inherited state cannot be known.
+ * Applies a {@linkcode SignalRestore}: SIG_IGN and SIG_DFL where listed, then the mask
+ * `blocked` (bit n-1 for signal n) when it has to change. Handlers need nothing: exec
+ * makes every caught signal default.
  */
-export function restoreSignals(ignored: bigint, blocked: bigint): void {
-  for (let signal = 1; signal <= 64; signal++) {
-    const ignore = signal !== SIGPIPE && ((ignored >> BigInt(signal - 1)) & 1n) === 1n;
-    if (UNSETTABLE.has(signal)) continue;
-    setSignalDisposition(signal, ignore ? "ignore" : "default");
-  }
+export function restoreSignals(restore: SignalRestore, blocked: bigint): void {
+  for (const signal of restore.ignore) setSignalDisposition(signal, "ignore");
+  for (const signal of restore.reset) setSignalDisposition(signal, "default");
+  if (!restore.setMask) return;
   const set = new Uint8Array(SIGSET_SIZE);
   new DataView(set.buffer).setBigUint64(0, blocked, true); // kernel sigset: bit n-1, LE
   if (sym.sigprocmask(SIG_SETMASK, set, null) === -1) throw sysError("sigprocmask");
