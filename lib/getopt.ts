@@ -31,13 +31,35 @@ export interface GetoptResult {
  * ```
  */
 export function getopt(args: readonly string[], spec: string, name: string): GetoptResult {
+  const options: ParsedOption[] = [];
+  const operands = getoptEach(args, spec, name, (option) => options.push(option));
+  return { options, operands };
+}
+
+/**
+ * {@linkcode getopt} one option at a time, as runit's programs loop over getopt(): each
+ * option is handed to `onOption` before the next word is looked at, so an error that
+ * `onOption` throws (a bad number) wins over a later illegal option. Returns the operands.
+ *
+ * @example
+ * ```ts
+ * import { getoptEach } from "./getopt.ts";
+ * const seen: string[] = [];
+ * getoptEach(["-v", "x"], "v", "chpst", (o) => seen.push(o.letter)); // ["x"]; seen = ["v"]
+ * ```
+ */
+export function getoptEach(
+  args: readonly string[],
+  spec: string,
+  name: string,
+  onOption: (option: ParsedOption) => void,
+): string[] {
   const takesArg = new Map<string, boolean>();
   for (let i = 0; i < spec.length; i++) {
     const letter = spec[i]!;
     if (letter === ":") continue;
     takesArg.set(letter, spec[i + 1] === ":");
   }
-  const options: ParsedOption[] = [];
   let index = 0;
   while (index < args.length) {
     const word = args[index]!;
@@ -52,21 +74,21 @@ export function getopt(args: readonly string[], spec: string, name: string): Get
       const wants = takesArg.get(letter);
       if (wants === undefined) throw new UsageError(`${name}: illegal option -- ${letter}`);
       if (!wants) {
-        options.push({ letter, value: undefined });
+        onOption({ letter, value: undefined });
         continue;
       }
       const rest = word.slice(pos + 1);
       if (rest !== "") {
-        options.push({ letter, value: rest });
+        onOption({ letter, value: rest });
       } else if (index < args.length) {
-        options.push({ letter, value: args[index++]! });
+        onOption({ letter, value: args[index++]! });
       } else {
         throw new UsageError(`${name}: option requires an argument -- ${letter}`);
       }
       break;
     }
   }
-  return { options, operands: args.slice(index) };
+  return args.slice(index);
 }
 
 /** runit's scan_ulong: the longest prefix of decimal digits; none gives 0. */
