@@ -263,3 +263,29 @@ Deno.test("runsvdir: a supervisor that cannot start is retried; the others keep 
   assertEquals(servicePid(`${tmp.path}/good`), good, "good was never touched");
   assert(alive(good));
 });
+
+Deno.test("runsvdir: log/svlogd is logged in-process; a service's last words are kept on TERM", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, {
+    "a/run!": "#!/bin/sh\ntrap 'echo bye; exit 0' TERM\necho hello\n" +
+      "while :; do sleep 0.1; done\n",
+    "a/log/svlogd": "./main\n",
+    "a/log/main/.keep": "",
+  });
+  await using rd = await startRunsvdir(["-P", tmp.path]);
+  await waitRunning(`${tmp.path}/a`);
+  // The log service is runsvdir itself: no process per logger.
+  await waitFor(() => servicePid(`${tmp.path}/a/log`) === rd.pid, { what: "in-process log" });
+  await waitFor(() => readCurrent(tmp.path) === "hello\n", { what: "hello logged" });
+  const status = await rd.stop("SIGTERM");
+  assertEquals(status.code, 0);
+  assertEquals(readCurrent(tmp.path), "hello\nbye\n");
+});
+
+function readCurrent(root: string): string {
+  try {
+    return Deno.readTextFileSync(`${root}/a/log/main/current`);
+  } catch {
+    return "";
+  }
+}
