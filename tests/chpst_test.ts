@@ -24,6 +24,10 @@ Deno.test({
         ["-o", "-1", "true"],
         ["-m", "1k", "true"],
         ["-n", "x", "true"],
+        ["-o", "abc", "-z", "true"],
+        ["-z", "-o", "abc", "true"],
+        ["-V", "-z"],
+        ["-n", "x", "-u"],
       ]
     ) {
       const { ours } = await assertBoth("chpst", args);

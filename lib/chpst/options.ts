@@ -5,7 +5,7 @@
  * take positional arguments (setlock and softlimit have their own options).
  */
 
-import { getopt } from "../getopt.ts";
+import { getoptEach, type ParsedOption } from "../getopt.ts";
 import { UsageError } from "../sys_error.ts";
 import { type LimitName, MEMORY_LIMITS } from "./limits.ts";
 import { parseLimit, parseNice } from "./numbers.ts";
@@ -140,8 +140,7 @@ function withUsage<T>(personality: Personality, parse: () => T): T {
  */
 export function parseChpst(args: readonly string[], getoptName: string): ChpstRequest {
   const request = emptyRequest();
-  const { options, operands } = withUsage("chpst", () => getopt(args, CHPST_OPTIONS, getoptName));
-  for (const { letter, value = "" } of options) {
+  const apply = ({ letter, value = "" }: ParsedOption): void => {
     switch (letter) {
       case "u":
         request.setUser = value;
@@ -196,7 +195,9 @@ export function parseChpst(args: readonly string[], getoptName: string): ChpstRe
         request.limits[limit] = withUsage("chpst", () => parseLimit(value, false));
       }
     }
-  }
+  };
+  // Options take effect in order, as runit's getopt loop: `-o x -z` is a bad number.
+  const operands = withUsage("chpst", () => getoptEach(args, CHPST_OPTIONS, getoptName, apply));
   if (operands.length === 0) throw new ChpstUsageError("chpst");
   request.argv = operands;
   return request;
@@ -254,26 +255,22 @@ export function parsePersonality(
       request.argv = [...args];
       return request;
     case "setlock": {
-      const { options, operands } = withUsage(
-        personality,
-        () => getopt(args, "nNxX", getoptName),
-      );
       let wait = false;
-      for (const { letter } of options) {
-        if (letter === "n" || letter === "N") wait = letter === "n";
-        else request.quiet = letter === "x";
-      }
+      const operands = withUsage(
+        personality,
+        () =>
+          getoptEach(args, "nNxX", getoptName, ({ letter }) => {
+            if (letter === "n" || letter === "N") wait = letter === "n";
+            else request.quiet = letter === "x";
+          }),
+      );
       if (operands.length < 2) throw new ChpstUsageError(personality);
       request.lock = { file: operands[0]!, wait };
       request.argv = operands.slice(1);
       return request;
     }
     case "softlimit": {
-      const { options, operands } = withUsage(
-        personality,
-        () => getopt(args, "a:c:d:f:l:m:o:p:r:s:t:", getoptName),
-      );
-      for (const { letter, value = "" } of options) {
+      const apply = ({ letter, value = "" }: ParsedOption): void => {
         // A bad number prints chpst's usage text (chpst.c getlarg calls usage()).
         const limit = withUsage("chpst", () => parseLimit(value, true));
         if (letter === "m") {
@@ -281,7 +278,11 @@ export function parsePersonality(
         } else {
           request.limits[SOFTLIMIT_LETTERS[letter]!] = limit;
         }
-      }
+      };
+      const operands = withUsage(
+        personality,
+        () => getoptEach(args, "a:c:d:f:l:m:o:p:r:s:t:", getoptName, apply),
+      );
       if (operands.length === 0) throw new ChpstUsageError(personality);
       request.argv = operands;
       return request;

@@ -152,3 +152,17 @@ Deno.test("planSteps() applies limits in slimit()'s order", () => {
     ["data", "stack", "memlock", "as", "nofile", "nproc", "fsize", "core", "rss", "cpu"],
   );
 });
+
+Deno.test("options take effect in order: an earlier bad value wins over a later illegal option", () => {
+  const first = (args: string[]): ChpstUsageError =>
+    assertThrows(() => parseChpst(args, "chpst"), ChpstUsageError);
+  assertEquals(first(["-o", "abc", "-z", "true"]).message, "");
+  assertEquals(first(["-z", "-o", "abc", "true"]).message, "chpst: illegal option -- z");
+  assertEquals(first(["-V", "-z"]).message, "$Id: f279d44141c981dd7535a12260efcf1ef7beed26 $");
+  assertEquals(first(["-l", "a", "-l", "b", "-z"]).message, "");
+  const soft = assertThrows(
+    () => parsePersonality("softlimit", ["-m", "x", "-z"], "softlimit"),
+    ChpstUsageError,
+  );
+  assertEquals([soft.message, soft.usage], ["", "chpst"]);
+});
