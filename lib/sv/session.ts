@@ -5,13 +5,11 @@
  * as runit's sv does (names are resolved relative to SVDIR or the cwd).
  */
 
-import { close, O_CLOEXEC, O_NONBLOCK, O_WRONLY, open, waitpid, write } from "../../ffi/libc.ts";
-import { spawn } from "../../ffi/spawn.ts";
+import { closeFd, openFifoForWriting, writeFd } from "../../ffi/fifo.ts";
 import { writeStderr, writeStdout } from "../output.ts";
 import { errnoOf, errText } from "../sys_error.ts";
 import type { SvCommand } from "./commands.ts";
 import { decodeRawStatus, formatStatusLine, type RawStatus, taiLabel } from "./status_line.ts";
-import { evaluateWait } from "./wait.ts";
 
 const ENOENT = 2;
 const ENXIO = 6;
@@ -50,6 +48,7 @@ class Session {
   #origin = "";
   #startMs = Date.now();
   #nowMs = this.#startMs;
+  #runCheck: (name: string) => boolean = () => true;
 
   constructor(options: SessionOptions) {
     this.#o = options;
@@ -115,6 +114,10 @@ class Session {
     }
 
     if (command.waits) {
+      // Loaded only when waiting: `sv status` is start-up bound (bench/supervise.ts).
+      const { evaluateWait } = await import("./wait.ts");
+      const { runCheck } = await import("./check_script.ts");
+      this.#runCheck = runCheck;
       const startLabel = taiLabel(BigInt(Math.floor(this.#startMs / 1000)));
       for (;;) {
         const elapsed = (this.#nowMs - this.#startMs) / 1000;
@@ -194,7 +197,7 @@ class Session {
   #read(): Read {
     let fd: number;
     try {
-      fd = open("supervise/ok", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+      fd = openFifoForWriting("supervise/ok");
     } catch (err) {
       if (errnoOf(err) === ENXIO) {
         this.#notRunning();
@@ -203,7 +206,7 @@ class Session {
       this.#warn("unable to open supervise/ok", err);
       return { r: -1 };
     }
-    close(fd);
+    closeFd(fd);
     let file: Deno.FsFile;
     try {
       file = Deno.openSync("supervise/status");
@@ -290,7 +293,7 @@ class Session {
     if (read.status.want === bytes[0] && (bytes[0] !== "d" || read.termByte === 1)) return 0;
     let fd: number;
     try {
-      fd = open("supervise/control", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+      fd = openFifoForWriting("supervise/control");
     } catch (err) {
       if (errnoOf(err) === ENXIO) this.#notRunning();
       else this.#warn("unable to open supervise/control", err);
@@ -300,11 +303,11 @@ class Session {
     let written = -1;
     let error: unknown;
     try {
-      written = write(fd, data);
+      written = writeFd(fd, data);
     } catch (err) {
       error = err;
     }
-    close(fd);
+    closeFd(fd);
     if (written !== data.length) {
       this.#warn("unable to write to supervise/control", error);
       return -1;
@@ -321,28 +324,6 @@ class Session {
       writeStderr(`warning: unable to stat ${this.#name}/check: ${errText(err)}\n`);
       return false;
     }
-    return runCheck(this.#name);
+    return this.#runCheck(this.#name);
   }
-}
-
-/** runit's child: `./check`, cwd the service dir, stdout closed; sv waits for it. */
-function runCheck(name: string): boolean {
-  let pid: number;
-  try {
-    pid = spawn({ argv: ["./check"], path: "check", closes: [1] });
-  } catch (err) {
-    // The C child prints this and exits 0: a check that cannot run counts as passed.
-    writeStderr(`warning: unable to run ${name}/check: ${errText(err)}\n`);
-    return true;
-  }
-  let result: ReturnType<typeof waitpid>;
-  try {
-    result = waitpid(pid, 0);
-  } catch (err) {
-    writeStderr(`warning: unable to wait for child ${name}/check: ${errText(err)}\n`);
-    return false;
-  }
-  if (result === null) return false;
-  // runit: !wait_exitcode(w), so a check killed by a signal counts as passed.
-  return ((result.status.raw >> 8) & 0xff) === 0;
 }
