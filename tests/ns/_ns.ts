@@ -21,6 +21,8 @@ export interface Machine extends AsyncDisposable {
   initPid: number;
   /** unshare's exit status: `.signal` "SIGINT" = power off/halt, "SIGHUP" = reboot. */
   status: Promise<Deno.CommandStatus>;
+  /** Resolves when the console reader has read everything (all writers gone). */
+  consoleDone: Promise<void>;
   /** Everything written to the console so far. */
   console(): string;
   /** unshare's own stderr (runit's stderr when the console cannot be opened). */
@@ -75,6 +77,8 @@ export async function boot(
   // cat's pending open counts as a reader, so runit's O_NONBLOCK open of the console works;
   // cat ends at EOF, when the last process in the namespace has closed it.
   const reader = spawn("cat", [fifo]);
+  // Resolves once cat has seen EOF and all it read is in stdoutText().
+  const consoleDone = reader.status.then(() => reader[Symbol.asyncDispose]());
   const script = [
     `mount --bind '${etc}' /etc/runit`,
     `mount --bind '${fifo}' /dev/console`,
@@ -106,6 +110,7 @@ export async function boot(
       return initPid;
     },
     status: unshare.status,
+    consoleDone,
     console: () => reader.stdoutText(),
     stderr: () => unshare.stderrText(),
     waitConsole: (want, timeoutMs = 15_000) =>
@@ -160,9 +165,14 @@ export async function ended(
   timeoutMs = 20_000,
 ): Promise<Deno.CommandStatus> {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const settled = async () => {
+    const status = await machine.status;
+    await machine.consoleDone; // the namespace is gone: the reader sees EOF now
+    return status;
+  };
   try {
     return await Promise.race([
-      machine.status,
+      settled(),
       new Promise<never>((_, reject) => {
         timer = setTimeout(
           () =>

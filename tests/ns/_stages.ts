@@ -30,7 +30,13 @@ const initPath = (): Promise<string> => bin("init");
 /** Asks the machine to halt or reboot the way an admin does: `init 0` / `init 6` inside. */
 export async function request(machine: Machine, arg: "0" | "6"): Promise<void> {
   const result = await machine.exec([await initPath(), arg]);
-  assertEquals([result.code, result.stderr], [0, ""], `init ${arg}`);
+  // init runs inside the namespace: when runit is quick, the final TERM or KILL to all
+  // processes can reach it before it has exited (143, 137); its work is done by then.
+  assertEquals(
+    [[0, 137, 143].includes(result.code), result.stderr],
+    [true, ""],
+    `init ${arg}: ${result.code}`,
+  );
 }
 
 /** The console lines with the version tag removed, for comparison with Debian's. */
