@@ -84,6 +84,11 @@ case "$init" in
 denit)
   deno=${DENO:-$("$top/scripts/deno.sh")}
   DENO="$deno" PREFIX=/usr DESTDIR="$stage" "$top/scripts/install.sh" >/dev/null
+  # install.sh hard-links the pinned Deno: copy it, so the image's link count and times
+  # are its own (and touching them below leaves the host's Deno alone).
+  if [ -f usr/lib/denit/deno ]; then
+    cp usr/lib/denit/deno usr/lib/denit/deno.tmp && mv usr/lib/denit/deno.tmp usr/lib/denit/deno
+  fi
   if [ -x "$top/dist/denit" ]; then
     copy_libs "$top/dist/denit"
   else
@@ -99,6 +104,13 @@ denit)
     env - DENO_DIR=/usr/lib/denit/cache DENO_NO_UPDATE_CHECK=1 HOME=/root \
       "$chroot" "$stage" /usr/lib/denit/deno cache --no-config --no-lock \
       /usr/lib/denit/src/mod.ts $entries >/dev/null
+    # Run the applets a boot uses once (usage or "not process 1": harmless here), so V8's
+    # code cache holds them too: a Deno start under TCG costs seconds, compiling included.
+    for applet in runit runit-init runsvdir sv svlogd runsv chpst; do
+      env - "$chroot" "$stage" "/usr/bin/$applet" </dev/null >/dev/null 2>&1 || true
+    done
+    # Deno's SQLite caches, in a canonical form (reproducible image).
+    "$deno" run -A --no-lock --no-config "$top/tests/boot/seal_cache.ts" usr/lib/denit/cache
   fi
   ln -sfn ../usr/bin/runit-init sbin/init
   ln -sfn ../usr/bin/runit sbin/runit
