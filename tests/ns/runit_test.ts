@@ -344,9 +344,8 @@ Deno.test("runit ends with TERM to every process, then KILL (issue #7)", async (
   await using machine = await boot({
     ...STAGES,
     "3!": `#!/bin/sh
-sh -c 'trap "echo leftover got TERM; exit 0" TERM; echo leftover up; while :; do sleep 0.05; done' &
-while ! grep -q 'leftover' /proc/$!/cmdline 2>/dev/null; do sleep 0.01; done
-sleep 0.2
+sh -c 'trap "echo leftover got TERM; exit 0" TERM; touch /run/up; while :; do sleep 0.05; done' &
+while [ ! -e /run/up ]; do sleep 0.01; done
 `,
   });
   await machine.waitConsole("stage 2: pid=");
@@ -357,4 +356,32 @@ sleep 0.2
   assert(got > text.indexOf("leave stage: /etc/runit/3"), text);
   assert(got < text.indexOf("sending KILL signal to all processes..."), text);
   assertEquals(comparable(text), HALT_LINES);
+});
+
+Deno.test("runit side by side with Debian's: stage 1 exits 1, stage 2 exits 0 leaving a process", async () => {
+  const { ours, debian, ourStatus } = await sideBySide({
+    "1!": "#!/bin/sh\nexit 1\n",
+    "2!": '#!/bin/sh\nsleep 999 &\nwhile [ "$(cat /proc/$!/comm)" != sleep ]; do :; done\n',
+    "3!":
+      "#!/bin/sh\nif pgrep -f 'sleep 999' >/dev/null; then echo leftover alive in stage 3; fi\n",
+  }, () => Promise.resolve());
+  assertEquals(ourStatus.signal, "SIGINT");
+  const want = [
+    "- runit: VERSION: booting.",
+    "- runit: enter stage: /etc/runit/1",
+    "- runit: warning: child failed: /etc/runit/1",
+    "- runit: leave stage: /etc/runit/1",
+    "- runit: enter stage: /etc/runit/2",
+    "- runit: leave stage: /etc/runit/2",
+    "- runit: enter stage: /etc/runit/3",
+    "- runit: leave stage: /etc/runit/3",
+    "- runit: sending KILL signal to all processes...",
+    "- runit: power off...",
+  ];
+  assertEquals(comparable(ours), want);
+  assertMatch(ours, /^leftover alive in stage 3$/m);
+  if (debian !== undefined) {
+    assertEquals(comparable(debian), want);
+    assertMatch(debian, /^leftover alive in stage 3$/m);
+  }
 });
