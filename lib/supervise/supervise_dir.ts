@@ -22,13 +22,12 @@ import {
   open,
 } from "../../ffi/libc.ts";
 import { encodeStatus, formatStat, type StatusRecord } from "../status_record.ts";
-import { errnoOf, errText, SysError } from "../sys_error.ts";
+import { errnoOf, errText } from "../sys_error.ts";
 import { SupervisorFatal } from "./fatal.ts";
 
 const ENOENT = 2;
 const EINVAL = 22;
 const EAGAIN = 11;
-const ENAMETOOLONG = 36;
 /** runit reads a supervise symlink into a 256-byte buffer; a full buffer is an error. */
 const READLINK_MAX = 256;
 
@@ -57,7 +56,8 @@ export function makeSuperviseDir(path: string, base: string, label: string): voi
     throw fatal(`unable to readlink ${label}`, err);
   }
   if (new TextEncoder().encode(target).length >= READLINK_MAX) {
-    throw fatal(`unable to readlink ${label}`, new SysError("readlink", ENAMETOOLONG));
+    // Debian's runsv prints "name too long" here, not error_str's "file name too long".
+    throw fatal(`unable to readlink ${label}: name too long`);
   }
   try {
     Deno.mkdirSync(target.startsWith("/") ? target : `${base}/${target}`, { mode: 0o700 });

@@ -1,0 +1,203 @@
+/**
+ * runsv's timing rules and quirks (spec runsv.md Q1–Q8 and test cases 7, 8, 13, 21, 22,
+ * 28, 31), the bad-input messages, and sv driving a real supervisor through waits.
+ */
+
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
+import { bin, haveDebianRunit, run, tempDir, waitFor, writeTree } from "./_helpers.ts";
+import {
+  normalizeSv,
+  readPid,
+  readStat,
+  startRunsv,
+  sv,
+  waitRunning,
+  waitStat,
+  writeControl,
+} from "./supervise_fixture.ts";
+
+const SLEEP_RUN = "#!/bin/sh\nexec sleep 1000\n";
+
+function readText(path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return "";
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+Deno.test("runsv: a supervise symlink target of 256+ bytes is fatal (name too long)", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/run!": SLEEP_RUN });
+  Deno.symlinkSync("x".repeat(300), `${tmp.path}/s/supervise`);
+  const result = await run(await bin("runsv"), ["s"], { cwd: tmp.path });
+  assertEquals([result.code, result.stderr], [
+    111,
+    "runsv s: fatal: unable to readlink ./supervise: name too long\n",
+  ]);
+  if (haveDebianRunit()) {
+    const theirs = await run("/usr/bin/runsv", ["s"], { cwd: tmp.path });
+    assertEquals([theirs.code, theirs.stderr], [result.code, result.stderr]);
+  }
+});
+
+Deno.test("runsv: a log symlink loop warns with runit's doubled colon", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/run!": SLEEP_RUN });
+  Deno.symlinkSync("log", `${tmp.path}/s/log`);
+  await using r = await startRunsv(tmp.path, "s");
+  await waitRunning(`${tmp.path}/s`);
+  assertStringIncludes(
+    r.proc.stderrText(),
+    "runsv s: warning: unable to stat() ./log: : symbolic link loop\n",
+  );
+});
+
+Deno.test("runsv: non-executable finish: access denied after each exit, then restart", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, {
+    "s/run!": "#!/bin/sh\necho run >>runs\nexit 0\n",
+    "s/finish": "#!/bin/sh\nexit 0\n",
+  });
+  await using r = await startRunsv(tmp.path, "s");
+  await waitFor(() => readText(`${tmp.path}/s/runs`).split("\n").length >= 3, {
+    timeoutMs: 8000,
+  });
+  assertStringIncludes(
+    r.proc.stderrText(),
+    "runsv s: fatal: unable to start ./finish: access denied\n",
+  );
+});
+
+Deno.test("runsv: control/u runs before every start of ./run, automatic ones too", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, {
+    "s/run!": "#!/bin/sh\necho run >>log.txt\nexit 0\n",
+    "s/control/u!": "#!/bin/sh\necho u >>log.txt\n",
+  });
+  await using _r = await startRunsv(tmp.path, "s");
+  await waitFor(() => (readText(`${tmp.path}/s/log.txt`).match(/run/g) ?? []).length >= 3, {
+    timeoutMs: 8000,
+  });
+  assert(readText(`${tmp.path}/s/log.txt`).startsWith("u\nrun\nu\nrun\nu\nrun\n"));
+});
+
+Deno.test("runsv: k during finish runs finish a second time (quirk Q1)", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, {
+    "s/run!": SLEEP_RUN,
+    "s/finish!": '#!/bin/sh\necho "finish $1 $2" >>log.txt\nsleep 1\nexit 7\n',
+    "s/down": "",
+  });
+  await using _r = await startRunsv(tmp.path, "s");
+  const dir = `${tmp.path}/s`;
+  await waitStat(dir, "down");
+  writeControl(dir, "o");
+  const pid = await waitRunning(dir);
+  Deno.kill(pid, "SIGTERM");
+  await waitStat(dir, "finish, want down");
+  writeControl(dir, "k");
+  await waitFor(() => readText(`${dir}/log.txt`) === "finish -1 15\nfinish 7 0\n", {
+    timeoutMs: 8000,
+  });
+  await waitStat(dir, "down");
+});
+
+Deno.test("runsv: a run that lasted over 1 s is restarted at once", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/run!": "#!/bin/sh\ndate +%s%N >>starts\nsleep 1.3\n" });
+  await using _r = await startRunsv(tmp.path, "s");
+  await waitFor(() => readText(`${tmp.path}/s/starts`).trim().split("\n").length >= 3, {
+    timeoutMs: 10000,
+  });
+  const starts = readText(`${tmp.path}/s/starts`).trim().split("\n").map((n) => Number(n) / 1e6);
+  const gap = starts[2]! - starts[1]!;
+  assert(gap > 1250 && gap < 1800, `gap ${gap} ms`);
+});
+
+Deno.test("runsv: commands during the 1 s restart delay are applied after it (Q3)", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/run!": "#!/bin/sh\necho run >>runs\nexit 0\n" });
+  await using _r = await startRunsv(tmp.path, "s");
+  const dir = `${tmp.path}/s`;
+  await waitFor(() => readText(`${dir}/runs`) === "run\n");
+  await waitStat(dir, "down");
+  writeControl(dir, "d");
+  await sleep(300);
+  assertEquals(Deno.readFileSync(`${dir}/supervise/status`)[17], 0x75); // still want up
+  await waitFor(() => Deno.readFileSync(`${dir}/supervise/status`)[17] === 0x64);
+  await sleep(1300);
+  assertEquals(readText(`${dir}/runs`), "run\n"); // not restarted after the delay
+});
+
+Deno.test("runsv: ./run shares runsv's process group and session", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/run!": SLEEP_RUN });
+  await using r = await startRunsv(tmp.path, "s");
+  const pid = await waitRunning(`${tmp.path}/s`);
+  const field = (p: number, index: number) => {
+    const stat = Deno.readTextFileSync(`/proc/${p}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[index];
+  };
+  assertEquals([field(pid, 2), field(pid, 3)], [field(r.proc.pid, 2), field(r.proc.pid, 3)]);
+  // Every signal at its default and none blocked, SIGPIPE included (DENO-NOTES §4).
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  assertMatch(status, /SigBlk:\s+0+\n/);
+  assertMatch(status, /SigIgn:\s+0*(180000000)?\n/);
+});
+
+Deno.test("sv against our runsv: restart with a passing check, failing check times out", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/run!": SLEEP_RUN, "s/check!": "#!/bin/sh\nexit 0\n" });
+  await using _r = await startRunsv(tmp.path, "s");
+  const dir = `${tmp.path}/s`;
+  const pid = await waitRunning(dir);
+  await sleep(1100);
+  const ok = await sv(["restart", "./s"], { cwd: tmp.path });
+  assertEquals(ok.code, 0);
+  assertMatch(ok.stdout, /^ok: run: \.\/s: \(pid \d+\) [01]s\n$/);
+  assert(readPid(dir) !== pid);
+  Deno.writeTextFileSync(`${dir}/check`, "#!/bin/sh\nexit 1\n");
+  const failed = await sv(["-w", "1", "restart", "./s"], { cwd: tmp.path });
+  assertEquals(failed.code, 1);
+  assertEquals(normalizeSv(failed.stdout), "timeout: run: ./s: (pid N) Ns\n");
+});
+
+Deno.test("sv against our runsv: force-shutdown of a TERM-ignoring service, then not running", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/run!": "#!/bin/sh\ntrap '' TERM\nwhile :; do sleep 0.1; done\n" });
+  await using r = await startRunsv(tmp.path, "s");
+  await waitRunning(`${tmp.path}/s`);
+  await sleep(200);
+  const result = await sv(["-w", "1", "force-shutdown", "./s"], { cwd: tmp.path });
+  assertEquals(result.code, 1);
+  assertEquals(
+    normalizeSv(result.stdout),
+    "kill: run: ./s: (pid N) Ns, got TERM, want exit\n".replace(
+      ", got TERM, want exit",
+      ", want down, got TERM",
+    ),
+  );
+  assertEquals((await r.proc.status).code, 0);
+  const after = await sv(["status", "./s"], { cwd: tmp.path });
+  assertEquals(after.stdout, "fail: ./s: runsv not running\n");
+  assertEquals(readStat(`${tmp.path}/s`), "run, got TERM, want exit");
+});
+
+Deno.test("sv against our runsv: shutdown and -v exit report runsv not running", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "a/run!": SLEEP_RUN, "b/run!": SLEEP_RUN });
+  await using ra = await startRunsv(tmp.path, "a");
+  await using rb = await startRunsv(tmp.path, "b");
+  await waitRunning(`${tmp.path}/a`);
+  await waitRunning(`${tmp.path}/b`);
+  const shutdown = await sv(["shutdown", "./a"], { cwd: tmp.path });
+  assertEquals([shutdown.code, shutdown.stdout], [0, "ok: ./a: runsv not running\n"]);
+  const exit = await sv(["-v", "exit", "./b"], { cwd: tmp.path });
+  assertEquals([exit.code, exit.stdout], [0, "ok: ./b: runsv not running\n"]);
+  assertEquals([(await ra.proc.status).code, (await rb.proc.status).code], [0, 0]);
+});
