@@ -65,6 +65,10 @@ export interface SupervisorOptions {
 }
 
 const ENOENT = 2;
+/** posix_spawn errors that mean "no process could be made" (runsv: fork failed). */
+const FORK_ERRNOS = new Set([11, 12]); // EAGAIN, ENOMEM
+/** runsv sleeps this long after a failed fork. */
+const FORK_RETRY_MS = 5000;
 /** Control bytes buffered per service before the FIFO is left unread (backpressure). */
 const CONTROL_QUEUE_MAX = 4096;
 
@@ -415,6 +419,31 @@ export class Supervisor {
     }
   }
 
+  /** posix_spawn, retried every 5 s while the system cannot make a process. */
+  async #spawnRetrying(
+    argv: readonly string[],
+    isLog: boolean,
+    fds: [number, number][],
+  ): Promise<number> {
+    let pid: number;
+    for (;;) {
+      try {
+        pid = spawn({
+          argv,
+          cwd: isLog ? `${this.#abs}/log` : this.#abs,
+          fds,
+          ...(this.#newSession ? { setsid: true } : {}),
+        });
+        return pid;
+      } catch (err) {
+        // No process could be made (runsv's fork failure): warn, sleep 5 s, try again.
+        if (!FORK_ERRNOS.has(errnoOf(err)) || this.#ended) throw err;
+        this.#say.warn("unable to fork, sleeping", err);
+        await this.#clock.sleep(FORK_RETRY_MS);
+      }
+    }
+  }
+
   async #spawn(which: Which, argv: readonly string[]): Promise<void> {
     const isLog = which === "log";
     if (isLog && this.#inProcessLog) {
@@ -427,12 +456,7 @@ export class Supervisor {
     }
     let pid: number;
     try {
-      pid = spawn({
-        argv,
-        cwd: isLog ? `${this.#abs}/log` : this.#abs,
-        fds,
-        ...(this.#newSession ? { setsid: true } : {}),
-      });
+      pid = await this.#spawnRetrying(argv, isLog, fds);
     } catch (err) {
       // The C child prints this and exits 111 (runsv.md, "Messages").
       this.#say.fatal(`unable to start ${isLog ? "log/" : ""}${argv[0]}`, err);
