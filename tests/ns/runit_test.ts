@@ -5,7 +5,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { runApplet } from "../_helpers.ts";
+import { readOrUndefined, runApplet, spawn, waitFor } from "../_helpers.ts";
 import { boot, ended, type Machine } from "./_ns.ts";
 import { classicIgnored, comparable, HALT_LINES, request, STAGES } from "./_stages.ts";
 
@@ -385,3 +385,51 @@ Deno.test("runit side by side with Debian's: stage 1 exits 1, stage 2 exits 0 le
     assertMatch(debian, /^leftover alive in stage 3$/m);
   }
 });
+
+/** Traces sync(2) and reboot(2) in the namespace's init from stage 2 on. */
+async function traceEnd(sync: boolean): Promise<string> {
+  await using machine = await boot(STAGES, { sync });
+  await machine.waitConsole("stage 2: pid=");
+  const trace = `${machine.etc}/../trace`;
+  const strace = spawn("strace", [
+    "-p",
+    String(machine.initPid),
+    "-e",
+    "trace=sync,reboot",
+    "-o",
+    trace,
+  ]);
+  await waitFor(
+    () => (readOrUndefined(`/proc/${machine.initPid}/status`) ?? "").match(/^TracerPid:\s*[1-9]/m),
+    {
+      what: "strace attached",
+    },
+  );
+  await request(machine, "0");
+  assertEquals((await ended(machine)).signal, "SIGINT");
+  await strace.status;
+  const text = readOrUndefined(trace) ?? "";
+  await strace[Symbol.asyncDispose]();
+  return text;
+}
+
+Deno.test({
+  name: "runit (Debian): /etc/runit/nosync skips sync() before reboot(2)",
+  ignore: !haveStrace(),
+  fn: async () => {
+    const without = await traceEnd(false);
+    assertMatch(without, /reboot\(.*LINUX_REBOOT_CMD_POWER_OFF/);
+    assert(!/\bsync\(\)/.test(without), without);
+    const withSync = await traceEnd(true);
+    assertMatch(withSync, /sync\(\)[\s\S]*reboot\(.*LINUX_REBOOT_CMD_POWER_OFF/);
+  },
+});
+
+function haveStrace(): boolean {
+  try {
+    Deno.statSync("/usr/bin/strace");
+    return true;
+  } catch {
+    return false;
+  }
+}
