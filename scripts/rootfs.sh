@@ -39,11 +39,14 @@ need() { # FILE PACKAGE
 }
 need "$busybox" busybox-static
 need /usr/bin/cpio cpio
-if ! file -L "$busybox" 2>/dev/null | grep -q 'statically linked'; then
-  if ldd "$busybox" >/dev/null 2>&1; then
-    echo "make rootfs: $busybox is not static (apt-get install busybox-static)" >&2
-    exit 1
-  fi
+# The image has no libraries for busybox: it must be the static build.
+if ldd "$busybox" >/dev/null 2>&1; then
+  echo "make rootfs: $busybox is not static (apt-get install busybox-static)" >&2
+  exit 1
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "make rootfs: needs root (device nodes, chroot to fill Deno's cache)" >&2
+  exit 1
 fi
 
 stage="$top/build/rootfs/$(basename "$out" .cpio)"

@@ -26,8 +26,12 @@ export interface Variant {
 
 /** What one boot measured (seconds of guest uptime). */
 export interface BootSample {
+  /** Kernel start → stage 1 (process 1's own start-up, and the image's unpacking). */
+  stage1AtS: number;
   upS: number;
   shutdownS: number;
+  /** The part of the shutdown after stage 3 began. */
+  stage3ToOffS: number;
 }
 
 /** Reads the milestones out of a console transcript; undefined when one is missing. */
@@ -35,11 +39,14 @@ export function parseBootTimes(text: string): BootSample | undefined {
   const stage1 = /rootfs: stage 1 at ([\d.]+)s/.exec(text);
   const allUp = /bench: all-up ([\d.]+)/.exec(text);
   const halt = /bench: halt ([\d.]+)/.exec(text);
+  const stage3 = /rootfs: stage 3 at ([\d.]+)s/.exec(text);
   const off = /\[\s*([\d.]+)\] reboot: Power down/.exec(text);
-  if (!stage1 || !allUp || !halt || !off) return undefined;
+  if (!stage1 || !allUp || !halt || !stage3 || !off) return undefined;
   return {
+    stage1AtS: Number(stage1[1]),
     upS: Number(allUp[1]) - Number(stage1[1]),
     shutdownS: Number(off[1]) - Number(halt[1]),
+    stage3ToOffS: Number(off[1]) - Number(stage3[1]),
   };
 }
 
@@ -136,20 +143,32 @@ async function main(): Promise<number> {
     rows.push([
       label(v),
       `${samples.get(v)!.length}/${boots}`,
+      fmt(med(v, "stage1AtS")),
       fmt(med(v, "upS")),
       v === c ? "1.00×" : ratio(med(v, "upS"), med(c, "upS")),
       fmt(med(v, "shutdownS")),
       v === c ? "1.00×" : ratio(med(v, "shutdownS"), med(c, "shutdownS")),
+      fmt(med(v, "stage3ToOffS")),
     ]);
   }
   const md = `Boot to all services up and shutdown under QEMU (${setup.accel}, 1 vCPU), ` +
     `Debian kernel ${setup.kernel.split("/").pop()}, busybox-static; N extra services, ` +
     `each logged (log/svlogd = denit's in-process svlogd, log/run = \`exec svlogd\` per ` +
     `service). Medians of the boots that completed, images booted alternately. ` +
+    `"stage 1 at" = kernel start → stage 1 (process 1 starting, image unpacking); ` +
     `"up" = stage 1 start → every service's first log line on disk; "shutdown" = ` +
-    `\`init 0\` → the kernel's power-down line (both guest uptime). Ratios against C runit ` +
-    `with the same N.\n\n` +
-    table(["image", "boots", "up", "up vs C", "shutdown", "shutdown vs C"], rows);
+    `\`init 0\` typed → the kernel's power-down line, "stage 3 → off" its part after ` +
+    `stage 3 began (all guest uptime). Ratios against C runit with the same N.\n\n` +
+    table([
+      "image",
+      "boots",
+      "stage 1 at",
+      "up",
+      "up vs C",
+      "shutdown",
+      "shutdown vs C",
+      "stage 3 → off",
+    ], rows);
   report("boot", md);
   return 0;
 }

@@ -87,11 +87,14 @@ Deno.test("parseBootTimes() measures from guest uptimes on the console", () => {
     "rootfs: stage 1 at 6.09s",
     "bench: all-up 14.51",
     "bench: halt 16.54",
+    "rootfs: stage 3 at 19.03s: stopping services",
     "[   20.123228] reboot: Power down",
   ].join("\r\n");
   const t = parseBootTimes(text)!;
   assertEquals(t.upS.toFixed(2), "8.42");
   assertEquals(t.shutdownS.toFixed(2), "3.58");
+  assertEquals(t.stage1AtS, 6.09);
+  assertEquals(t.stage3ToOffS.toFixed(2), "1.09");
   assertEquals(parseBootTimes("rootfs: stage 1 at 6.09s\n"), undefined);
 });
 
