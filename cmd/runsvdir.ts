@@ -11,6 +11,7 @@
 
 import type { AppletContext } from "../lib/applet.ts";
 import { getpid, kill, setProcessName, setSignalDisposition } from "../ffi/libc.ts";
+import { getrlimit, setrlimit } from "../ffi/exec.ts";
 import { ArgArea } from "../ffi/proctitle.ts";
 import { ignoreInspectorSignal } from "../lib/daemon_signals.ts";
 import { Messenger, usageText } from "../lib/msg.ts";
@@ -58,6 +59,25 @@ function makeTitle(
       area = undefined; // cosmetic only
     }
   };
+}
+
+const RLIMIT_NOFILE = 7;
+/** fds a supervised service holds: its directory, lock, control FIFO and ok, twice, and a pipe. */
+const FDS_PER_SERVICE = 12;
+const FDS_BASE = 64;
+
+/**
+ * Keeps the soft limit on open files above what the services need, up to the hard limit.
+ * One runsv per service needs few; one process for all of them needs a dozen per service,
+ * and a kernel's default soft limit of 1024 would stop at about 80 services. Raised only
+ * when needed, so small systems' services inherit the usual limit.
+ */
+function reserveFds(count: number): void {
+  const need = BigInt(FDS_BASE + FDS_PER_SERVICE * count);
+  const { soft, hard } = getrlimit(RLIMIT_NOFILE);
+  if (soft >= need) return;
+  const wanted = need * 2n;
+  setrlimit(RLIMIT_NOFILE, { soft: wanted < hard ? wanted : hard, hard });
 }
 
 export async function main(args: readonly string[], ctx: AppletContext): Promise<number> {
@@ -145,6 +165,7 @@ export async function main(args: readonly string[], ctx: AppletContext): Promise
     warn: (text, err) => say.warn(text, err),
     fatal: (name, text, err) => new Messenger(`runsv ${name}`).fatal(text, err),
     isFatal: (err) => err instanceof SupervisorFatal,
+    reserveServices: reserveFds,
   });
   hosted.host = host;
   host.start();

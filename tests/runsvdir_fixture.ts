@@ -23,7 +23,8 @@ export interface RunningRunsvdir extends AsyncDisposable {
   stop(signal: Deno.Signal, timeoutMs?: number): Promise<Deno.CommandStatus>;
 }
 
-function wrap(proc: Spawned): RunningRunsvdir {
+/** Wraps a spawned runsvdir (e.g. behind `sh -c '… exec runsvdir'`) for cleanup. */
+export function wrapSpawned(proc: Spawned): RunningRunsvdir {
   let exited = false;
   proc.status.then(() => (exited = true));
   const stop = async (signal: Deno.Signal, timeoutMs = 10_000): Promise<Deno.CommandStatus> => {
@@ -58,7 +59,7 @@ export async function startRunsvdir(
   args: readonly string[],
   options: RunOptions = {},
 ): Promise<RunningRunsvdir> {
-  return wrap(await spawnApplet("runsvdir", args, options));
+  return wrapSpawned(await spawnApplet("runsvdir", args, options));
 }
 
 /** Starts Debian's runsvdir (its runsv from PATH). */
@@ -66,7 +67,7 @@ export function startDebianRunsvdir(
   args: readonly string[],
   options: RunOptions = {},
 ): RunningRunsvdir {
-  return wrap(spawn("/usr/bin/runsvdir", args, options));
+  return wrapSpawned(spawn("/usr/bin/runsvdir", args, options));
 }
 
 /** The pid in `DIR/supervise/pid`, 0 when none or unreadable. */

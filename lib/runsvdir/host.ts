@@ -69,6 +69,11 @@ export interface HostOptions {
   stopTimeoutMs?: number;
   /** Limit on services (runit: 1000). */
   maxServices?: number;
+  /**
+   * Called before services are added with the number the host will supervise, so the
+   * process can make room for their fds (each holds about a dozen).
+   */
+  reserveServices?(count: number): void;
   /** Called after each scan (tests). */
   onScan?(): void;
 }
@@ -251,6 +256,13 @@ export class RunsvdirHost {
         this.#schedule(0); // it may be waiting to come back (same directory re-added)
       });
       this.#stopping.set(id, stopping);
+    }
+    if (plan.add.length > 0) {
+      try {
+        this.#o.reserveServices?.(this.#services.size + plan.add.length);
+      } catch (err) {
+        this.#o.warn("unable to raise the limit on open files", err);
+      }
     }
     for (const { id, name } of plan.add) {
       const service: Service = {
