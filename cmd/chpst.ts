@@ -14,25 +14,34 @@ import { SysError } from "../lib/sys_error.ts";
 import {
   type ChpstRequest,
   ChpstUsageError,
+  FatalError,
   parseChpst,
   parsePersonality,
   personalityOf,
+  planSteps,
+  RLIMIT,
+  softLimitFor,
+  type Step,
   USAGE_ARGS,
-} from "../lib/chpst/options.ts";
-import { planSteps, type Step } from "../lib/chpst/plan.ts";
-import { type CwdKeeper, type EnvChange, readEnvDir } from "../lib/chpst/env_dir.ts";
-import { applyEnvChanges } from "../lib/chpst/environ.ts";
-import { FatalError } from "../lib/chpst/fatal.ts";
-import { RLIMIT } from "../lib/chpst/limits.ts";
-import { softLimitFor } from "../lib/chpst/numbers.ts";
-import { parseSignalState, signalRestore, type SignalState } from "../lib/chpst/signal_state.ts";
-import { keptEnviron, lookupEnv, parseEnviron } from "../lib/chpst/initial_env.ts";
+} from "../lib/chpst/request.ts";
 import {
   type Credentials,
+  type CwdKeeper,
   filesAccountDb,
+  readEnvDir,
   resolveAccount,
   resolveUserSpec,
-} from "../lib/chpst/user_spec.ts";
+} from "../lib/chpst/files.ts";
+import {
+  applyEnvChanges,
+  type EnvChange,
+  keptEnviron,
+  lookupEnv,
+  parseEnviron,
+  parseSignalState,
+  signalRestore,
+  type SignalState,
+} from "../lib/chpst/inherit.ts";
 import {
   close,
   flock,
@@ -56,9 +65,11 @@ import {
   type PreparedExec,
   prepareExec,
   restoreSignals,
+  setgid,
+  setgroups,
   setrlimit,
+  setuid,
 } from "../ffi/exec.ts";
-import { setgid, setgroups, setuid } from "../ffi/creds.ts";
 
 export const meta = { name: "chpst" } as const;
 

@@ -1,6 +1,7 @@
 /**
- * Process-state calls for chpst (spec chpst.md §7, §8): execve with runit's PATH search,
- * restoring the signal state the program must inherit, resource limits, chroot, nice.
+ * Process-state calls for chpst (spec chpst.md §6–§8): execve with runit's PATH search,
+ * restoring the signal state the program must inherit, resource limits, chroot, nice,
+ * credentials. One module on purpose: chpst's start-up pays ~0.3 ms per module loaded.
  *
  * chpst execs from Deno's main thread as its very last act. Deno ignores SIGPIPE, so
  * before execve every signal is set back to what chpst itself inherited (SIG_DFL, or
@@ -10,8 +11,12 @@
  */
 
 import { bindLibc, cstr, errno, setSignalDisposition, sysError } from "./libc.ts";
-import { execCandidates, searchContinues, searchErrno } from "../lib/chpst/environ.ts";
-import type { SignalRestore } from "../lib/chpst/signal_state.ts";
+import {
+  execCandidates,
+  searchContinues,
+  searchErrno,
+  type SignalRestore,
+} from "../lib/chpst/inherit.ts";
 
 const sym = bindLibc({
   // int execve(const char *path, char *const argv[], char *const envp[])
@@ -26,6 +31,12 @@ const sym = bindLibc({
   chroot: { parameters: ["buffer"], result: "i32" },
   // int nice(int inc)
   nice: { parameters: ["i32"], result: "i32" },
+  // int setgroups(size_t size, const gid_t *list)
+  setgroups: { parameters: ["usize", "buffer"], result: "i32" },
+  // int setgid(gid_t gid)
+  setgid: { parameters: ["u32"], result: "i32" },
+  // int setuid(uid_t uid)
+  setuid: { parameters: ["u32"], result: "i32" },
   // int fchdir(int fd)
   fchdir: { parameters: ["i32"], result: "i32" },
   // int *__errno_location(void)
@@ -143,4 +154,26 @@ function clearErrno(): void {
 /** fchdir(2). */
 export function fchdir(fd: number): void {
   if (sym.fchdir(fd) === -1) throw sysError("fchdir");
+}
+
+// Credentials for chpst -u and setuidgid (spec chpst.md §6), called in this order:
+// setgroups, setgid, setuid. glibc's setxid broadcast applies each to every thread of the
+// multi-threaded Deno process (tests/chpst_exec_test.ts checks /proc/self/task/*).
+
+/** setgroups(2) with exactly `gids`. */
+export function setgroups(gids: readonly number[]): void {
+  const list = new Uint32Array(gids);
+  if (sym.setgroups(BigInt(gids.length), new Uint8Array(list.buffer)) === -1) {
+    throw sysError("setgroups");
+  }
+}
+
+/** setgid(2). */
+export function setgid(gid: number): void {
+  if (sym.setgid(gid) === -1) throw sysError("setgid");
+}
+
+/** setuid(2). */
+export function setuid(uid: number): void {
+  if (sym.setuid(uid) === -1) throw sysError("setuid");
 }

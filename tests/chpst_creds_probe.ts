@@ -5,7 +5,7 @@
  * credentials (/proc/self/task/TID/status) as JSON.
  */
 
-import { setgid, setgroups, setuid } from "../ffi/creds.ts";
+import { setgid, setgroups, setuid } from "../ffi/exec.ts";
 
 const O_CLOEXEC = 0o2000000;
 // fds the test runner itself inherited (not close-on-exec there either) are not Deno's.

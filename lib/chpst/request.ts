@@ -1,14 +1,170 @@
 /**
+ * What a chpst command line asks for, and in which order it is done (spec chpst.md §2–§4,
+ * §7, §9; runit src/chpst.c): the personalities, usage texts, option parsing with runit's
+ * getopt, numeric arguments, the resource limits, and the fixed plan of steps. Pure.
+ *
+ * One module on purpose: chpst's start-up budget pays ~0.25 ms per module loaded.
+ */
+
+import { getoptEach, type ParsedOption } from "../getopt.ts";
+import { UsageError } from "../sys_error.ts";
+
+// ---- Fatal errors ----
+
+/*
+ * A chpst failure that ends the program: `chpst: fatal: TEXT[: ERR]` and exit 111
+ * (spec chpst.md §10). Thrown by lib/chpst code, printed by cmd/chpst.ts.
+ */
+
+/** runit's fatal message text and the error whose errno text ends it (if any). */
+export class FatalError extends Error {
+  override name = "FatalError";
+  /** The underlying system error; undefined for messages without an errno text. */
+  readonly reason: unknown;
+  /** true when the error carries an errno text (runit's `fatal`, not `fatalx`). */
+  readonly hasReason: boolean;
+
+  constructor(text: string, ...reason: unknown[]) {
+    super(text);
+    this.hasReason = reason.length > 0;
+    this.reason = reason[0];
+  }
+}
+
+// ---- Numbers ----
+
+/*
+ * chpst's numeric arguments (spec chpst.md §4), parsed as runit's C does: `scan_ulong`
+ * into an unsigned long that wraps modulo 2^64, then stored in a signed long (limits) or
+ * an int (nice). The wrap is observable and kept: `-o 18446744073709551617` is 1, and a
+ * value from 2^63 to 2^64-2 is a negative long that chpst's `limit >= -1` test skips, so
+ * the limit is left alone (observed with Debian's chpst).
+ */
+
+const TWO_64 = 1n << 64n;
+
+/** The value of a whole decimal string modulo 2^64 (empty is 0), or undefined if not all digits. */
+export function scanUlong64(text: string): bigint | undefined {
+  if (!/^[0-9]*$/.test(text)) return undefined;
+  return text === "" ? 0n : BigInt(text) % TWO_64;
+}
+
+/**
+ * A limit argument (`-m -d -o -p -f -c -r -t`) as chpst stores it: a signed 64-bit
+ * value, -1 meaning "the hard limit". `allowEquals` is softlimit's `=` (also -1).
+ * Throws UsageError on anything but digits.
+ *
+ * @example
+ * ```ts
+ * import { parseLimit } from "./request.ts";
+ * parseLimit("100", false); // 100n
+ * parseLimit("=", true); // -1n
+ * ```
+ */
+export function parseLimit(text: string, allowEquals: boolean): bigint {
+  if (allowEquals && text === "=") return -1n;
+  const value = scanUlong64(text);
+  if (value === undefined) throw new UsageError("");
+  return BigInt.asIntN(64, value);
+}
+
+/**
+ * `-n INC`: an optional `-` (negative) or `+`, then digits (empty is 0); the result is
+ * an int, as in chpst.c. Throws UsageError otherwise.
+ *
+ * @example
+ * ```ts
+ * import { parseNice } from "./request.ts";
+ * parseNice("-3"); // -3
+ * parseNice("+2"); // 2
+ * ```
+ */
+export function parseNice(text: string): number {
+  const negative = text.startsWith("-");
+  const digits = negative || text.startsWith("+") ? text.slice(1) : text;
+  const value = scanUlong64(digits);
+  if (value === undefined) throw new UsageError("");
+  const level = Number(BigInt.asIntN(32, value));
+  return negative ? Number(BigInt.asIntN(32, BigInt(-level))) : level;
+}
+
+/**
+ * The soft limit chpst sets for a stored limit `value`, given the hard limit `max`
+ * (unsigned; RLIM_INFINITY is 2^64-1), or undefined when chpst leaves it alone
+ * (value below -1). -1 and anything above the hard limit give the hard limit.
+ *
+ * @example
+ * ```ts
+ * import { softLimitFor } from "./request.ts";
+ * softLimitFor(100n, 20000n); // 100n
+ * softLimitFor(99999999n, 20000n); // 20000n
+ * ```
+ */
+export function softLimitFor(value: bigint, max: bigint): bigint | undefined {
+  if (value < -1n) return undefined;
+  if (value < 0n || value > max) return max;
+  return value;
+}
+
+// ---- Limits ----
+
+/*
+ * The resource limits chpst and softlimit set, in the order chpst.c's `slimit()` applies
+ * them (spec chpst.md §7 step 10), with Linux's RLIMIT_* numbers.
+ */
+
+/** A limit chpst knows, by runit's variable name. */
+export type LimitName =
+  | "data"
+  | "stack"
+  | "memlock"
+  | "as"
+  | "nofile"
+  | "nproc"
+  | "fsize"
+  | "core"
+  | "rss"
+  | "cpu";
+
+/** Linux RLIMIT_* values (x86_64 and the generic table). */
+export const RLIMIT: Readonly<Record<LimitName, number>> = {
+  cpu: 0,
+  fsize: 1,
+  data: 2,
+  stack: 3,
+  core: 4,
+  rss: 5,
+  nproc: 6,
+  nofile: 7,
+  memlock: 8,
+  as: 9,
+};
+
+/** slimit()'s order: data, stack, locked memory, address space, files, processes, … */
+export const LIMIT_ORDER: readonly LimitName[] = [
+  "data",
+  "stack",
+  "memlock",
+  "as",
+  "nofile",
+  "nproc",
+  "fsize",
+  "core",
+  "rss",
+  "cpu",
+];
+
+/** `-m`: one value for data, stack, locked memory and address space. */
+export const MEMORY_LIMITS: readonly LimitName[] = ["data", "stack", "memlock", "as"];
+
+// ---- Options ----
+
+/*
  * Command lines of chpst and its personalities (spec chpst.md §2, §3, §9), parsed into
  * one {@linkcode ChpstRequest} as runit's chpst.c does: getopt with runit's rules, the
  * last value of an option wins, a second `-l`/`-L` is a usage error; the personalities
  * take positional arguments (setlock and softlimit have their own options).
  */
-
-import { getoptEach, type ParsedOption } from "../getopt.ts";
-import { UsageError } from "../sys_error.ts";
-import { type LimitName, MEMORY_LIMITS } from "./limits.ts";
-import { parseLimit, parseNice } from "./numbers.ts";
 
 /** chpst's name for itself and the personalities it can take (spec chpst.md §2). */
 export type Personality =
@@ -288,4 +444,71 @@ export function parsePersonality(
       return request;
     }
   }
+}
+
+// ---- Plan ----
+
+/*
+ * chpst's fixed order of operations (spec chpst.md §7; runit chpst.c `main()`), whatever
+ * order the options came in: setsid, env dir, chroot, chdir, nice, -U, -u, lock, closing
+ * stdio, limits, exec. Pure: cmd/chpst.ts carries the steps out.
+ */
+
+/** One thing chpst does to its process, in order. */
+export type Step =
+  | { op: "setsid" }
+  | { op: "envdir"; dir: string; strict: boolean; verbose: boolean }
+  | { op: "chroot"; root: string }
+  | { op: "chdir"; dir: string }
+  | { op: "nice"; increment: number }
+  | { op: "envuser"; spec: string; extended: boolean }
+  | { op: "setuser"; spec: string; extended: boolean }
+  | { op: "lock"; file: string; wait: boolean; quiet: boolean }
+  | { op: "close"; fd: 0 | 1 | 2 }
+  | { op: "limit"; name: LimitName; value: bigint }
+  | { op: "exec"; file: string; argv: string[]; quiet: boolean };
+
+/**
+ * The steps a request asks for, in runit's order.
+ *
+ * @example
+ * ```ts
+ * import { planSteps } from "./request.ts";
+ * import { parseChpst } from "./request.ts";
+ * planSteps(parseChpst(["-u", "nobody", "-e", "env", "true"], "chpst")).map((s) => s.op);
+ * // ["envdir", "setuser", "exec"]
+ * ```
+ */
+export function planSteps(request: ChpstRequest): Step[] {
+  const steps: Step[] = [];
+  if (request.newSession) steps.push({ op: "setsid" });
+  if (request.envDir !== undefined) {
+    steps.push({
+      op: "envdir",
+      dir: request.envDir,
+      strict: request.envDirStrict,
+      verbose: request.verbose,
+    });
+  }
+  if (request.root !== undefined) steps.push({ op: "chroot", root: request.root });
+  if (request.chdir !== undefined) steps.push({ op: "chdir", dir: request.chdir });
+  if (request.nice !== 0) steps.push({ op: "nice", increment: request.nice });
+  const extended = request.userSpecExtended;
+  if (request.envUser !== undefined) steps.push({ op: "envuser", spec: request.envUser, extended });
+  if (request.setUser !== undefined) steps.push({ op: "setuser", spec: request.setUser, extended });
+  if (request.lock !== undefined) {
+    steps.push({ op: "lock", ...request.lock, quiet: request.quiet });
+  }
+  if (request.closeStdin) steps.push({ op: "close", fd: 0 });
+  if (request.closeStdout) steps.push({ op: "close", fd: 1 });
+  if (request.closeStderr) steps.push({ op: "close", fd: 2 });
+  for (const name of LIMIT_ORDER) {
+    const value = request.limits[name];
+    if (value !== undefined) steps.push({ op: "limit", name, value });
+  }
+  const argv = [...request.argv];
+  const file = argv[0]!;
+  if (request.argv0 !== undefined) argv[0] = request.argv0;
+  steps.push({ op: "exec", file, argv, quiet: request.quiet });
+  return steps;
 }

@@ -1,0 +1,224 @@
+/**
+ * What the exec'd program inherits, computed purely (spec chpst.md §5, §8): the signal
+ * state chpst got, the environment it got (Deno changes its own), the environment changes
+ * applied as runit's pathexec_env_run does, and runit's program search.
+ *
+ * One module on purpose: chpst's start-up budget pays ~0.25 ms per module loaded.
+ */
+
+/** One change to the child's environment: set `name` to `value`, or unset it. */
+export interface EnvChange {
+  name: string;
+  /** undefined unsets the variable. */
+  value: string | undefined;
+}
+
+// ---- Signal state ----
+
+/*
+ * The signal state chpst inherited, read from `/proc/self/status` (SigIgn, SigBlk) when
+ * chpst starts, so that the program it execs inherits the same (see ffi/exec.ts
+ * restoreSignals). Read at start: Deno replaces inherited SIG_IGN for HUP, INT and TERM
+ * with its own handlers once its event loop has run ~500 ms, and `-/` may hide /proc.
+ */
+
+/** Signal sets as kernel bit masks: bit n-1 stands for signal n. */
+export interface SignalState {
+  ignored: bigint;
+  blocked: bigint;
+}
+
+/**
+ * Parses the SigIgn and SigBlk lines of a `/proc/PID/status` text; a missing line is 0.
+ *
+ * @example
+ * ```ts
+ * import { parseSignalState } from "./inherit.ts";
+ * parseSignalState("SigBlk:\t0000000000000000\nSigIgn:\t0000000000001006\n").ignored; // 0x1006n
+ * ```
+ */
+export function parseSignalState(status: string): SignalState {
+  const field = (name: string): bigint => {
+    const match = new RegExp(`^${name}:\\s*([0-9a-fA-F]+)$`, "m").exec(status);
+    return match === null ? 0n : BigInt(`0x${match[1]}`);
+  };
+  return { ignored: field("SigIgn"), blocked: field("SigBlk") };
+}
+
+/** What has to change so the signal state matches the inherited one. */
+export interface SignalRestore {
+  /** Signals to set to SIG_IGN. */
+  ignore: number[];
+  /** Signals to set to SIG_DFL (caught ones need nothing: exec makes them default). */
+  reset: number[];
+  /** Whether the mask differs and must be set. */
+  setMask: boolean;
+}
+
+const SIGPIPE = 13;
+/** SIGKILL, SIGSTOP, and glibc's own 32 and 33 (it refuses signal() for them). */
+const UNSETTABLE = new Set([9, 19, 32, 33]);
+
+/**
+ * The changes from the `current` state (undefined when unknown: change everything) to
+ * the `inherited` one. SIGPIPE is never kept ignored: Deno ignores it itself at start-up,
+ * so whether the caller had ignored it cannot be known.
+ *
+ * @example
+ * ```ts
+ * import { signalRestore } from "./inherit.ts";
+ * signalRestore({ ignored: 0x1000n, blocked: 0n }, { ignored: 0x1000n, blocked: 0n });
+ * // { ignore: [], reset: [13], setMask: false }
+ * ```
+ */
+export function signalRestore(
+  inherited: SignalState,
+  current: SignalState | undefined,
+): SignalRestore {
+  const wanted = inherited.ignored & ~(1n << BigInt(SIGPIPE - 1));
+  const ignore: number[] = [];
+  const reset: number[] = [];
+  for (let signal = 1; signal <= 64; signal++) {
+    if (UNSETTABLE.has(signal)) continue;
+    const bit = 1n << BigInt(signal - 1);
+    const want = (wanted & bit) !== 0n;
+    if (current === undefined) {
+      (want ? ignore : reset).push(signal);
+      continue;
+    }
+    const have = (current.ignored & bit) !== 0n;
+    if (want && !have) ignore.push(signal);
+    if (!want && have) reset.push(signal);
+  }
+  return { ignore, reset, setMask: current === undefined || current.blocked !== inherited.blocked };
+}
+
+// ---- Initial environment ----
+
+/*
+ * The environment chpst was started with, from `/proc/self/environ`. Deno changes its own
+ * environment at start-up: with PATH unset or empty it sets PATH to its
+ * `node_compat_bin` directory and adds DENO_NODE_SHIM_ACTIVE=1. runit's chpst passes on
+ * (and searches) the environment it got, so the program's environment is rebuilt from the
+ * initial one, keeping only variables still present (mod.ts removes the launcher's own).
+ */
+
+/**
+ * Splits an environ block (NUL-terminated `NAME=value` strings) into entries.
+ *
+ * @example
+ * ```ts
+ * import { parseEnviron } from "./inherit.ts";
+ * parseEnviron(new TextEncoder().encode("A=1\0B=2\0")); // ["A=1", "B=2"]
+ * ```
+ */
+export function parseEnviron(block: Uint8Array): string[] {
+  const text = new TextDecoder().decode(block);
+  return text.split("\0").filter((entry) => entry !== "");
+}
+
+/** The name part of a `NAME=value` entry (the whole entry when it has no `=`). */
+export function entryName(entry: string): string {
+  const split = entry.indexOf("=");
+  return split === -1 ? entry : entry.slice(0, split);
+}
+
+/**
+ * The initial entries whose variable still exists now (in their original order and
+ * with their original values), dropping what was removed since start.
+ *
+ * @example
+ * ```ts
+ * import { keptEnviron } from "./inherit.ts";
+ * keptEnviron(["A=1", "DENIT_ARGV0=x"], (name) => name === "A"); // ["A=1"]
+ * ```
+ */
+export function keptEnviron(
+  initial: readonly string[],
+  present: (name: string) => boolean,
+): string[] {
+  return initial.filter((entry) => present(entryName(entry)));
+}
+
+/** The value of `name` in an entry list, or undefined. */
+export function lookupEnv(entries: readonly string[], name: string): string | undefined {
+  const entry = entries.find((e) => entryName(e) === name && e.length > name.length);
+  return entry === undefined ? undefined : entry.slice(name.length + 1);
+}
+
+// ---- Environment changes and program search ----
+
+/*
+ * The child's environment and the program search, as runit's pathexec does
+ * (runit src/pathexec_env.c, pathexec_run.c; spec chpst.md §5, §8).
+ */
+
+/**
+ * Applies changes to an environment list exactly as `pathexec_env_run()`: for each
+ * change in order, the first entry of that name is removed by moving the last entry into
+ * its slot, then `NAME=VALUE` is appended unless the change is an unset.
+ *
+ * @example
+ * ```ts
+ * import { applyEnvChanges } from "./inherit.ts";
+ * applyEnvChanges(["A=1", "B=2", "C=3"], [{ name: "A", value: "x" }]); // ["C=3", "B=2", "A=x"]
+ * ```
+ */
+export function applyEnvChanges(
+  environ: readonly string[],
+  changes: readonly EnvChange[],
+): string[] {
+  const env = [...environ];
+  for (const { name, value } of changes) {
+    // runit splits the change at its first `=`: a file `A=B` holding x is `A=B=x`,
+    // which replaces variable A.
+    const split = name.indexOf("=");
+    const key = split === -1 ? name : name.slice(0, split);
+    const index = env.findIndex((entry) => entry.startsWith(key + "="));
+    if (index !== -1) {
+      env[index] = env[env.length - 1]!;
+      env.pop();
+    }
+    if (value !== undefined) env.push(`${name}=${value}`);
+    else if (split !== -1) env.push(name);
+  }
+  return env;
+}
+
+/**
+ * The paths pathexec_run tries for `file`: the file itself when it holds a `/`, else each
+ * PATH element (empty means `.`) joined with it; PATH defaults to `/bin:/usr/bin`.
+ *
+ * @example
+ * ```ts
+ * import { execCandidates } from "./inherit.ts";
+ * execCandidates("true", ":/bin"); // ["./true", "/bin/true"]
+ * ```
+ */
+export function execCandidates(file: string, path: string | undefined): string[] {
+  if (file.includes("/")) return [file];
+  return (path ?? "/bin:/usr/bin").split(":").map((dir) => `${dir === "" ? "." : dir}/${file}`);
+}
+
+const ENOENT = 2;
+const EPERM = 1;
+const EACCES = 13;
+const EISDIR = 21;
+
+/**
+ * Whether the search goes on after an exec failure with `errno`: "does not exist",
+ * "access denied", "permission denied" and "is a directory" go on; anything else stops.
+ */
+export function searchContinues(errno: number): boolean {
+  return errno === ENOENT || errno === EACCES || errno === EPERM || errno === EISDIR;
+}
+
+/**
+ * The errno reported when the search ends: the last one that was not ENOENT, or the last
+ * one (runit's `savederrno`).
+ */
+export function searchErrno(errnos: readonly number[]): number {
+  let saved = 0;
+  for (const errno of errnos) if (errno !== ENOENT) saved = errno;
+  return saved !== 0 ? saved : (errnos[errnos.length - 1] ?? ENOENT);
+}

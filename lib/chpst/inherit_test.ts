@@ -1,0 +1,88 @@
+import { assertEquals } from "../../tests/_assert.ts";
+import {
+  applyEnvChanges,
+  execCandidates,
+  keptEnviron,
+  lookupEnv,
+  parseEnviron,
+  parseSignalState,
+  searchContinues,
+  searchErrno,
+  signalRestore,
+} from "./inherit.ts";
+
+Deno.test("parseSignalState() reads SigIgn and SigBlk from /proc/PID/status text", () => {
+  const status = "Name:\tx\nSigPnd:\t0000000000000000\nSigBlk:\t0000000008000800\n" +
+    "SigIgn:\t0000000001005003\nSigCgt:\t0000000100000440\n";
+  assertEquals(parseSignalState(status), { ignored: 0x1005003n, blocked: 0x8000800n });
+  assertEquals(parseSignalState(""), { ignored: 0n, blocked: 0n });
+});
+
+Deno.test("signalRestore() resets Deno's ignored SIGPIPE and keeps the caller's ignores", () => {
+  const inherited = { ignored: 0x1006n, blocked: 0n }; // INT, QUIT, PIPE
+  assertEquals(signalRestore(inherited, { ignored: 0x1006n, blocked: 0n }), {
+    ignore: [],
+    reset: [13],
+    setMask: false,
+  });
+  // Deno replaced the ignored INT with a handler: it is ignored again.
+  assertEquals(signalRestore(inherited, { ignored: 0x1004n, blocked: 0n }).ignore, [2]);
+  assertEquals(signalRestore(inherited, { ignored: 0x1006n, blocked: 1n }).setMask, true);
+});
+
+Deno.test("signalRestore() without the current state sets every settable signal", () => {
+  const all = signalRestore({ ignored: 0x2n, blocked: 0n }, undefined);
+  assertEquals(all.ignore, [2]);
+  assertEquals(all.reset.length, 64 - 4 - 1);
+  assertEquals(all.reset.includes(9) || all.reset.includes(33), false);
+  assertEquals(all.setMask, true);
+});
+
+Deno.test("parseEnviron() splits a NUL-terminated block", () => {
+  assertEquals(parseEnviron(new TextEncoder().encode("A=1\0B=x=y\0\0")), ["A=1", "B=x=y"]);
+  assertEquals(parseEnviron(new Uint8Array()), []);
+});
+
+Deno.test("keptEnviron() keeps initial values and order of variables still present", () => {
+  const initial = ["PATH=", "DENIT_ARGV0=/bin/chpst", "HOME=/root"];
+  const now = new Set(["PATH", "HOME", "DENO_NODE_SHIM_ACTIVE"]);
+  assertEquals(keptEnviron(initial, (n) => now.has(n)), ["PATH=", "HOME=/root"]);
+});
+
+Deno.test("lookupEnv() finds a variable's value, empty included", () => {
+  assertEquals(lookupEnv(["PATH=", "A=1"], "PATH"), "");
+  assertEquals(lookupEnv(["PATHX=1"], "PATH"), undefined);
+  assertEquals(lookupEnv(["A=1"], "PATH"), undefined);
+});
+
+Deno.test("applyEnvChanges() replaces like pathexec_env_run (last entry moves into the hole)", () => {
+  assertEquals(
+    applyEnvChanges(["A=1", "B=2", "C=3"], [{ name: "A", value: "x" }, {
+      name: "B",
+      value: undefined,
+    }]),
+    ["C=3", "A=x"],
+  );
+  assertEquals(applyEnvChanges(["A=1"], [{ name: "NEW", value: "" }]), ["A=1", "NEW="]);
+  assertEquals(applyEnvChanges(["AB=1", "A=2"], [{ name: "A", value: "3" }]), ["AB=1", "A=3"]);
+});
+
+Deno.test("applyEnvChanges(): a name with = replaces the variable before the =", () => {
+  assertEquals(applyEnvChanges(["A=1"], [{ name: "A=B", value: "x" }]), ["A=B=x"]);
+  assertEquals(applyEnvChanges(["A=1"], [{ name: "A=B", value: undefined }]), ["A=B"]);
+});
+
+Deno.test("execCandidates() searches PATH, empty element is ., default /bin:/usr/bin", () => {
+  assertEquals(execCandidates("/bin/true", "/x"), ["/bin/true"]);
+  assertEquals(execCandidates("a/b", "/x"), ["a/b"]);
+  assertEquals(execCandidates("true", undefined), ["/bin/true", "/usr/bin/true"]);
+  assertEquals(execCandidates("true", ""), ["./true"]);
+  assertEquals(execCandidates("true", "/a::/b"), ["/a/true", "./true", "/b/true"]);
+});
+
+Deno.test("the search goes on after ENOENT/EACCES/EPERM/EISDIR and reports the remembered error", () => {
+  assertEquals([2, 13, 1, 21].map(searchContinues), [true, true, true, true]);
+  assertEquals(searchContinues(8), false);
+  assertEquals(searchErrno([2, 13, 2]), 13);
+  assertEquals(searchErrno([2, 2]), 2);
+});
