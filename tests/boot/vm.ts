@@ -82,23 +82,29 @@ export async function uncompressedKernel(bzImage: string): Promise<string> {
   } catch {
     // not extracted yet
   }
-  const image = Deno.readFileSync(bzImage);
-  const { offset, length } = bzImagePayload(image);
-  const payload = image.subarray(offset, offset + length);
-  const [cmd, ...args] = payloadDecompressor(payload);
-  Deno.mkdirSync(BUILD, { recursive: true });
-  const child = new Deno.Command(cmd!, { args, stdin: "piped", stdout: "piped", stderr: "null" })
-    .spawn();
-  const writer = child.stdin.getWriter();
-  const writing = writer.write(payload).then(() => writer.close()).catch(() => {});
-  const result = await child.output();
-  await writing;
-  const elf = result.stdout;
+  let elf: Uint8Array;
+  try {
+    const image = Deno.readFileSync(bzImage);
+    const { offset, length } = bzImagePayload(image);
+    const payload = image.subarray(offset, offset + length);
+    const [cmd, ...args] = payloadDecompressor(payload);
+    Deno.mkdirSync(BUILD, { recursive: true });
+    const child = new Deno.Command(cmd!, { args, stdin: "piped", stdout: "piped", stderr: "null" })
+      .spawn();
+    const writer = child.stdin.getWriter();
+    const writing = writer.write(payload).then(() => writer.close()).catch(() => {});
+    const result = await child.output();
+    await writing;
+    elf = result.stdout;
+  } catch {
+    return bzImage; // no decompressor installed (xz-utils): boot the slower bzImage
+  }
   if (!(elf[0] === 0x7f && elf[1] === 0x45 && elf[2] === 0x4c && elf[3] === 0x46)) {
     return bzImage;
   }
-  Deno.writeFileSync(`${out}.tmp`, elf);
-  Deno.renameSync(`${out}.tmp`, out);
+  // A private temporary name: concurrent runs may extract at the same time.
+  Deno.writeFileSync(`${out}.${Deno.pid}.tmp`, elf);
+  Deno.renameSync(`${out}.${Deno.pid}.tmp`, out);
   return out;
 }
 
