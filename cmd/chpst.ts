@@ -96,7 +96,7 @@ function currentSignals(): SignalState | undefined {
   }
 }
 
-/** The environment chpst was started with (see lib/chpst/initial_env.ts), if /proc has it. */
+/** The environment chpst was started with (see lib/chpst/inherit.ts), if /proc has it. */
 function initialEnviron(): string[] | undefined {
   try {
     return parseEnviron(Deno.readFileSync("/proc/self/environ"));
