@@ -154,6 +154,7 @@ export class Runit {
   #stage: Stage = 1;
   #stagePid = 0;
   #stageEnd: WaitStatus | undefined;
+  #stageRunning = false;
 
   constructor(version: string) {
     this.#version = version;
@@ -242,10 +243,16 @@ export class Runit {
     return next;
   }
 
-  /** Starts a stage and waits for its end, handling signal requests meanwhile (§2.5). */
+  /**
+   * Starts a stage and waits for its end, handling signal requests meanwhile (§2.5). After
+   * an internal error the main loop calls it again: a stage still running is then waited
+   * for, not started a second time.
+   */
   async #runStage(stage: Stage): Promise<StageEnd> {
-    const pid = await this.#startStage(stage);
-    if (pid === undefined) return { kind: "unstartable" };
+    if (!this.#stageRunning) {
+      const pid = await this.#startStage(stage);
+      if (pid === undefined) return { kind: "unstartable" };
+    }
     for (;;) {
       await this.#waker.wait(WAKE_INTERVAL_MS);
       consoleOnto([2]); // regain stderr, every pass
@@ -262,6 +269,7 @@ export class Runit {
   #takeStageEnd(): WaitStatus | undefined {
     const ended = this.#stageEnd;
     this.#stageEnd = undefined;
+    if (ended !== undefined) this.#stageRunning = false;
     return ended;
   }
 
@@ -288,6 +296,7 @@ export class Runit {
         });
         this.#stagePid = pid;
         this.#stageEnd = undefined;
+        this.#stageRunning = true;
         this.#reaper.watch(pid, (_pid, status) => {
           this.#stageEnd = status;
           this.#waker.wake();
@@ -365,7 +374,7 @@ export class Runit {
       tryKill(this.#stagePid, SIGKILL);
       await this.#awaitStageEnd(Infinity);
     }
-    this.#stageEnd = undefined;
+    this.#takeStageEnd();
     this.#pending.cont = 0;
   }
 
