@@ -433,3 +433,32 @@ function haveStrace(): boolean {
     return false;
   }
 }
+
+Deno.test("runit reports a stage 1 killed by a signal, then goes on (DEVIATIONS.md 10)", async () => {
+  const { ours, debian } = await sideBySide({
+    "1!": "#!/bin/sh\nkill -SEGV $$\n",
+    "2!": "#!/bin/sh\necho stage 2 ran\n",
+  }, () => Promise.resolve());
+  const want = [
+    "- runit: VERSION: booting.",
+    "- runit: enter stage: /etc/runit/1",
+    "- runit: warning: child crashed: /etc/runit/1",
+    "- runit: leave stage: /etc/runit/1",
+    "- runit: enter stage: /etc/runit/2",
+    "- runit: leave stage: /etc/runit/2",
+    "- runit: enter stage: /etc/runit/3",
+    "- runit: fatal: unable to start child: /etc/runit/3: file does not exist",
+    "- runit: leave stage: /etc/runit/3",
+    "- runit: sending KILL signal to all processes...",
+    "- runit: power off...",
+  ];
+  assertEquals(comparable(ours), want);
+  assertMatch(ours, /^stage 2 ran$/m);
+  // 2.1.2 takes the signal for a clean exit and says nothing.
+  if (debian !== undefined) {
+    assertEquals(
+      comparable(debian),
+      want.filter((l) => !l.includes("crashed")),
+    );
+  }
+});
