@@ -111,6 +111,10 @@ export class RunsvdirHost {
   #watcher: Deno.FsWatcher | undefined;
   #watchedIdentity: string | undefined;
   #watchTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Watches on the directories holding the symlinks that lead to `dir` (runsvchdir). */
+  #linkWatchers: Deno.FsWatcher[] = [];
+  #linkParents = "";
+  #linkTimer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
   #ticking = false;
 
@@ -142,7 +146,9 @@ export class RunsvdirHost {
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     if (this.#watchTimer !== undefined) clearTimeout(this.#watchTimer);
+    if (this.#linkTimer !== undefined) clearTimeout(this.#linkTimer);
     this.#closeWatcher();
+    this.#closeLinkWatchers();
     const all = [...this.#services.values()].map((service) => this.#terminate(service));
     this.#services.clear();
     await Promise.all([...all, ...this.#stopping.values()]);
@@ -194,7 +200,7 @@ export class RunsvdirHost {
     const changed = this.#remembered === undefined ||
       this.#remembered.mtimeMs !== identity.mtimeMs ||
       this.#remembered.dev !== identity.dev || this.#remembered.ino !== identity.ino;
-    if (!(this.#check || this.#forced || changed || urgent)) return;
+    if (!(this.#check || this.#forced || changed)) return;
     if (!info.isDirectory) {
       // runit's chdir(dir) fails here.
       this.#o.warn(`unable to change directory to ${dir}`, notADirectory());
@@ -404,6 +410,7 @@ export class RunsvdirHost {
 
   #ensureWatcher(identity: DirIdentity): void {
     if (this.#o.watch === false) return;
+    this.#ensureLinkWatchers();
     const key = `${identity.dev}:${identity.ino}`;
     if (this.#watcher !== undefined && this.#watchedIdentity === key) return;
     this.#closeWatcher();
@@ -441,6 +448,58 @@ export class RunsvdirHost {
     }, WATCH_DEBOUNCE_MS);
   }
 
+  /**
+   * `dir` reached through symlinks (`/etc/service -> /etc/runit/runsvdir/current ->
+   * default`): repointing one of them changes what `dir` is without touching the old
+   * directory, so the directories holding those links are watched too. Their events only
+   * make the host stat `dir` now; it scans when `dir` turned out to be another directory.
+   */
+  #ensureLinkWatchers(): void {
+    const parents = symlinkParents(this.#o.dir);
+    const key = parents.join("\0");
+    if (key === this.#linkParents) return;
+    this.#closeLinkWatchers();
+    this.#linkParents = key;
+    for (const parent of parents) {
+      let watcher: Deno.FsWatcher;
+      try {
+        watcher = Deno.watchFs(parent, { recursive: false });
+      } catch {
+        continue;
+      }
+      this.#linkWatchers.push(watcher);
+      (async () => {
+        try {
+          for await (const event of watcher) {
+            if (event.kind !== "modify" && event.kind !== "access") this.#onLinkEvent();
+          }
+        } catch {
+          // closed
+        }
+      })();
+    }
+  }
+
+  #onLinkEvent(): void {
+    if (this.#stopped || this.#linkTimer !== undefined) return;
+    this.#linkTimer = setTimeout(() => {
+      this.#linkTimer = undefined;
+      this.#tick(true);
+    }, WATCH_DEBOUNCE_MS);
+  }
+
+  #closeLinkWatchers(): void {
+    for (const watcher of this.#linkWatchers) {
+      try {
+        watcher.close();
+      } catch {
+        // already closed
+      }
+    }
+    this.#linkWatchers = [];
+    this.#linkParents = "";
+  }
+
   #closeWatcher(): void {
     const watcher = this.#watcher;
     this.#watcher = undefined;
@@ -462,6 +521,25 @@ export class RunsvdirHost {
       this.#o.warn(`failed to open./.forced-rescan${formatTai64nText(tai64nNow())}`, err);
     }
   }
+}
+
+/** The directories holding each symlink on the way from `path` to what it names. */
+function symlinkParents(path: string): string[] {
+  const parents: string[] = [];
+  let current = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+  for (let hop = 0; hop < 16; hop++) {
+    let target: string;
+    try {
+      if (!Deno.lstatSync(current).isSymlink) break;
+      target = Deno.readLinkSync(current);
+    } catch {
+      break;
+    }
+    const parent = current.slice(0, current.lastIndexOf("/")) || "/";
+    if (!parents.includes(parent)) parents.push(parent);
+    current = target.startsWith("/") ? target : `${parent}/${target}`;
+  }
+  return parents;
 }
 
 function notADirectory(): Error {
