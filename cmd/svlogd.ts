@@ -107,21 +107,24 @@ async function run(options: SvlogdOptions): Promise<number> {
   Deno.addSignalListener("SIGALRM", onAlrm);
   Deno.addSignalListener("SIGCHLD", onChld);
   try {
+    engine = SvlogdEngine.create(options, {
+      message: writeStderr,
+      copyToStderr: writeStderr,
+      reaper,
+      resolve: (dir) => dir,
+    });
+    if (stopping) engine.stop();
     try {
-      engine = await SvlogdEngine.start(options, {
-        message: writeStderr,
-        copyToStderr: writeStderr,
-        reaper,
-        resolve: (dir) => dir,
-      });
+      // SIGTERM while opening pauses (an unwritable current) ends the wait: exit 0.
+      await engine.open();
     } catch (err) {
       if (err instanceof NoFunctionalDirs) {
         writeStderr(`svlogd: fatal: ${err.message}\n`);
         return EXIT_FATAL;
       }
+      if (err instanceof SvlogdStopped) return exitCode;
       throw err;
     }
-    if (stopping) engine.stop();
     const buffer = new Uint8Array(Math.max(READ_SIZE, options.bufferSize));
     for (;;) {
       let count: number | null | undefined;

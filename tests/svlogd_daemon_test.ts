@@ -219,3 +219,64 @@ Deno.test("svlogd: a refused UDP send is logged as runit does (case 31)", async 
     /^warning: failure sending through udp: (@[0-9a-f]{24}) bcast\n\1 bcast\n$/,
   );
 });
+
+const haveChpst = (() => {
+  try {
+    Deno.statSync("/usr/bin/chpst");
+    return Deno.uid() === 0;
+  } catch {
+    return false;
+  }
+})();
+
+/** Whether user nobody can reach `path` (every parent directory searchable by others). */
+function othersCanReach(path: string): boolean {
+  for (let dir = path; dir.lastIndexOf("/") > 0; dir = dir.slice(0, dir.lastIndexOf("/"))) {
+    const parent = dir.slice(0, dir.lastIndexOf("/"));
+    if (((Deno.statSync(parent).mode ?? 0) & 0o001) === 0) return false;
+  }
+  return true;
+}
+
+Deno.test({
+  name: "svlogd as nobody: an unwritable directory cannot be locked (case 34)",
+  ignore: !haveChpst,
+  async fn() {
+    await using tmp = tempDir();
+    Deno.chmodSync(tmp.path, 0o755);
+    writeTree(tmp.path, { "u/": null });
+    // The test prefix may be private to root (mktemp -d): then only Debian's runs.
+    const cmds = (await contenders()).filter(othersCanReach);
+    for (const cmd of cmds) {
+      await using locked = startSvlogd("/usr/bin/chpst", ["-u", "nobody", cmd, "u"], tmp.path);
+      await locked.closeInput();
+      assertEquals(await locked.exit(), 111);
+      assertEquals(
+        locked.stderr(),
+        "svlogd: warning: unable to lock directory: u: access denied\n" +
+          "svlogd: fatal: no functional log directories.\n",
+      );
+    }
+  },
+});
+
+Deno.test("svlogd deviation: SIGTERM ends a pause on an uncreatable current (35)", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "w/lock": "" });
+  const chattr = (flag: string): boolean =>
+    new Deno.Command("chattr", { args: [flag, `${tmp.path}/w`], stderr: "null" }).outputSync()
+      .success;
+  if (!chattr("+i")) return; // no immutable flag here: cannot provoke the pause
+  try {
+    await using svlogd = startSvlogd(await ourSvlogd(), ["w"], tmp.path);
+    await waitFor(() => svlogd.stderr().includes("pausing"), { what: "pause" });
+    assertEquals(
+      svlogd.stderr(),
+      "svlogd: pausing: unable to open current: w: permission denied\n",
+    );
+    svlogd.signal("SIGTERM");
+    assertEquals(await svlogd.exit(), 0);
+  } finally {
+    chattr("-i");
+  }
+});

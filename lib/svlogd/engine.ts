@@ -106,10 +106,23 @@ export class SvlogdEngine {
 
   /** Opens every log directory; throws {@linkcode NoFunctionalDirs} if none opens. */
   static async start(options: SvlogdOptions, host: SvlogdHost): Promise<SvlogdEngine> {
-    const engine = new SvlogdEngine(options, host);
-    await engine.#openAll();
-    engine.#armTimer();
+    const engine = SvlogdEngine.create(options, host);
+    await engine.open();
     return engine;
+  }
+
+  /** An engine not yet opened: `stop()` already works, so opening can be interrupted. */
+  static create(options: SvlogdOptions, host: SvlogdHost): SvlogdEngine {
+    return new SvlogdEngine(options, host);
+  }
+
+  /**
+   * Opens every log directory (spec §3); throws {@linkcode NoFunctionalDirs} if none
+   * opens, {@linkcode SvlogdStopped} if stop() ends a pause meanwhile.
+   */
+  async open(): Promise<void> {
+    await this.#openAll();
+    this.#armTimer();
   }
 
   /** The log directories now open. */
