@@ -96,6 +96,22 @@ function currentSignals(): SignalState | undefined {
   }
 }
 
+const SIGPIPE_BIT = 1n << 12n;
+/** Deno arms its own HUP/INT/TERM/USR1 handlers ~500 ms after start (DENO-NOTES §4). */
+const DENO_ARMING_MS = 400;
+
+/**
+ * The signal state just before the exec. Until Deno's event loop has run ~500 ms it has
+ * only ignored SIGPIPE (caught handlers need nothing: exec resets them), so /proc is read
+ * again only after that (chpst -l can wait that long, though without the event loop).
+ */
+function signalsNow(inherited: Inherited): SignalState | undefined {
+  if (performance.now() < DENO_ARMING_MS) {
+    return { ignored: inherited.signals.ignored | SIGPIPE_BIT, blocked: inherited.signals.blocked };
+  }
+  return currentSignals();
+}
+
 /** The environment chpst was started with (see lib/chpst/inherit.ts), if /proc has it. */
 function initialEnviron(): string[] | undefined {
   try {
@@ -176,7 +192,7 @@ function runSteps(steps: readonly Step[], inherited: Inherited, say: Messenger):
       const limits = step.op === "limit";
       prepared = prepareExec(exec.file, exec.argv, env, path, { bindAll: limits });
       // Only what differs is changed: each libc symbol bound costs start-up time.
-      const restore = signalRestore(inherited.signals, limits ? undefined : currentSignals());
+      const restore = signalRestore(inherited.signals, limits ? undefined : signalsNow(inherited));
       restoreSignals(restore, inherited.signals.blocked);
     }
     switch (step.op) {
