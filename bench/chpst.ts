@@ -29,6 +29,8 @@ const medians = await interleave([
     args: [...flags, "--cached-only", empty],
     env: denoEnv,
   },
+  // Where the time goes: the same launcher and modules, parse and usage only (exit 100).
+  { label: "denit chpst, usage only (launcher)", cmd: `${prefix}/bin/chpst`, args: [] },
   {
     label: "denit chpst -e DIR /bin/true (launcher)",
     cmd: `${prefix}/bin/chpst`,
