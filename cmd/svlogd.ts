@@ -18,6 +18,7 @@ import { NoFunctionalDirs, SvlogdEngine, SvlogdStopped } from "../lib/svlogd/eng
 // -V throws VersionRequest, a UsageError whose message is the version line.
 import { parseSvlogdArgs, SVLOGD_USAGE, type SvlogdOptions } from "../lib/svlogd/options.ts";
 import { setProcessName } from "../ffi/libc.ts";
+import { ArgArea } from "../ffi/proctitle.ts";
 
 export const meta = { name: "svlogd" } as const;
 
@@ -43,7 +44,10 @@ export async function main(args: readonly string[], ctx: AppletContext): Promise
   if (options.dirs.length === 0) return usage();
   ignoreInspectorSignal();
   try {
+    // `ps` shows svlogd and its arguments, not Deno's command line (ARCHITECTURE.md §1).
     setProcessName("svlogd");
+    const encoder = new TextEncoder();
+    ArgArea.open()?.write([ctx.argv0, ...args].map((word) => encoder.encode(word)));
   } catch {
     // only cosmetic
   }

@@ -1,0 +1,80 @@
+import { assert, assertEquals } from "../../tests/_assert.ts";
+import { waitpid, WNOHANG } from "../../ffi/libc.ts";
+import type { ExitHandler, Reaper } from "../reaper.ts";
+import { SvlogdEngine } from "./engine.ts";
+import { parseSvlogdArgs } from "./options.ts";
+
+/** Reaps only the pids given (test files share one process: no waitpid(-1) here). */
+class PidReaper {
+  watch(pid: number, handler: ExitHandler): void {
+    const timer = setInterval(() => {
+      const result = waitpid(pid, WNOHANG);
+      if (result === null) return;
+      clearInterval(timer);
+      handler(pid, result.status);
+    }, 5);
+  }
+  forget(): void {}
+}
+
+const encoder = new TextEncoder();
+
+Deno.test("SvlogdEngine: a clock stepping backwards never deletes the file in progress", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    Deno.writeTextFileSync(`${dir}/config`, "s100\nn2\n!sleep 0.05; cat\n");
+    let micros = 1_800_000_000_000_000;
+    const messages: string[] = [];
+    const engine = await SvlogdEngine.start(parseSvlogdArgs(["-v", dir], "svlogd"), {
+      message: (line) => messages.push(line),
+      copyToStderr: () => {},
+      reaper: new PidReaper() as unknown as Reaper,
+      resolve: (d) => d,
+      now: () => micros,
+    });
+    let expected = "";
+    for (let i = 0; i < 8; i++) {
+      const line = `${i} ${"z".repeat(97)}\n`; // 100 bytes: one rotation per line
+      expected += line;
+      await engine.write(encoder.encode(line));
+      if (i === 3) micros -= 3600 * 1_000_000; // the clock steps back an hour
+    }
+    await engine.close();
+    const renamed = messages.filter((m) => m.includes("info: rename:")).map((m) =>
+      m.split(" ")[4]!
+    );
+    assertEquals(renamed.length, 7);
+    for (let i = 1; i < renamed.length; i++) assert(renamed[i - 1]! < renamed[i]!, "names sort");
+    assertEquals(messages.filter((m) => /unable|failed/.test(m)), []);
+    const kept = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.startsWith("@"))
+      .sort();
+    assertEquals(kept, renamed.slice(-2).map((n) => n.slice(0, 26) + "s"));
+    const tail = kept.map((n) => Deno.readTextFileSync(`${dir}/${n}`)).join("") +
+      Deno.readTextFileSync(`${dir}/current`);
+    assert(expected.endsWith(tail), "the newest lines are kept, in order");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("SvlogdEngine: -l long lines stream whole into the log, heads go to stderr", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    Deno.writeTextFileSync(`${dir}/config`, "e*\n");
+    const copies: string[] = [];
+    const engine = await SvlogdEngine.start(parseSvlogdArgs(["-l", "3", "-b", "4", dir], "x"), {
+      message: () => {},
+      copyToStderr: (bytes) => copies.push(new TextDecoder().decode(bytes)),
+      reaper: new PidReaper() as unknown as Reaper,
+      resolve: (d) => d,
+    });
+    for (const part of ["ab", "cdef\nxy", "\n", "abc", "\nq"]) {
+      await engine.write(encoder.encode(part));
+    }
+    await engine.close();
+    assertEquals(Deno.readTextFileSync(`${dir}/current`), "abcdef\nxy\nabc\nq\n");
+    assertEquals(copies, ["abc...\n", "xy\n", "abc...\n", "q\n"]);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
