@@ -78,3 +78,24 @@ Deno.test("SvlogdEngine: -l long lines stream whole into the log, heads go to st
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("SvlogdEngine: reload() in the middle of a line keeps the whole line", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const engine = await SvlogdEngine.start(parseSvlogdArgs(["-l", "3", "-b", "4", dir], "x"), {
+      message: () => {},
+      copyToStderr: () => {},
+      reaper: new PidReaper() as unknown as Reaper,
+      resolve: (d) => d,
+    });
+    await engine.write(encoder.encode("one\nlong li"));
+    await engine.reload();
+    await engine.write(encoder.encode("ne\npart"));
+    await engine.reload();
+    await engine.write(encoder.encode("ial\n"));
+    await engine.close();
+    assertEquals(Deno.readTextFileSync(`${dir}/current`), "one\nlong line\npartial\n");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

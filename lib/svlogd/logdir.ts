@@ -90,7 +90,9 @@ export class LogDir {
   /** UDP sends interleaved with `pending`. */
   udpOps: UdpOp[] = [];
   /** Filled by the engine: whether the line now being streamed goes here. */
-  selected = false;
+  // True to start with: a directory reopened by SIGHUP in the middle of a long line gets
+  // the rest of that line rather than losing it.
+  selected = true;
   /** Sticky `e`/`E` state; reset to `E` when patterns are evaluated. */
   err = 0x45;
   #ctx: LogDirContext;
