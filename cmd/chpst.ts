@@ -34,6 +34,7 @@ import {
 } from "../lib/chpst/files.ts";
 import {
   applyEnvChanges,
+  byteStringText,
   type EnvChange,
   keptEnviron,
   lookupEnv,
@@ -41,6 +42,7 @@ import {
   parseSignalState,
   signalRestore,
   type SignalState,
+  utf8ByteString,
 } from "../lib/chpst/inherit.ts";
 import {
   close,
@@ -121,10 +123,21 @@ function initialEnviron(): string[] | undefined {
   }
 }
 
-/** The environment to pass on: the initial one minus what mod.ts removed. */
+/** Whether Deno's environment still has a variable (a byte-string name). */
+function stillSet(name: string): boolean {
+  try {
+    return Deno.env.has(byteStringText(name));
+  } catch {
+    return true; // a name Deno cannot look up (empty): nothing removed it
+  }
+}
+
+/** The environment to pass on (byte strings): the initial one minus what mod.ts removed. */
 function environList(initial: readonly string[] | undefined): string[] {
-  if (initial !== undefined) return keptEnviron(initial, (name) => Deno.env.has(name));
-  return Object.entries(Deno.env.toObject()).map(([name, value]) => `${name}=${value}`);
+  if (initial !== undefined) return keptEnviron(initial, stillSet);
+  return Object.entries(Deno.env.toObject()).map(([name, value]) =>
+    utf8ByteString(`${name}=${value}`)
+  );
 }
 
 /**
@@ -186,9 +199,12 @@ function runSteps(steps: readonly Step[], inherited: Inherited, say: Messenger):
       // the limits can get in the way (a small RLIMIT_AS or RLIMIT_NOFILE).
       const exec = steps[steps.length - 1] as Extract<Step, { op: "exec" }>;
       const env = applyEnvChanges(environList(inherited.environ), changes);
-      const path = inherited.environ === undefined
-        ? Deno.env.get("PATH")
-        : lookupEnv(inherited.environ, "PATH");
+      const fallbackPath = Deno.env.get("PATH");
+      const path = inherited.environ !== undefined
+        ? lookupEnv(inherited.environ, "PATH")
+        : fallbackPath === undefined
+        ? undefined
+        : utf8ByteString(fallbackPath);
       const limits = step.op === "limit";
       prepared = prepareExec(exec.file, exec.argv, env, path, { bindAll: limits });
       // Only what differs is changed: each libc symbol bound costs start-up time.

@@ -12,10 +12,12 @@
 
 import { bindLibc, cstr, errno, setSignalDisposition, sysError } from "./libc.ts";
 import {
+  byteStringCstr,
   execCandidates,
   searchContinues,
   searchErrno,
   type SignalRestore,
+  utf8ByteString,
 } from "../lib/chpst/inherit.ts";
 
 const sym = bindLibc({
@@ -43,8 +45,11 @@ const sym = bindLibc({
   __errno_location: { parameters: [], result: "pointer" },
 });
 
-function pointerArray(items: readonly string[]): { array: Uint8Array; keep: Uint8Array[] } {
-  const keep = items.map(cstr);
+function pointerArray(
+  items: readonly string[],
+  encode: (item: string) => Uint8Array = cstr,
+): { array: Uint8Array; keep: Uint8Array[] } {
+  const keep = items.map(encode);
   const array = new BigUint64Array(items.length + 1);
   keep.forEach((bytes, i) => {
     array[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes)));
@@ -60,7 +65,8 @@ export interface PreparedExec {
 
 /**
  * Prepares runit's pathexec_run: `file` is execed directly when it has a `/`, else
- * searched in `path` (chpst's own PATH). Done before chpst applies its resource limits:
+ * searched in `path` (chpst's own PATH). `env` entries and `path` are byte strings
+ * (lib/chpst/inherit.ts), passed on byte for byte. Done before chpst applies its resource limits:
  * binding an FFI symbol later could fail under a small RLIMIT_AS or RLIMIT_NOFILE, so
  * with `bindAll` every symbol the exec may need is bound now.
  */
@@ -71,9 +77,9 @@ export function prepareExec(
   path: string | undefined,
   options: { bindAll?: boolean } = {},
 ): PreparedExec {
-  const candidates = execCandidates(file, path).map(cstr);
+  const candidates = execCandidates(utf8ByteString(file), path).map(byteStringCstr);
   const args = pointerArray(argv);
-  const envp = pointerArray(env);
+  const envp = pointerArray(env, byteStringCstr);
   const call = sym.execve; // bound now
   if (options.bindAll) errno(); // binds __errno_location now, before limits apply
   return {

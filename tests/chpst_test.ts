@@ -104,6 +104,28 @@ Deno.test({
 });
 
 Deno.test({
+  name: "chpst passes environment bytes that are not UTF-8 unchanged",
+  ...sideBySide,
+  async fn() {
+    await using t = tempDir();
+    Deno.mkdirSync(`${t.path}/e`);
+    Deno.writeFileSync(`${t.path}/e/FROMDIR`, new Uint8Array([0x61, 0xff, 0xfe, 0x0a]));
+    const script = `X=$(printf 'x\\377\\300y'); export X; exec "$CHPST" -e e sh -c ` +
+      `'printf %s "$X" | od -An -tx1; printf %s "$FROMDIR" | od -An -tx1'`;
+    const ours = await run("sh", ["-c", script], {
+      cwd: t.path,
+      env: { CHPST: await bin("chpst") },
+    });
+    const theirs = await run("sh", ["-c", script], {
+      cwd: t.path,
+      env: { CHPST: "/usr/bin/chpst" },
+    });
+    assertEquals(ours.stdout, theirs.stdout);
+    assertEquals(ours.stdout.replace(/\s+/g, " ").trim(), "78 ff c0 79 61 ff fe");
+  },
+});
+
+Deno.test({
   name: "chpst -b sets argv[0] and names the program in exec errors",
   ...sideBySide,
   async fn() {

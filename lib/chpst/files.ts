@@ -8,7 +8,7 @@
  */
 
 import { FatalError } from "./request.ts";
-import type { EnvChange } from "./inherit.ts";
+import { byteString, type EnvChange, utf8ByteString } from "./inherit.ts";
 
 export type { EnvChange };
 
@@ -132,7 +132,6 @@ function readEntries(dir: string, options: EnvDirOptions): EnvChange[] {
     throw new FatalError(`unable to open directory: ${dir}`, err);
   }
   const changes: EnvChange[] = [];
-  const decoder = new TextDecoder();
   let buffer: Uint8Array = new Uint8Array(0);
   const iterator = entries[Symbol.iterator]();
   for (;;) {
@@ -161,8 +160,8 @@ function readEntries(dir: string, options: EnvDirOptions): EnvChange[] {
     const processed = envValueFromBuffer(buffer);
     buffer = processed.buffer;
     changes.push({
-      name,
-      value: processed.value === undefined ? undefined : decoder.decode(processed.value),
+      name: utf8ByteString(name),
+      value: processed.value === undefined ? undefined : byteString(processed.value),
     });
   }
   return changes;

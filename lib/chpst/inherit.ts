@@ -6,7 +6,10 @@
  * One module on purpose: chpst's start-up budget pays ~0.25 ms per module loaded.
  */
 
-/** One change to the child's environment: set `name` to `value`, or unset it. */
+/**
+ * One change to the child's environment: set `name` to `value`, or unset it. Both are
+ * byte strings (see {@linkcode byteString}).
+ */
 export interface EnvChange {
   name: string;
   /** undefined unsets the variable. */
@@ -104,7 +107,44 @@ export function signalRestore(
  */
 
 /**
- * Splits an environ block (NUL-terminated `NAME=value` strings) into entries.
+ * Bytes as a byte string: one UTF-16 unit (0..255) per byte. Environment data travels
+ * as byte strings, so values that are not UTF-8 reach the program unchanged, as with C.
+ *
+ * @example
+ * ```ts
+ * import { byteString } from "./inherit.ts";
+ * byteString(new Uint8Array([0x41, 0xff])); // "A\xff"
+ * ```
+ */
+export function byteString(bytes: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 8192) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  }
+  return text;
+}
+
+const utf8 = new TextEncoder();
+
+/** A JS string as the byte string of its UTF-8 encoding. */
+export function utf8ByteString(text: string): string {
+  return byteString(utf8.encode(text));
+}
+
+/** The bytes of a byte string, with a terminating NUL (a C string). */
+export function byteStringCstr(text: string): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(text.length + 1);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+/** A byte string decoded as UTF-8 (what Deno's own APIs see). */
+export function byteStringText(text: string): string {
+  return new TextDecoder().decode(byteStringCstr(text).subarray(0, text.length));
+}
+
+/**
+ * Splits an environ block (NUL-terminated `NAME=value` strings) into byte-string entries.
  *
  * @example
  * ```ts
@@ -113,8 +153,7 @@ export function signalRestore(
  * ```
  */
 export function parseEnviron(block: Uint8Array): string[] {
-  const text = new TextDecoder().decode(block);
-  return text.split("\0").filter((entry) => entry !== "");
+  return byteString(block).split("\0").filter((entry) => entry !== "");
 }
 
 /** The name part of a `NAME=value` entry (the whole entry when it has no `=`). */
@@ -186,7 +225,7 @@ export function applyEnvChanges(
 }
 
 /**
- * The paths pathexec_run tries for `file`: the file itself when it holds a `/`, else each
+ * The paths pathexec_run tries for `file` (all byte strings): the file itself when it holds a `/`, else each
  * PATH element (empty means `.`) joined with it; PATH defaults to `/bin:/usr/bin`.
  *
  * @example

@@ -1,6 +1,9 @@
 import { assertEquals } from "../../tests/_assert.ts";
 import {
   applyEnvChanges,
+  byteString,
+  byteStringCstr,
+  byteStringText,
   execCandidates,
   keptEnviron,
   lookupEnv,
@@ -9,6 +12,7 @@ import {
   searchContinues,
   searchErrno,
   signalRestore,
+  utf8ByteString,
 } from "./inherit.ts";
 
 Deno.test("parseSignalState() reads SigIgn and SigBlk from /proc/PID/status text", () => {
@@ -85,4 +89,14 @@ Deno.test("the search goes on after ENOENT/EACCES/EPERM/EISDIR and reports the r
   assertEquals(searchContinues(8), false);
   assertEquals(searchErrno([2, 13, 2]), 13);
   assertEquals(searchErrno([2, 2]), 2);
+});
+
+Deno.test("byte strings carry any byte through the environment unchanged", () => {
+  const bytes = new Uint8Array([0x41, 0x3d, 0xff, 0x80, 0xc3, 0xa9]);
+  const text = byteString(bytes);
+  assertEquals(text.length, 6);
+  assertEquals([...byteStringCstr(text)], [...bytes, 0]);
+  assertEquals(utf8ByteString("é"), "\xc3\xa9");
+  assertEquals(byteStringText("\xc3\xa9"), "é");
+  assertEquals(parseEnviron(new Uint8Array([0x58, 0x3d, 0xff, 0])), ["X=\xff"]);
 });
