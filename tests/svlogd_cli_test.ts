@@ -317,6 +317,9 @@ Deno.test({
     assertEquals(bogus.stderr, "svlogd: warning: unable to scan ip address: bogus\n");
     const zero = await same({ args: ["d"], files: { "d/config": "U127.0.0.1:0\n" }, stdin: "x\n" });
     assertEquals(zero.stderr, "svlogd: warning: unable to scan port number: 0\n");
+    const junk = await same({ args: ["d"], files: { "d/config": "u127.0.0.1x\n" }, stdin: "x\n" });
+    assertEquals(junk.stderr, "");
+    assertEquals(junk.trees.d![1], 'current 744 "x\\n"');
   },
 });
 
