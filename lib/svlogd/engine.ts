@@ -217,7 +217,8 @@ export class SvlogdEngine {
   write(chunk: Uint8Array): Promise<void> {
     if (this.#closed) return Promise.reject(new SvlogdStopped("svlogd is closed"));
     // The caller may reuse its buffer once this returns: copy when we cannot parse now.
-    const bytes = this.#queued > 0 ? chunk.slice() : chunk;
+    // (new Uint8Array copies; a node Buffer's slice() would only be a view.)
+    const bytes = this.#queued > 0 ? new Uint8Array(chunk) : chunk;
     return this.#enqueue(async () => {
       this.#take(bytes);
       for (const dir of this.#dirs) dir.kick();
