@@ -5,9 +5,9 @@
  * as runit's sv does (names are resolved relative to SVDIR or the cwd).
  */
 
-import { closeFd, openFifoForWriting, writeFd } from "../../ffi/fifo.ts";
+import { chdirErrno, closeFd, existsErrno, openFifoForWriting, writeFd } from "../../ffi/fifo.ts";
 import { writeStderr, writeStdout } from "../output.ts";
-import { errnoOf, errText } from "../sys_error.ts";
+import { errnoOf, errText, SysError } from "../sys_error.ts";
 import type { SvCommand } from "./commands.ts";
 import { decodeRawStatus, formatStatusLine, type RawStatus, taiLabel } from "./status_line.ts";
 
@@ -233,20 +233,17 @@ class Session {
 
   /** The status line, or undefined when `down` cannot be stat'ed (warning on stderr). */
   #statusLine(status: RawStatus, shownName: string): string | undefined {
-    let normallyUp = false;
-    try {
-      Deno.statSync("down");
-    } catch (err) {
-      if (errnoOf(err) !== ENOENT) {
-        writeStderr(
-          `warning: unable to stat ${this.#name}${this.#isLog ? "/log" : ""}/down: ${
-            errText(err)
-          }\n`,
-        );
-        return undefined;
-      }
-      normallyUp = true;
+    // stat(2) in runit; access(2) fails for the same path errors, without an exception.
+    const code = existsErrno("down");
+    if (code !== 0 && code !== ENOENT) {
+      writeStderr(
+        `warning: unable to stat ${this.#name}${this.#isLog ? "/log" : ""}/down: ${
+          errText(new SysError("stat", code))
+        }\n`,
+      );
+      return undefined;
     }
+    const normallyUp = code === ENOENT;
     return formatStatusLine(status, { name: shownName, nowLabel: this.#nowLabel(), normallyUp });
   }
 
@@ -258,19 +255,15 @@ class Session {
     const line = this.#statusLine(read.status, this.#name);
     this.#outs(line ?? "");
     const mainCode = line === undefined ? 4 : read.status.pid !== 0 ? 0 : 3;
-    let logDir = true;
-    try {
-      Deno.chdir("log");
-    } catch (err) {
-      logDir = false;
-      if (errnoOf(err) === ENOENT) {
-        this.#outs("\n");
-      } else {
-        this.#outs("; ");
-        this.#isLog = true;
-        this.#warn("unable to change directory", err);
-        this.#isLog = false;
-      }
+    const logErrno = chdirErrno("log");
+    const logDir = logErrno === 0;
+    if (logErrno === ENOENT) {
+      this.#outs("\n");
+    } else if (!logDir) {
+      this.#outs("; ");
+      this.#isLog = true;
+      this.#warn("unable to change directory", new SysError("chdir", logErrno));
+      this.#isLog = false;
     }
     if (logDir) {
       this.#outs("; ");
