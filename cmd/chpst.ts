@@ -40,6 +40,7 @@ import {
   lookupEnv,
   parseEnviron,
   parseSignalState,
+  rawArguments,
   signalRestore,
   type SignalState,
   utf8ByteString,
@@ -87,6 +88,8 @@ class QuietExit extends Error {
 interface Inherited {
   signals: SignalState;
   environ: string[] | undefined;
+  /** The arguments as byte strings (see rawArguments). */
+  args: string[];
 }
 
 /** The signal state now, from /proc (undefined when /proc cannot be read). */
@@ -114,13 +117,18 @@ function signalsNow(inherited: Inherited): SignalState | undefined {
   return currentSignals();
 }
 
-/** The environment chpst was started with (see lib/chpst/inherit.ts), if /proc has it. */
-function initialEnviron(): string[] | undefined {
+function readProc(path: string): Uint8Array | undefined {
   try {
-    return parseEnviron(Deno.readFileSync("/proc/self/environ"));
+    return Deno.readFileSync(path);
   } catch {
     return undefined;
   }
+}
+
+/** The environment chpst was started with (see lib/chpst/inherit.ts), if /proc has it. */
+function initialEnviron(): string[] | undefined {
+  const block = readProc("/proc/self/environ");
+  return block === undefined ? undefined : parseEnviron(block);
 }
 
 /** Whether Deno's environment still has a variable (a byte-string name). */
@@ -206,7 +214,11 @@ function runSteps(steps: readonly Step[], inherited: Inherited, say: Messenger):
         ? undefined
         : utf8ByteString(fallbackPath);
       const limits = step.op === "limit";
-      prepared = prepareExec(exec.file, exec.argv, env, path, { bindAll: limits });
+      // The program's words are a suffix of chpst's arguments: take their exact bytes.
+      const argv = inherited.args.slice(inherited.args.length - exec.argv.length);
+      const file = argv[0]!;
+      if (exec.argv[0] !== exec.file) argv[0] = utf8ByteString(exec.argv[0]!); // -b
+      prepared = prepareExec(file, argv, env, path, { bindAll: limits });
       // Only what differs is changed: each libc symbol bound costs start-up time.
       const restore = signalRestore(inherited.signals, limits ? undefined : signalsNow(inherited));
       restoreSignals(restore, inherited.signals.blocked);
@@ -306,6 +318,7 @@ export function main(args: readonly string[], ctx: AppletContext): number {
   const inherited = {
     signals: currentSignals() ?? { ignored: 0n, blocked: 0n },
     environ: initialEnviron(),
+    args: rawArguments(readProc("/proc/self/cmdline"), args),
   };
   const request = parse(args, ctx);
   if (typeof request === "string") {

@@ -17,7 +17,6 @@ import {
   searchContinues,
   searchErrno,
   type SignalRestore,
-  utf8ByteString,
 } from "../lib/chpst/inherit.ts";
 
 const sym = bindLibc({
@@ -65,7 +64,7 @@ export interface PreparedExec {
 
 /**
  * Prepares runit's pathexec_run: `file` is execed directly when it has a `/`, else
- * searched in `path` (chpst's own PATH). `env` entries and `path` are byte strings
+ * searched in `path` (chpst's own PATH). Everything is a byte string
  * (lib/chpst/inherit.ts), passed on byte for byte. Done before chpst applies its resource limits:
  * binding an FFI symbol later could fail under a small RLIMIT_AS or RLIMIT_NOFILE, so
  * with `bindAll` every symbol the exec may need is bound now.
@@ -77,8 +76,8 @@ export function prepareExec(
   path: string | undefined,
   options: { bindAll?: boolean } = {},
 ): PreparedExec {
-  const candidates = execCandidates(utf8ByteString(file), path).map(byteStringCstr);
-  const args = pointerArray(argv);
+  const candidates = execCandidates(file, path).map(byteStringCstr);
+  const args = pointerArray(argv, byteStringCstr);
   const envp = pointerArray(env, byteStringCstr);
   const call = sym.execve; // bound now
   if (options.bindAll) errno(); // binds __errno_location now, before limits apply

@@ -122,6 +122,9 @@ Deno.test({
     });
     assertEquals(ours.stdout, theirs.stdout);
     assertEquals(ours.stdout.replace(/\s+/g, " ").trim(), "78 ff c0 79 61 ff fe");
+    const arg = `exec "$CHPST" sh -c 'printf %s "$1" | od -An -tx1' sh "$(printf 'a\\377')"`;
+    const ourArg = await run("sh", ["-c", arg], { env: { CHPST: await bin("chpst") } });
+    assertEquals(ourArg.stdout.replace(/\s+/g, " ").trim(), "61 ff");
   },
 });
 

@@ -156,6 +156,29 @@ export function parseEnviron(block: Uint8Array): string[] {
   return byteString(block).split("\0").filter((entry) => entry !== "");
 }
 
+/**
+ * The program's arguments as byte strings: the last `args.length` words of
+ * `/proc/self/cmdline` (Deno's own argv decodes bytes that are not UTF-8 lossily), when
+ * they match `args`; otherwise `args` re-encoded.
+ *
+ * @example
+ * ```ts
+ * import { rawArguments } from "./inherit.ts";
+ * rawArguments(new TextEncoder().encode("deno\0run\0x.ts\0-e\0\0"), ["-e", ""]); // ["-e", ""]
+ * ```
+ */
+export function rawArguments(cmdline: Uint8Array | undefined, args: readonly string[]): string[] {
+  if (cmdline !== undefined) {
+    const words = byteString(cmdline).split("\0");
+    words.pop(); // after the last NUL
+    const tail = words.slice(Math.max(0, words.length - args.length));
+    if (tail.length === args.length && tail.every((raw, i) => byteStringText(raw) === args[i])) {
+      return tail;
+    }
+  }
+  return args.map(utf8ByteString);
+}
+
 /** The name part of a `NAME=value` entry (the whole entry when it has no `=`). */
 export function entryName(entry: string): string {
   const split = entry.indexOf("=");

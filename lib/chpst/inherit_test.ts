@@ -9,6 +9,7 @@ import {
   lookupEnv,
   parseEnviron,
   parseSignalState,
+  rawArguments,
   searchContinues,
   searchErrno,
   signalRestore,
@@ -99,4 +100,16 @@ Deno.test("byte strings carry any byte through the environment unchanged", () =>
   assertEquals(utf8ByteString("é"), "\xc3\xa9");
   assertEquals(byteStringText("\xc3\xa9"), "é");
   assertEquals(parseEnviron(new Uint8Array([0x58, 0x3d, 0xff, 0])), ["X=\xff"]);
+});
+
+Deno.test("rawArguments() takes the exact bytes of the trailing words of cmdline", () => {
+  const cmdline = new Uint8Array([
+    ...new TextEncoder().encode("deno\0run\0x.ts\0-e\0"),
+    0xff,
+    0,
+    0,
+  ]);
+  assertEquals(rawArguments(cmdline, ["-e", "\ufffd", ""]), ["-e", "\xff", ""]);
+  assertEquals(rawArguments(cmdline, ["other"]), ["other"]);
+  assertEquals(rawArguments(undefined, ["é"]), ["\xc3\xa9"]);
 });
