@@ -233,6 +233,12 @@ Deno.test({
       dirs: ["a", "b"],
     });
     assertEquals(two.trees.a![0], 'current 744 "one\\ntwo\\n"');
+    await same({
+      args: ["-tt", "-l", "20", "-b", "40", "a", "b"],
+      files: { "a/config": "pX \ns200\n", "b/config": "pX \ns300\nn2\n" },
+      stdin: lines(40, 30) + "w".repeat(100) + "\n" + lines(3, 10),
+      dirs: ["a", "b"],
+    });
     assertEquals(two.trees.b![1], 'current 744 ""');
   },
 });

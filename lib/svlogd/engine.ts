@@ -313,6 +313,7 @@ export class SvlogdEngine {
     const lineMax = this.#options.lineMax;
     const n = chunk.length;
     let i = 0;
+    if (!this.#inLine && this.#sharedPrefix() !== undefined) i = this.#takeWholeLines(chunk);
     while (i < n) {
       if (!this.#inLine) {
         const newline = chunk.indexOf(0x0a, i);
@@ -367,6 +368,64 @@ export class SvlogdEngine {
       this.#decided = false;
       i = newline + 1;
     }
+  }
+
+  /**
+   * The prefix every directory shares when no directory filters or copies lines (no
+   * patterns, no UDP) and nothing is replaced: then a line's head plays no part, long
+   * lines included, and every directory gets the same bytes. Otherwise undefined.
+   */
+  #sharedPrefix(): Uint8Array | undefined {
+    if (this.#replace !== undefined || this.#dirs.length === 0) return undefined;
+    const prefix = this.#dirs[0]!.config.prefix;
+    for (const dir of this.#dirs) {
+      const c = dir.config;
+      if (c.patterns.length > 0 || c.udp !== undefined || c.udpOnly) return undefined;
+      if (c.prefix.length !== prefix.length || !c.prefix.every((b, k) => b === prefix[k])) {
+        return undefined;
+      }
+    }
+    return prefix;
+  }
+
+  /**
+   * The fast path for {@linkcode #sharedPrefix} configurations: formats every complete
+   * line of `chunk` into the first directory's buffer (stamp, prefix, line with its
+   * newline: two or three copies a line), copies that run to the other directories, and
+   * returns where the unfinished last line starts.
+   */
+  #takeWholeLines(chunk: Uint8Array): number {
+    const prefix = this.#sharedPrefix()!;
+    const stamp = this.#stamp?.bytes;
+    const extra = (stamp?.length ?? 0) + prefix.length;
+    const first = this.#dirs[0]!.pending;
+    const start = first.length;
+    let i = 0;
+    for (;;) {
+      const newline = chunk.indexOf(0x0a, i);
+      if (newline === -1) break;
+      const end = newline + 1;
+      first.reserve(extra + end - i);
+      const bytes = first.bytes;
+      let o = first.length;
+      if (stamp !== undefined) {
+        bytes.set(stamp, o);
+        o += stamp.length;
+      }
+      if (prefix.length > 0) {
+        bytes.set(prefix, o);
+        o += prefix.length;
+      }
+      bytes.set(chunk.subarray(i, end), o);
+      first.length = o + end - i;
+      i = end;
+    }
+    if (this.#dirs.length > 1 && first.length > start) {
+      const run = first.bytes.subarray(start, first.length);
+      for (let d = 1; d < this.#dirs.length; d++) this.#dirs[d]!.pending.push(run);
+    }
+    for (const dir of this.#dirs) dir.selected = true;
+    return i;
   }
 
   /** Copies `bytes` into the head at `at`, replacing unwanted bytes; returns the copy. */
