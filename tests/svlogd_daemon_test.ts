@@ -280,3 +280,21 @@ Deno.test("svlogd deviation: SIGTERM ends a pause on an uncreatable current (35)
     chattr("-i");
   }
 });
+
+Deno.test("svlogd: SIGHUP with no usable directory left is fatal, exit 111", async () => {
+  for (const cmd of await contenders()) {
+    await using tmp = tempDir();
+    Deno.mkdirSync(`${tmp.path}/d`);
+    await using svlogd = startSvlogd(cmd, ["d"], tmp.path);
+    await svlogd.write("a\n");
+    await waitFor(() => read(`${tmp.path}/d/current`) === "a\n", { what: "a logged" });
+    Deno.renameSync(`${tmp.path}/d`, `${tmp.path}/gone`);
+    svlogd.signal("SIGHUP");
+    assertEquals(await svlogd.exit(), 111, cmd);
+    assertEquals(
+      svlogd.stderr(),
+      "svlogd: warning: unable to open log directory: d: file does not exist\n" +
+        "svlogd: fatal: no functional log directories.\n",
+    );
+  }
+});
