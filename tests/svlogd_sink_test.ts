@@ -175,3 +175,20 @@ Deno.test("sink: backpressure: write() waits while rotation is paused, nothing i
     if (immutable) chattr("-i");
   }
 });
+
+Deno.test("sink: the caller may reuse its buffer as soon as write() returns", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "log/d/": null });
+  const s = await sink(`${tmp.path}/log`, ["-tt", "d"]);
+  const buffer = new Uint8Array(4);
+  const writes: (void | Promise<void>)[] = [];
+  for (const word of ["aaa\n", "bbb\n", "ccc\n"]) {
+    buffer.set(encoder.encode(word));
+    writes.push(s.write(buffer));
+    s.rotate(); // queued operations make the next writes wait their turn
+  }
+  await Promise.all(writes);
+  await s.close();
+  const text = logged(`${tmp.path}/log/d`).replace(/^\S+ /gm, "");
+  assertEquals(text, "aaa\nbbb\nccc\n");
+});

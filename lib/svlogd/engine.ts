@@ -216,11 +216,14 @@ export class SvlogdEngine {
    */
   write(chunk: Uint8Array): Promise<void> {
     if (this.#closed) return Promise.reject(new SvlogdStopped("svlogd is closed"));
-    // The caller may reuse its buffer once this returns: copy when we cannot parse now.
-    // (new Uint8Array copies; a node Buffer's slice() would only be a view.)
-    const bytes = this.#queued > 0 ? new Uint8Array(chunk) : chunk;
+    // The caller may reuse its buffer once this returns: parse now when nothing is
+    // queued before us, else keep a copy (new Uint8Array copies; a node Buffer's slice()
+    // would only be a view).
+    let bytes: Uint8Array | undefined;
+    if (this.#queued === 0) this.#take(chunk);
+    else bytes = new Uint8Array(chunk);
     return this.#enqueue(async () => {
-      this.#take(bytes);
+      if (bytes !== undefined) this.#take(bytes);
       for (const dir of this.#dirs) dir.kick();
       // Backpressure: hold the writer only once a directory is far behind.
       for (const dir of this.#dirs) if (dir.backlog > HIGH_WATER) await dir.flush();
