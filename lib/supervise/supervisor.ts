@@ -140,8 +140,8 @@ export class Supervisor {
     try {
       await this.#setup();
     } catch (err) {
-      this.#release();
       this.#ended = true;
+      await this.#release();
       this.#resolveFinished();
       throw err;
     }
@@ -593,17 +593,20 @@ export class Supervisor {
   #end(): void {
     if (this.#ended && this.#released) return;
     this.#ended = true;
-    this.#release();
+    const closed = this.#release();
     this.#wakeUp();
-    this.#resolveFinished();
+    // `finished` means every descriptor is really closed (sockets close asynchronously).
+    void closed.then(() => this.#resolveFinished());
   }
 
-  #release(): void {
-    if (this.#released) return;
+  /** Closes everything; resolves when the sockets and the log sink have closed. */
+  #release(): Promise<void> {
+    if (this.#released) return Promise.resolve();
     this.#released = true;
+    const closing: Promise<void>[] = [];
     for (const slot of [this.#main, this.#log]) {
       if (slot === undefined) continue;
-      if (slot.socket !== undefined) slot.socket.destroy(); // closes the read fd
+      if (slot.socket !== undefined) closing.push(destroySocket(slot.socket)); // closes the fd
       else if (slot.control !== undefined) closeQuietly(slot.control.read);
       if (slot.control !== undefined) closeQuietly(slot.control.write);
       closeQuietly(slot.okFd);
@@ -618,8 +621,9 @@ export class Supervisor {
       closeQuietly(this.#logPipe[1]);
       this.#logPipe = undefined;
     }
-    this.#logReader?.destroy();
+    if (this.#logReader !== undefined) closing.push(this.#logReader.destroy());
     this.#logReader = undefined;
+    return Promise.all(closing).then(() => {});
   }
 }
 
@@ -722,13 +726,17 @@ class InProcessLog {
     }
   }
 
-  /** Stops reading for good (the supervisor is released). */
-  destroy(): void {
+  /** Stops reading for good (the supervisor is released); resolves once all is closed. */
+  async destroy(): Promise<void> {
     const sink = this.#sink;
     this.#sink = undefined;
     this.#ended = true;
-    this.#socket.destroy();
-    if (sink !== undefined) void this.#pending.then(() => sink.close()).catch(() => {});
+    const closed = destroySocket(this.#socket);
+    if (sink !== undefined) {
+      await this.#pending;
+      await sink.close().catch(() => {});
+    }
+    await closed;
   }
 }
 
@@ -742,6 +750,14 @@ const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = {
   SIGALRM: 14,
   SIGTERM: 15,
 };
+
+/** Destroys a socket (closing its fd); resolves when the close has happened. */
+function destroySocket(socket: net.Socket): Promise<void> {
+  if (socket.destroyed && socket.closed) return Promise.resolve();
+  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+  socket.destroy();
+  return closed;
+}
 
 function closeQuietly(fd: number): void {
   if (fd < 0) return;
