@@ -563,6 +563,7 @@ export class Supervisor {
   }
 
   #update(slot: Slot, record: ServiceRecord = slot.record): void {
+    if (this.#released) return; // kill(): another supervisor may own the directory now
     const written = writeStatusFiles(
       slot.paths,
       record,
