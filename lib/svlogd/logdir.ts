@@ -1,8 +1,11 @@
 /**
  * One svlogd log directory: opening it (lock, config, `current`), appending with size
- * rotation, rotation itself, pruning old files, the processor, UDP copies and closing
- * (spec svlogd.md §3, §5, §9, §11; runit src/svlogd.c logdir_open, buffer_pwrite,
- * rotate, rmoldest, processorstart/processorstop, logdir_close).
+ * rotation, rotation itself, pruning old files, starting the processor
+ * (lib/svlogd/processor.ts), UDP copies and closing (spec svlogd.md §3, §5, §9, §11;
+ * runit src/svlogd.c logdir_open, buffer_pwrite, rotate, rmoldest, logdir_close).
+ *
+ * Output is written in the background (`kick()`): while one batch waits (a rotation's
+ * fsync, a processor, a pause) the engine fills the other buffer.
  *
  * Paths: `name` is the operand as the user wrote it (used in every message); `path` is
  * where the file work happens. Nothing here calls chdir: the in-process form shares one
@@ -14,22 +17,12 @@
  */
 
 import dgram from "node:dgram";
-import {
-  close as closeFd,
-  O_CLOEXEC,
-  O_CREAT,
-  O_RDONLY,
-  O_TRUNC,
-  O_WRONLY,
-  open,
-} from "../../ffi/libc.ts";
-import { spawn } from "../../ffi/spawn.ts";
-import type { WaitStatus } from "../../ffi/libc.ts";
 import type { Reaper } from "../reaper.ts";
 import { errstr } from "../errstr.ts";
 import { errnoOf, errText } from "../sys_error.ts";
 import { ByteBuffer } from "./byte_buffer.ts";
 import { type LogDirConfig, parseConfig } from "./config.ts";
+import { ProcessorRun } from "./processor.ts";
 import { rotatedName } from "./stamp.ts";
 
 const ENOENT = 2;
@@ -56,17 +49,6 @@ export interface LogDirContext {
 /** A failure of one open step: the directory is skipped with this warning. */
 export class LogDirSkipped extends Error {
   override name = "LogDirSkipped";
-}
-
-interface Processor {
-  pid: number;
-  /** `@….u` being processed. */
-  input: string;
-  /** Set on SIGHUP: the exit is then ignored, as runit forgets the processor. */
-  forgotten: boolean;
-  /** Resolves when the processor has finished successfully (or is forgotten). */
-  done: Promise<void>;
-  resolve(): void;
 }
 
 /** A UDP copy due at a given offset of the pending output. */
@@ -100,7 +82,7 @@ export class LogDir {
   #current: Deno.FsFile | undefined;
   #size = 0;
   #deadline = 0;
-  #processor: Processor | undefined;
+  #processor: ProcessorRun | undefined;
   #socket: dgram.Socket | undefined;
   #open = true;
   #lastMicros = 0;
@@ -409,9 +391,7 @@ export class LogDir {
 
   /** The file a processor is working on is never deleted (2.3.0's fix, DEVIATIONS 5). */
   #isProtected(name: string, extra: readonly string[] = []): boolean {
-    if (extra.includes(name)) return true;
-    const input = this.#processor?.input;
-    return input !== undefined && (name === input || name === input.slice(0, 26) + "t");
+    return extra.includes(name) || this.#processor?.uses(name) === true;
   }
 
   /** Removes `.t` leftovers and, if more than `n` old files remain, the oldest (§5.3). */
@@ -462,7 +442,8 @@ export class LogDir {
   /** Rotates `current` (spec §5.2); an empty `current` is left alone. */
   async rotate(): Promise<void> {
     if (!this.#open) return;
-    if (this.#processor !== undefined) await this.#processor.done;
+    await this.#processor?.done;
+    this.#processor = undefined;
     const withProcessor = this.config.processor !== undefined;
     const name = this.#freshName(withProcessor ? "u" : "s");
     if (this.config.timeoutSeconds > 0 && Date.now() >= this.#deadline) {
@@ -491,7 +472,14 @@ export class LogDir {
     await this.#createCurrent("unable to create new current");
     this.#size = 0;
     this.#prune([name]);
-    if (withProcessor) await this.#startProcessor(name);
+    if (withProcessor) {
+      this.#processor = await ProcessorRun.start(
+        this.#ctx,
+        this,
+        this.config.processor!,
+        name,
+      );
+    }
   }
 
   /** Rotates when the `t` deadline has passed. */
@@ -499,138 +487,9 @@ export class LogDir {
     if (this.#deadline !== 0 && nowMs >= this.#deadline) await this.rotate();
   }
 
-  async #startProcessor(input: string): Promise<void> {
-    let resolve!: () => void;
-    // A SIGCHLD listener does not keep Deno's event loop alive: this timer does, until
-    // the processor is done, so waiting for it cannot end the process early.
-    const keepAlive = setInterval(() => {}, 1 << 30);
-    const done = new Promise<void>((r) => (resolve = r)).finally(() => clearInterval(keepAlive));
-    const processor: Processor = { pid: 0, input, forgotten: false, done, resolve };
-    this.#processor = processor;
-    await this.#runProcessor(processor);
-  }
-
-  /** Starts the processor on `processor.input` (spec §5.5: fds 0, 1, 4, 5; cwd the dir). */
-  async #runProcessor(processor: Processor): Promise<void> {
-    const base = processor.input.slice(0, 26);
-    for (;;) {
-      const fds: number[] = [];
-      try {
-        const stage = (text: string, call: () => number): number => {
-          try {
-            const fd = call();
-            fds.push(fd);
-            return fd;
-          } catch (err) {
-            throw new Error(`${text}: ${this.name}: ${errText(err)}`);
-          }
-        };
-        const input = stage(
-          "unable to open input for processor",
-          () => open(`${this.path}/${processor.input}`, O_RDONLY | O_CLOEXEC),
-        );
-        const output = stage(
-          "unable to open output for processor",
-          () => open(`${this.path}/${base}t`, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644),
-        );
-        closeFd(stage(
-          "unable to create empty state for processor",
-          () => open(`${this.path}/state`, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644),
-        ));
-        fds.pop();
-        const state = stage(
-          "unable to open state for processor",
-          () => open(`${this.path}/state`, O_RDONLY | O_CLOEXEC),
-        );
-        const newstate = stage(
-          "unable to open newstate for processor",
-          () => open(`${this.path}/newstate`, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644),
-        );
-        this.#ctx.info(`processing: ${this.name}/${processor.input}`);
-        let pid: number;
-        try {
-          pid = spawn({
-            argv: ["sh", "-c", this.config.processor!],
-            path: "/bin/sh",
-            fds: [[input, 0], [output, 1], [state, 4], [newstate, 5]],
-            cwd: this.path,
-          });
-        } catch (err) {
-          throw new Error(`unable to run processor: ${this.name}: ${errText(err)}`);
-        }
-        processor.pid = pid;
-        this.#ctx.reaper.watch(pid, (_pid, status) => {
-          void this.#processorExited(processor, status);
-        });
-        return;
-      } catch (err) {
-        // runit's child prints this as fatal and exits 111, which counts as a failure.
-        this.#ctx.warn((err as Error).message);
-        await this.#ctx.pause(`unable to start processor: ${this.name}`);
-      } finally {
-        for (const fd of fds) {
-          try {
-            closeFd(fd);
-          } catch {
-            // already closed
-          }
-        }
-      }
-    }
-  }
-
-  async #processorExited(processor: Processor, status: WaitStatus): Promise<void> {
-    if (processor.forgotten) {
-      processor.resolve();
-      return;
-    }
-    const base = processor.input.slice(0, 26);
-    // runit counts a death by signal as success (it decodes only status >> 8) and then
-    // deletes the input: that can lose the log, so only exit code 0 is success here.
-    if (status.kind !== "exited" || status.code !== 0) {
-      this.#ctx.warn(`processor failed, restart: ${this.name}`);
-      try {
-        Deno.removeSync(`${this.path}/${base}t`);
-      } catch {
-        // nothing to remove
-      }
-      try {
-        await this.#runProcessor(processor);
-      } catch {
-        processor.resolve(); // aborted while pausing: svlogd is stopping
-      }
-      return;
-    }
-    try {
-      await this.#retry(
-        "unable to rename processed",
-        () => Deno.renameSync(`${this.path}/${base}t`, `${this.path}/${base}s`),
-      );
-      await this.#retry(
-        "unable to set mode of processed",
-        () => Deno.chmodSync(`${this.path}/${base}s`, 0o744),
-      );
-      try {
-        Deno.removeSync(`${this.path}/${processor.input}`);
-      } catch {
-        this.#ctx.warn(`unable to unlink: ${this.name}/${processor.input}`);
-      }
-      await this.#retry(
-        "unable to rename state",
-        () => Deno.renameSync(`${this.path}/newstate`, `${this.path}/state`),
-      );
-      this.#ctx.info(`processed: ${this.name}/${base}s`);
-    } catch {
-      // aborted while pausing
-    } finally {
-      if (this.#processor === processor) this.#processor = undefined;
-      processor.resolve();
-    }
-  }
-
   /** Waits until a running processor has finished successfully (spec §11 exit step 1). */
   async waitProcessor(): Promise<void> {
-    if (this.#processor !== undefined) await this.#processor.done;
+    await this.#processor?.done;
   }
 
   async #sendUdp(datagram: Uint8Array): Promise<void> {
@@ -682,11 +541,8 @@ export class LogDir {
       await this.flush();
     } finally {
       this.#open = false;
-      if (this.#processor !== undefined) {
-        this.#processor.forgotten = true;
-        this.#processor.resolve();
-        this.#processor = undefined;
-      }
+      this.#processor?.forget();
+      this.#processor = undefined;
       const current = this.#current;
       this.#current = undefined;
       if (current !== undefined) {
