@@ -2,6 +2,7 @@
 
 import type { AppletContext } from "../lib/applet.ts";
 import { setProcessName } from "../ffi/libc.ts";
+import { ArgArea } from "../ffi/proctitle.ts";
 import { ignoreInspectorSignal } from "../lib/daemon_signals.ts";
 import { Messenger, usageText } from "../lib/msg.ts";
 import { writeStderr } from "../lib/output.ts";
@@ -24,7 +25,10 @@ export async function main(args: readonly string[], ctx: AppletContext): Promise
   ignoreInspectorSignal();
   const dir = args[0]!;
   try {
+    // ps shows `runsv DIR` as for the C runsv, also when started through the launcher.
     setProcessName("runsv");
+    const encoder = new TextEncoder();
+    ArgArea.open()?.write([encoder.encode(ctx.argv0), encoder.encode(dir)]);
   } catch {
     // cosmetic only
   }
