@@ -28,10 +28,10 @@ function stat(dir: string): string {
   }
 }
 
-async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!check()) {
-    if (performance.now() > deadline) throw new Error("bench: timed out");
+    if (performance.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
     await sleep(0.5);
   }
 }
@@ -60,7 +60,7 @@ async function supervise(runsv: string, dir: string, files: Record<string, strin
     stdout: "null",
     stderr: "null",
   }).spawn();
-  await until(() => stat(dir) !== "");
+  await until(() => stat(dir) !== "", `${dir} supervised`);
   return {
     dir,
     child,
@@ -78,7 +78,7 @@ try {
   const target = await supervise("/usr/bin/runsv", `${root}/status`, {
     run: "#!/bin/sh\nexec sleep 1000\n",
   });
-  await until(() => stat(target.dir) === "run");
+  await until(() => stat(target.dir) === "run", "the status target");
   const empty = `${root}/empty.ts`;
   Deno.writeTextFileSync(empty, "Deno.exit(0);\n");
   const denoEnv = { DENO_DIR: `${prefix}/lib/denit/cache`, DENO_NO_UPDATE_CHECK: "1" };
@@ -87,6 +87,15 @@ try {
     args: ["cache", "--no-config", "--no-lock", empty],
     env: denoEnv,
   }).output();
+  // The launcher is a sh script that execs Deno: the same empty script behind one is
+  // shown too, so the launcher's own cost is visible.
+  const launcher = `${root}/empty-launcher`;
+  Deno.writeTextFileSync(
+    launcher,
+    `#!/bin/sh\nDENO_DIR=${denoEnv.DENO_DIR} DENO_NO_UPDATE_CHECK=1 exec ${deno} run -A ` +
+      `--no-config --no-lock --cached-only ${empty}\n`,
+  );
+  Deno.chmodSync(launcher, 0o755);
   const medians = await interleave([
     { label: "C sv status", cmd: "/usr/bin/sv", args: ["status", target.dir] },
     {
@@ -95,8 +104,9 @@ try {
       args: ["run", "-A", "--no-config", "--no-lock", "--cached-only", empty],
       env: denoEnv,
     },
+    { label: "empty deno run via a sh launcher", cmd: launcher, args: [] },
     { label: "denit sv status", cmd: OUR_SV, args: ["status", target.dir] },
-  ], { rounds: 30 });
+  ], { rounds: 40 });
   await target.stop();
   const floor = medians.get("empty deno run (floor)")!;
   for (const [label, ms] of medians) {
@@ -125,14 +135,14 @@ try {
       const svc = ups[index]!;
       const started = performance.now();
       await new Deno.Command("/usr/bin/sv", { args: ["up", svc.dir], stdout: "null" }).output();
-      await until(() => stat(svc.dir) === "run");
+      await until(() => stat(svc.dir) === "run", `${label} up (stat ${stat(svc.dir)})`);
       upTimes.get(label)!.push(performance.now() - started);
     }
     await sleep(1100); // past the 1-second minimum run time, so down is not delayed
     for (const svc of ups) {
       await new Deno.Command("/usr/bin/sv", { args: ["down", svc.dir], stdout: "null" }).output();
     }
-    await Promise.all(ups.map((svc) => until(() => stat(svc.dir) === "down")));
+    await Promise.all(ups.map((svc) => until(() => stat(svc.dir) === "down", `${svc.dir} down`)));
     await sleep(100);
   }
   await Promise.all(ups.map((s) => s.stop()));
