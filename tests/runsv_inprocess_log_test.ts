@@ -96,3 +96,22 @@ Deno.test("in-process log: SIGTERM writes the last lines, stops everything, exit
   assertEquals(lines(`${dir}/log/main/current`), ["hello", "bye"]);
   assertEquals([readStat(dir), readStat(dir, "log/supervise")], ["down", "down"]);
 });
+
+Deno.test("in-process log: k then u at once leaves one consuming sink", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, {
+    "s/run!": COUNTER(200, "0.01"),
+    "s/log/svlogd": "./main",
+    "s/log/main": null,
+  });
+  await using _r = await startRunsv(tmp.path, "s");
+  const dir = `${tmp.path}/s`;
+  const current = `${dir}/log/main/current`;
+  await waitFor(() => lines(current).length > 10);
+  const control = Deno.openSync(`${dir}/log/supervise/control`, { write: true });
+  control.writeSync(new TextEncoder().encode("ku"));
+  control.close();
+  await waitFor(() => lines(current).length === 200, { timeoutMs: 10000 });
+  assertEquals(lines(current), Array.from({ length: 200 }, (_, i) => String(i)));
+  await waitStat(dir, "run", { sub: "log/supervise" });
+});

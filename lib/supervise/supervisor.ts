@@ -99,7 +99,8 @@ export class Supervisor {
   #log: Slot | undefined;
   #logPipe: [number, number] | undefined;
   #pidChanged = true; // runit's single flag, shared by main and log (quirk Q4)
-  #exits: { pid: number; wstat: number }[] = [];
+  /** Reaped children; `generation` marks an in-process log "exit" (see InProcessLog). */
+  #exits: { pid: number; wstat: number; generation?: number }[] = [];
   #termRequested = false;
   #wake: (() => void) | undefined;
   #ended = false;
@@ -291,6 +292,10 @@ export class Supervisor {
 
     while (this.#exits.length > 0) {
       const exit = this.#exits.shift()!;
+      // The end of an in-process sink that has been replaced since: nothing to reap.
+      if (exit.generation !== undefined && exit.generation !== this.#logReader?.generation) {
+        continue;
+      }
       for (const which of ["main", "log"] as const) {
         const slot = this.#slot(which);
         if (slot === undefined || slot.record.pid !== exit.pid) continue;
@@ -508,8 +513,8 @@ export class Supervisor {
       });
       return;
     }
-    this.#logReader ??= new InProcessLog(dupCloexec(this.#logPipe[0]), (wstat) => {
-      this.#exits.push({ pid: Deno.pid, wstat });
+    this.#logReader ??= new InProcessLog(dupCloexec(this.#logPipe[0]), (wstat, generation) => {
+      this.#exits.push({ pid: Deno.pid, wstat, generation });
       this.#wakeUp();
     });
     this.#logReader.attach(sink);
@@ -637,13 +642,14 @@ export class Supervisor {
  */
 class InProcessLog {
   readonly #socket: net.Socket;
-  readonly #onExit: (wstat: number) => void;
+  readonly #onExit: (wstat: number, generation: number) => void;
+  #generation = 0;
   #sink: LogSink | undefined;
   #pending: Promise<void> = Promise.resolve();
   #stopped = false; // SIGSTOP
   #ended = false;
 
-  constructor(fd: number, onExit: (wstat: number) => void) {
+  constructor(fd: number, onExit: (wstat: number, generation: number) => void) {
     this.#onExit = onExit;
     this.#socket = new net.Socket({ fd, readable: true, writable: false });
     this.#socket.pause();
@@ -669,8 +675,16 @@ class InProcessLog {
     });
   }
 
-  /** A new sink starts consuming. */
+  /** Which sink is current: every attach() starts a new generation. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** A new sink starts consuming (one still attached is closed first, nothing lost). */
   attach(sink: LogSink): void {
+    const previous = this.#sink;
+    if (previous !== undefined) void this.#pending.then(() => previous.close()).catch(() => {});
+    this.#generation++;
     this.#sink = sink;
     this.#stopped = false;
     this.#flow();
@@ -684,6 +698,7 @@ class InProcessLog {
   async #finish(wstat: number): Promise<void> {
     const sink = this.#sink;
     if (sink === undefined) return;
+    const generation = this.#generation;
     this.#sink = undefined;
     this.#socket.pause();
     await this.#pending;
@@ -692,7 +707,7 @@ class InProcessLog {
     } catch (err) {
       writeStderr(`svlogd: warning: ${err instanceof Error ? err.message : String(err)}\n`);
     }
-    this.#onExit(wstat);
+    this.#onExit(wstat, generation);
   }
 
   /** What a signal would do to svlogd. */
