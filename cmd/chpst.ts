@@ -65,12 +65,14 @@ import {
   fchdir,
   getrlimit,
   nice,
+  type PreparedDeath,
+  prepareDeath,
   type PreparedExec,
   prepareExec,
+  prepareLimits,
   restoreSignals,
   setgid,
   setgroups,
-  setrlimit,
   setuid,
 } from "../ffi/exec.ts";
 
@@ -197,10 +199,60 @@ function attempt(text: string, call: () => void): void {
 
 const STDIO_NAMES = ["stdin", "stdout", "stderr"] as const;
 
+const encoder = new TextEncoder();
+
+/**
+ * Allocates garbage until V8's young generation has just been collected (heap use drops),
+ * so that the little JS that runs after the limits cannot set off a collection: under a
+ * small RLIMIT_AS or RLIMIT_DATA, promoting objects would need new memory and abort Deno.
+ * The garbage comes from JSON.parse (native code) in a short loop, so no JS function gets
+ * hot enough for a background JIT compile, which could also run after the limits.
+ * Costs ~2 ms, only when limits are set.
+ */
+function settleHeap(): void {
+  const chunk = "[" + "[],".repeat(2047) + "[]]"; // 2048 empty arrays
+  let before = Deno.memoryUsage().heapUsed;
+  let junk: unknown = null;
+  for (let round = 0; round < 64; round++) {
+    junk = JSON.parse(chunk);
+    const now = Deno.memoryUsage().heapUsed;
+    if (now < before) break;
+    before = now;
+  }
+  void junk;
+}
+
+/** The bytes of `chpst: fatal: TEXT: ERR` for an errno, ahead of time. */
+function fatalLine(
+  say: Messenger,
+  text: string,
+  syscall: string,
+): (code: number) => Uint8Array<ArrayBuffer> {
+  return (code) => encoder.encode(say.format("fatal: ", text, new SysError(syscall, code)));
+}
+
+/**
+ * The new soft and hard limits of every limit step, in order, as chpst.c's limit():
+ * read the pair, clamp the value to the hard limit; a skipped value sets nothing.
+ */
+function limitPairs(steps: readonly Step[]): { resource: number; soft: bigint; hard: bigint }[] {
+  const pairs: { resource: number; soft: bigint; hard: bigint }[] = [];
+  for (const step of steps) {
+    if (step.op !== "limit") continue;
+    const resource = RLIMIT[step.name];
+    let limit = { soft: 0n, hard: 0n };
+    attempt("unable to getrlimit()", () => limit = getrlimit(resource));
+    const soft = softLimitFor(step.value, limit.hard);
+    if (soft !== undefined) pairs.push({ resource, soft, hard: limit.hard });
+  }
+  return pairs;
+}
+
 /** Carries out the steps; returns only when exec failed (the errno) or never. */
 function runSteps(steps: readonly Step[], inherited: Inherited, say: Messenger): number {
   const changes: EnvChange[] = [];
   let prepared: PreparedExec | undefined;
+  let death: PreparedDeath | undefined;
   for (const step of steps) {
     if ((step.op === "limit" || step.op === "exec") && prepared === undefined) {
       // Everything the exec needs is built now, and the signal state restored, before
@@ -218,10 +270,26 @@ function runSteps(steps: readonly Step[], inherited: Inherited, say: Messenger):
       const argv = inherited.args.slice(inherited.args.length - exec.argv.length);
       const file = argv[0]!;
       if (exec.argv[0] !== exec.file) argv[0] = utf8ByteString(exec.argv[0]!); // -b
-      prepared = prepareExec(file, argv, env, path, { bindAll: limits });
+      prepared = prepareExec(file, argv, env, path, { underLimits: limits });
       // Only what differs is changed: each libc symbol bound costs start-up time.
       const restore = signalRestore(inherited.signals, limits ? undefined : signalsNow(inherited));
       restoreSignals(restore, inherited.signals.blocked);
+      if (limits) {
+        // Once a limit is set only libc may run (see ffi/exec.ts prepareExec): every limit
+        // and both possible failure messages are made ready first, then set in one go.
+        death = prepareDeath(
+          fatalLine(say, `unable to run: ${exec.argv[0]}`, "execve"),
+          EXIT_FATAL,
+        );
+        const setLimits = prepareLimits(limitPairs(steps));
+        const failed = prepareDeath(
+          fatalLine(say, "unable to setrlimit()", "setrlimit"),
+          EXIT_FATAL,
+        );
+        settleHeap();
+        const code = setLimits.apply();
+        if (code !== 0) failed.die(code);
+      }
     }
     switch (step.op) {
       case "setsid":
@@ -281,18 +349,11 @@ function runSteps(steps: readonly Step[], inherited: Inherited, say: Messenger):
       case "close":
         attempt(`unable to close ${STDIO_NAMES[step.fd]}`, () => close(step.fd));
         break;
-      case "limit": {
-        const resource = RLIMIT[step.name];
-        let limit = { soft: 0n, hard: 0n };
-        attempt("unable to getrlimit()", () => limit = getrlimit(resource));
-        const soft = softLimitFor(step.value, limit.hard);
-        if (soft !== undefined) {
-          attempt("unable to setrlimit()", () => setrlimit(resource, { ...limit, soft }));
-        }
-        break;
-      }
+      case "limit":
+        break; // all set together above
       case "exec": {
         const code = prepared!.run();
+        death?.die(code);
         if (step.quiet) throw new QuietExit();
         throw new FatalError(`unable to run: ${step.argv[0]}`, new SysError("execve", code));
       }

@@ -14,8 +14,9 @@ import { bindLibc, cstr, errno, setSignalDisposition, sysError } from "./libc.ts
 import {
   byteStringCstr,
   execCandidates,
+  rememberErrno,
   searchContinues,
-  searchErrno,
+  searchResult,
   type SignalRestore,
 } from "../lib/chpst/inherit.ts";
 
@@ -38,6 +39,10 @@ const sym = bindLibc({
   setgid: { parameters: ["u32"], result: "i32" },
   // int setuid(uid_t uid)
   setuid: { parameters: ["u32"], result: "i32" },
+  // ssize_t write(int fd, const void *buf, size_t count)
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  // void _exit(int status)
+  _exit: { parameters: ["i32"], result: "void" },
   // int fchdir(int fd)
   fchdir: { parameters: ["i32"], result: "i32" },
   // int *__errno_location(void)
@@ -58,45 +63,132 @@ function pointerArray(
 
 /** An exec made ready: C strings built and symbols bound, so running it allocates little. */
 export interface PreparedExec {
-  /** Tries every candidate path; returns the errno to report if none could be run. */
-  run(): number;
+  /**
+   * Tries every candidate path; returns the errno to report if none could be run.
+   * `dry` goes through the same code without calling execve (see `underLimits`).
+   */
+  run(dry?: boolean): number;
+}
+
+const ENOENT = 2;
+
+/** Reads the main thread's errno without allocating (a view made once). */
+function errnoReader(): () => number {
+  const view = new Deno.UnsafePointerView(sym.__errno_location()!);
+  view.getInt32(0);
+  return () => view.getInt32(0);
 }
 
 /**
  * Prepares runit's pathexec_run: `file` is execed directly when it has a `/`, else
  * searched in `path` (chpst's own PATH). Everything is a byte string
- * (lib/chpst/inherit.ts), passed on byte for byte. Done before chpst applies its resource limits:
- * binding an FFI symbol later could fail under a small RLIMIT_AS or RLIMIT_NOFILE, so
- * with `bindAll` every symbol the exec may need is bound now.
+ * (lib/chpst/inherit.ts), passed on byte for byte.
+ *
+ * `underLimits`: the exec will run after chpst's resource limits. Deno has reserved far
+ * more address space than a typical `-m` allows, so after `setrlimit` V8 cannot map new
+ * memory: binding a symbol or even compiling a function on first call would abort the
+ * process. Every symbol is bound and the code run once (dry) now, before the limits.
  */
 export function prepareExec(
   file: string,
   argv: readonly string[],
   env: readonly string[],
   path: string | undefined,
-  options: { bindAll?: boolean } = {},
+  options: { underLimits?: boolean } = {},
 ): PreparedExec {
   const candidates = execCandidates(file, path).map(byteStringCstr);
   const args = pointerArray(argv, byteStringCstr);
   const envp = pointerArray(env, byteStringCstr);
   const call = sym.execve; // bound now
-  if (options.bindAll) errno(); // binds __errno_location now, before limits apply
-  return {
-    run(): number {
-      const errnos: number[] = [];
-      for (const candidate of candidates) {
-        call(candidate, args.array, envp.array);
-        const code = errno();
-        errnos.push(code);
+  const errnoNow = errnoReader();
+  const prepared = {
+    run(dry = false): number {
+      // No allocation in here: it may run under chpst's memory limits.
+      let saved = 0;
+      for (let i = 0; i < candidates.length; i++) {
+        if (!dry) call(candidates[i]!, args.array, envp.array);
+        const code = dry ? ENOENT : errnoNow();
         if (!searchContinues(code)) return code;
+        saved = rememberErrno(saved, code);
       }
       // The C strings stay referenced until here.
       void args.keep.length;
       void envp.keep.length;
-      return searchErrno(errnos);
+      return searchResult(saved);
     },
   };
+  if (options.underLimits) prepared.run(true);
+  return prepared;
 }
+
+/** Ends the process with a message chosen by errno, through libc only (no new memory). */
+export interface PreparedDeath {
+  die(errno: number): never;
+}
+
+/**
+ * Prepares the exit after a failed exec under resource limits (see prepareExec): the
+ * message for every errno is built now, and `write` and `_exit` are bound and called once
+ * (a zero-byte write; no exit). Ending with `_exit` skips Deno's shutdown, which could need
+ * memory the limits no longer allow; runit's chpst ends the same way.
+ */
+export function prepareDeath(
+  message: (errno: number) => Uint8Array<ArrayBuffer>,
+  exitCode: number,
+): PreparedDeath {
+  const lines: Uint8Array<ArrayBuffer>[] = [];
+  for (let code = 0; code <= MAX_ERRNO; code++) lines.push(message(code));
+  const unknown = message(MAX_ERRNO + 1);
+  // BigInts made now: after the limits nothing may be allocated.
+  const lengths = lines.map((line) => BigInt(line.length));
+  const unknownLength = BigInt(unknown.length);
+  const none = 0n;
+  const write = sym.write;
+  const exit = sym._exit;
+  const death = {
+    die(code: number, dry = false): never {
+      const index = code >= 0 && code <= MAX_ERRNO ? code : -1;
+      const line = index === -1 ? unknown : lines[index]!;
+      const length = index === -1 ? unknownLength : lengths[index]!;
+      write(2, line, dry ? none : length);
+      if (!dry) exit(exitCode);
+      return undefined as never;
+    },
+  };
+  death.die(0, true);
+  return death;
+}
+
+/** Resource limits to set, each prepared before the first is set (see prepareExec). */
+export interface PreparedLimits {
+  /** Sets them in order; returns 0, or the errno of the setrlimit that failed. */
+  apply(dry?: boolean): number;
+}
+
+/** Prepares setrlimit calls: `limits` holds RLIMIT_* numbers and the new pairs. */
+export function prepareLimits(
+  limits: readonly ({ resource: number } & Rlimit)[],
+): PreparedLimits {
+  const buffers = limits.map(({ soft, hard }) =>
+    new Uint8Array(new BigUint64Array([soft, hard]).buffer)
+  );
+  const resources = limits.map(({ resource }) => resource);
+  const set = sym.setrlimit;
+  const errnoNow = errnoReader();
+  const prepared = {
+    apply(dry = false): number {
+      if (dry) return errnoNow() * 0;
+      for (let i = 0; i < buffers.length; i++) {
+        if (set(resources[i]!, buffers[i]!) === -1) return errnoNow();
+      }
+      return 0;
+    },
+  };
+  prepared.apply(true);
+  return prepared;
+}
+
+const MAX_ERRNO = 133; // Linux: EHWPOISON
 
 const SIG_SETMASK = 2;
 const SIGSET_SIZE = 128; // glibc sigset_t

@@ -215,6 +215,24 @@ Deno.test({
 });
 
 Deno.test({
+  name: "chpst reports a failed exec under tight memory and file limits, as C does",
+  ...sideBySide,
+  async fn() {
+    for (
+      const args of [
+        ["-m", "300000000", "/nonexistent"],
+        ["-m", "300000000", "-o", "", "nonexistprog"],
+        ["-d", "1000", "-o", "0", "/nonexistent"],
+        ["-u", "nobody", "-m", "500000000", "-o", "1000", "nonexistprog"],
+      ]
+    ) {
+      const pair = await assertBoth("chpst", args);
+      assertEquals(pair.ours.code, 111, args.join(" "));
+    }
+  },
+});
+
+Deno.test({
   name: "chpst -u and -U: ids, groups, environment, order",
   ...sideBySide,
   async fn() {

@@ -276,11 +276,15 @@ export function searchContinues(errno: number): boolean {
 }
 
 /**
- * The errno reported when the search ends: the last one that was not ENOENT, or the last
- * one (runit's `savederrno`).
+ * runit's `savederrno` after one more failed candidate: the latest errno that was not
+ * ENOENT. Start from 0; when the search ends, {@linkcode searchResult} gives the errno to
+ * report. Numbers only: the exec loop may run under chpst's memory limits.
  */
-export function searchErrno(errnos: readonly number[]): number {
-  let saved = 0;
-  for (const errno of errnos) if (errno !== ENOENT) saved = errno;
-  return saved !== 0 ? saved : (errnos[errnos.length - 1] ?? ENOENT);
+export function rememberErrno(saved: number, errno: number): number {
+  return errno !== ENOENT ? errno : saved;
+}
+
+/** The errno reported when nothing could be run: the remembered one, or ENOENT. */
+export function searchResult(saved: number): number {
+  return saved !== 0 ? saved : ENOENT;
 }
