@@ -48,6 +48,43 @@ Deno.test({
   },
 });
 
+/** True when something listens on TCP port 9229 (V8's inspector), from /proc/net/tcp*. */
+function inspectorListening(): boolean {
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    const text = Deno.readTextFileSync(file);
+    // local_address is HEX_IP:HEX_PORT; state 0A is LISTEN.
+    if (/:240D \S+ 0A /.test(text)) return true;
+  }
+  return false;
+}
+
+Deno.test({
+  name: "chpst -l waiting a long time still dies of signals like C chpst (no Deno handlers)",
+  ...sideBySide,
+  async fn() {
+    await using t = tempDir();
+    const lk = `${t.path}/lk`;
+    await using holder = spawn("/usr/bin/chpst", ["-l", lk, "sleep", "30"]);
+    try {
+      await waitFor(() => isLocked(lk), { timeoutMs: 10_000, what: "lock held" });
+      for (const signal of ["SIGUSR1", "SIGTERM", "SIGHUP"] as const) {
+        const before = lockWaiters();
+        await using waiter = spawn(await bin("chpst"), ["-l", lk, "true"]);
+        await waitFor(() => lockWaiters() > before, { timeoutMs: 10_000, what: "waiting" });
+        // Past the ~500 ms after which Deno would arm its handlers if its loop ran.
+        const start = Date.now();
+        await waitFor(() => Date.now() - start > 800, { timeoutMs: 5_000, intervalMs: 100 });
+        waiter.signal(signal);
+        const status = await waiter.status;
+        assertEquals(status.signal, signal);
+        assertEquals(inspectorListening(), false);
+      }
+    } finally {
+      killTree(holder.pid);
+    }
+  },
+});
+
 Deno.test({
   name: "setlock: default and -N fail at once, -x exits 0, -n waits",
   ...sideBySide,
