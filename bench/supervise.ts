@@ -48,6 +48,9 @@ interface Service {
   stop(): Promise<void>;
 }
 
+/** Every supervisor started, so that an error still stops them (and their services). */
+const started: Service[] = [];
+
 async function supervise(runsv: string, dir: string, files: Record<string, string>) {
   Deno.mkdirSync(dir, { recursive: true });
   for (const [name, text] of Object.entries(files)) {
@@ -60,15 +63,20 @@ async function supervise(runsv: string, dir: string, files: Record<string, strin
     stdout: "null",
     stderr: "null",
   }).spawn();
-  await until(() => stat(dir) !== "", `${dir} supervised`);
-  return {
+  let stopped = false;
+  const service: Service = {
     dir,
     child,
     async stop(): Promise<void> {
+      if (stopped) return;
+      stopped = true;
       child.kill("SIGTERM");
       await child.status;
     },
-  } satisfies Service;
+  };
+  started.push(service);
+  await until(() => stat(dir) !== "", `${dir} supervised`);
+  return service;
 }
 
 const root = Deno.makeTempDirSync({ prefix: "denit-bench-supervise-" });
@@ -185,6 +193,7 @@ try {
     ]);
   }
 } finally {
+  await Promise.all(started.map((s) => s.stop().catch(() => {})));
   Deno.removeSync(root, { recursive: true });
 }
 

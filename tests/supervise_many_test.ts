@@ -7,7 +7,7 @@
 
 import { assert, assertEquals } from "./_assert.ts";
 import { alive, readStat } from "./supervise_fixture.ts";
-import { spawn, tempDir, waitFor, writeTree } from "./_helpers.ts";
+import { killTree, spawn, tempDir, waitFor, writeTree } from "./_helpers.ts";
 
 const N = 60;
 const HOST = new URL("./supervise_many_host.ts", import.meta.url).pathname;
@@ -36,7 +36,14 @@ function report(proc: { stdoutText(): string }, index: number): unknown {
 }
 
 async function host(root: string) {
-  const proc = spawn(Deno.execPath(), ["run", "-A", "--no-lock", HOST, root]);
+  const spawned = spawn(Deno.execPath(), ["run", "-A", "--no-lock", HOST, root]);
+  // On failure the host's services must die with it, not linger as orphans.
+  const proc = Object.assign(spawned, {
+    async [Symbol.asyncDispose](): Promise<void> {
+      killTree(spawned.pid);
+      await spawned.status;
+    },
+  });
   // deno-lint-ignore no-explicit-any
   const first: any = await waitFor(() => report(proc, 0), {
     timeoutMs: 30000,
