@@ -101,9 +101,10 @@ denit)
     rm -rf usr/lib/denit/cache
     mkdir -p usr/lib/denit/cache
     [ -e dev/null ] || mknod -m 666 dev/null c 1 3
-    entries=$(cd usr/lib/denit/src && ls entry/*.ts | sed 's|^|/usr/lib/denit/src/|')
-    # shellcheck disable=SC2086
+    # The launchers run entry/NAME.js (bundled) when install.sh could bundle, else .ts.
+    entries=$(cd usr/lib/denit/src && ls entry/*.ts entry/*.js 2>/dev/null | sed 's|^|/usr/lib/denit/src/|')
     chroot=$(command -v chroot)
+    # shellcheck disable=SC2086
     env - DENO_DIR=/usr/lib/denit/cache DENO_NO_UPDATE_CHECK=1 HOME=/root \
       "$chroot" "$stage" /usr/lib/denit/deno cache --no-config --no-lock \
       /usr/lib/denit/src/mod.ts $entries >/dev/null
