@@ -41,32 +41,49 @@ async function sv(svBin: string, args: string[], root: string): Promise<string> 
   return `${result.code}|${normalise(result.stdout, root)}|${normalise(result.stderr, root)}`;
 }
 
+/**
+ * Waits until `sv status NAME` says run with a pid other than `notPid` and ./run has
+ * written its `c ran` line `runs` times (for c). supervise/pid, stat and status are three
+ * files written in turn, as runsv writes them: only sv's own reading is a safe signal.
+ */
+async function untilRun(
+  svBin: string,
+  root: string,
+  name: string,
+  options: { notPid?: number; runs?: number } = {},
+): Promise<number> {
+  return await waitFor(async () => {
+    const text = (await run(svBin, ["status", name], { env: { SVDIR: root } })).stdout;
+    const pid = Number(new RegExp(`^run: ${name}: \\(pid (\\d+)\\)`).exec(text)?.[1] ?? 0);
+    if (pid === 0 || pid === options.notPid || !alive(pid)) return 0;
+    if (options.runs !== undefined) {
+      const runs = Deno.readTextFileSync(`${root}/c.out`).split("c ran").length - 1;
+      if (runs !== options.runs) return 0;
+    }
+    return pid;
+  }, { timeoutMs: 10_000, what: `${name} running` });
+}
+
 /** The same sequence of `sv` commands against a running tree; the transcript. */
 async function drive(svBin: string, root: string, rd: RunningRunsvdir): Promise<string[]> {
   const out: string[] = [];
-  await waitRunning(`${root}/a`);
-  await waitRunning(`${root}/a/log`);
-  await waitRunning(`${root}/c`);
+  await untilRun(svBin, root, "a");
+  await untilRun(svBin, root, "a/log");
+  const c0 = await untilRun(svBin, root, "c", { runs: 1 });
   await waitFor(() => Deno.statSync(`${root}/b/supervise/ok`), { what: "b supervised" });
   out.push(await sv(svBin, ["status", "a", "b", "c"], root));
   out.push(await sv(svBin, ["-w", "3", "down", "a"], root));
   out.push(await sv(svBin, ["-w", "3", "up", "b"], root));
   out.push(await sv(svBin, ["-w", "3", "restart", "c"], root));
-  await waitFor(() => Deno.readTextFileSync(`${root}/c.out`).split("ran").length === 3, {
-    what: "c restarted",
-  });
-  await waitRunning(`${root}/c`);
+  const c = await untilRun(svBin, root, "c", { notPid: c0, runs: 2 });
+  await untilRun(svBin, root, "b");
   out.push(await sv(svBin, ["status", "a", "b", "c"], root));
   out.push(await sv(svBin, ["-w", "3", "once", "a"], root));
   out.push(await sv(svBin, ["-w", "3", "term", "b"], root));
   out.push(await sv(svBin, ["-w", "3", "check", "a", "b"], root));
   // `sv x`: the supervisor ends; runsvdir starts a new one, so c runs again.
-  const c = servicePid(`${root}/c`);
   out.push(await sv(svBin, ["exit", "c"], root));
-  await waitFor(() => servicePid(`${root}/c`) !== c && servicePid(`${root}/c`) > 0, {
-    timeoutMs: 10_000,
-    what: "c back after sv x",
-  });
+  await untilRun(svBin, root, "c", { notPid: c, runs: 3 });
   out.push(await sv(svBin, ["status", "c"], root));
   assert(alive(rd.pid));
   out.push(Deno.readTextFileSync(`${root}/c.out`));
@@ -153,14 +170,14 @@ Deno.test({
       // The C runsv leaves (sv x); ours takes the service over at its next try.
       await run("/usr/bin/sv", ["exit", `${tmp.path}/held`]);
       await cRunsv.status;
-      const ours = await waitFor(() => {
-        const pid = servicePid(`${tmp.path}/held`);
-        return pid !== cService && pid > 0 && alive(pid) ? pid : 0;
+      // (supervise/pid is written before supervise/status: ask sv, which reads status.)
+      const status = await waitFor(async () => {
+        const out = (await run("/usr/bin/sv", ["status", `${tmp.path}/held`])).stdout;
+        const pid = Number(/^run: .*\(pid (\d+)\)/.exec(out)?.[1] ?? 0);
+        return pid !== cService && pid > 0 && alive(pid) ? out : "";
       }, { timeoutMs: 6_000, what: "taken over" });
-      assert(ours > 0);
+      assertStringIncludes(status, "run: ");
       assertEquals(servicePid(`${tmp.path}/free`), free, "free was never touched");
-      const status = await run("/usr/bin/sv", ["status", `${tmp.path}/held`]);
-      assertStringIncludes(status.stdout, "run: ");
     } finally {
       try {
         cRunsv.kill("SIGKILL");
