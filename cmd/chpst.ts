@@ -133,18 +133,24 @@ function initialEnviron(): string[] | undefined {
   return block === undefined ? undefined : parseEnviron(block);
 }
 
-/** Whether Deno's environment still has a variable (a byte-string name). */
+/**
+ * Whether Deno's environment still has a variable (a byte-string name). Asked per name:
+ * Deno.env.toObject() throws when any value is not valid UTF-8, and so does has() for
+ * such a variable, or for an empty name; nobody removed those, so they are kept.
+ */
 function stillSet(name: string): boolean {
   try {
     return Deno.env.has(byteStringText(name));
   } catch {
-    return true; // a name Deno cannot look up (empty): nothing removed it
+    return true;
   }
 }
 
 /** The environment to pass on (byte strings): the initial one minus what mod.ts removed. */
 function environList(initial: readonly string[] | undefined): string[] {
-  if (initial !== undefined) return keptEnviron(initial, stillSet);
+  if (initial !== undefined) {
+    return keptEnviron(initial, stillSet);
+  }
   return Object.entries(Deno.env.toObject()).map(([name, value]) =>
     utf8ByteString(`${name}=${value}`)
   );

@@ -140,6 +140,10 @@ export function byteStringCstr(text: string): Uint8Array<ArrayBuffer> {
 
 /** A byte string decoded as UTF-8 (what Deno's own APIs see). */
 export function byteStringText(text: string): string {
+  // ASCII is the same either way (nearly every name): no decoding.
+  let ascii = true;
+  for (let i = 0; i < text.length && ascii; i++) ascii = text.charCodeAt(i) < 0x80;
+  if (ascii) return text;
   return new TextDecoder().decode(byteStringCstr(text).subarray(0, text.length));
 }
 
