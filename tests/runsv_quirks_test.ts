@@ -196,3 +196,18 @@ Deno.test("sv against our runsv: shutdown and -v exit report runsv not running",
   assertEquals([exit.code, exit.stdout], [0, "ok: ./b: runsv not running\n"]);
   assertEquals([(await ra.proc.status).code, (await rb.proc.status).code], [0, 0]);
 });
+
+Deno.test("runsv: renaming the service directory does not disturb its supervisor", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/run!": SLEEP_RUN });
+  await using r = await startRunsv(tmp.path, "s");
+  const pid = await waitRunning(`${tmp.path}/s`);
+  Deno.renameSync(`${tmp.path}/s`, `${tmp.path}/moved`);
+  const moved = `${tmp.path}/moved`;
+  writeControl(moved, "d");
+  await waitStat(moved, "down");
+  assertEquals(readPid(moved), 0);
+  writeControl(moved, "u");
+  await waitFor(() => readPid(moved) !== 0 && readPid(moved) !== pid);
+  assertEquals(r.proc.stderrText(), "");
+});

@@ -6,8 +6,19 @@
  */
 
 import { assertEquals } from "./_assert.ts";
-import { bin, haveDebianRunit, run, tempDir, writeTree } from "./_helpers.ts";
 import {
+  bin,
+  childrenOf,
+  haveDebianRunit,
+  killTree,
+  run,
+  spawn,
+  tempDir,
+  waitFor,
+  writeTree,
+} from "./_helpers.ts";
+import {
+  alive,
   normalizeSv,
   readStat,
   startRunsv,
@@ -153,3 +164,54 @@ Deno.test({
     ]);
   },
 });
+
+Deno.test({
+  name: "side by side: Debian's runsvdir runs our runsv (runit-compatible setup)",
+  ...opts,
+  async fn() {
+    await using tmp = tempDir();
+    writeTree(tmp.path, {
+      "svc/a/run!": "#!/bin/sh\nexec sleep 1000\n",
+      "svc/b/run!": "#!/bin/sh\nexec sleep 1000\n",
+      "svc/b/log/run!": "#!/bin/sh\nexec cat >/dev/null\n",
+    });
+    Deno.mkdirSync(`${tmp.path}/bin`);
+    Deno.symlinkSync(await bin("runsv"), `${tmp.path}/bin/runsv`);
+    const runsvdir = spawn("/usr/bin/runsvdir", [`${tmp.path}/svc`], {
+      env: { PATH: `${tmp.path}/bin:/usr/bin:/bin` },
+    });
+    try {
+      const a = `${tmp.path}/svc/a`;
+      const b = `${tmp.path}/svc/b`;
+      await waitRunning(a);
+      await waitRunning(b);
+      await waitRunning(b, "log/supervise");
+      const status = await sv(["status", a, b], { cwd: tmp.path, debian: true });
+      assertEquals(
+        normalizeSv(status.stdout),
+        `run: ${a}: (pid N) Ns\nrun: ${b}: (pid N) Ns; run: log: (pid N) Ns\n`,
+      );
+      // The runsv processes are ours: their argument area says so through the launcher.
+      const ours = childrenOf(runsvdir.pid).filter((pid) =>
+        readText(`/proc/${pid}/comm`).trim() === "runsv"
+      );
+      assertEquals(ours.length, 2);
+      // runsvdir TERMs the runsv of a removed directory: the service stops, runsv exits.
+      const aPid = Number(readText(`${a}/supervise/pid`));
+      Deno.renameSync(a, `${tmp.path}/a-gone`);
+      await waitFor(() => !alive(aPid), { timeoutMs: 15000, what: "a stopped" });
+      await waitStat(`${tmp.path}/a-gone`, "down");
+    } finally {
+      killTree(runsvdir.pid);
+      await runsvdir[Symbol.asyncDispose]();
+    }
+  },
+});
+
+function readText(path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return "";
+  }
+}

@@ -16,7 +16,7 @@
 
 import net from "node:net";
 import { dupCloexec } from "../../ffi/fd.ts";
-import { close, pipe } from "../../ffi/libc.ts";
+import { close, O_CLOEXEC, O_DIRECTORY, O_RDONLY, open, pipe } from "../../ffi/libc.ts";
 import { spawn } from "../../ffi/spawn.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import type { LogSink, LogSinkFactory } from "../log_sink.ts";
@@ -88,7 +88,9 @@ interface Slot {
 /** Supervises one service directory (and its log service). */
 export class Supervisor {
   readonly #dir: string;
-  readonly #abs: string;
+  /** Where the service directory is reached: a path that follows it (see #setup). */
+  #abs: string;
+  #dirFd = -1;
   readonly #reaper: Reaper;
   readonly #say: Messenger;
   readonly #newSession: boolean;
@@ -177,16 +179,17 @@ export class Supervisor {
   // ---- start-up (runsv main(), in runit's order) ----
 
   async #setup(): Promise<void> {
-    const abs = this.#abs;
-    let info: Deno.FileInfo;
+    // runsv chdirs into the directory, so renaming it (or repointing the symlink that led
+    // to it) never disturbs the supervisor. A Supervisor must not chdir: it holds the
+    // directory open and names it /proc/self/fd/N, which keeps naming the same directory
+    // (children get it as their cwd before exec, while the fd is still theirs).
     try {
-      info = Deno.statSync(abs);
+      this.#dirFd = open(this.#abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     } catch (err) {
       throw new SupervisorFatal(`unable to change to directory: ${errText(err)}`);
     }
-    if (!info.isDirectory) {
-      throw new SupervisorFatal("unable to change to directory: not a directory");
-    }
+    if (procFdWorks(this.#dirFd)) this.#abs = `/proc/self/fd/${this.#dirFd}`;
+    const abs = this.#abs;
     const now = this.#clock.now();
     const mono = this.#clock.monoMs();
     const main: Slot = {
@@ -629,7 +632,10 @@ export class Supervisor {
     }
     if (this.#logReader !== undefined) closing.push(this.#logReader.destroy());
     this.#logReader = undefined;
-    return Promise.all(closing).then(() => {});
+    return Promise.all(closing).then(() => {
+      closeQuietly(this.#dirFd); // after the sink, which may still write under log/
+      this.#dirFd = -1;
+    });
   }
 }
 
@@ -781,6 +787,15 @@ function closeQuietly(fd: number): void {
     close(fd);
   } catch {
     // nothing left to do
+  }
+}
+
+/** Whether /proc/self/fd/N reaches the directory (no /proc in early boot). */
+function procFdWorks(fd: number): boolean {
+  try {
+    return Deno.statSync(`/proc/self/fd/${fd}`).isDirectory;
+  } catch {
+    return false;
   }
 }
 
