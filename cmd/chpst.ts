@@ -276,7 +276,7 @@ function runSteps(steps: readonly Step[], inherited: Inherited, say: Messenger):
       const argv = inherited.args.slice(inherited.args.length - exec.argv.length);
       const file = argv[0]!;
       if (exec.argv[0] !== exec.file) argv[0] = utf8ByteString(exec.argv[0]!); // -b
-      prepared = prepareExec(file, argv, env, path, { underLimits: limits });
+      prepared = prepareExec({ file, argv, env, path, underLimits: limits });
       // Only what differs is changed: each libc symbol bound costs start-up time.
       const restore = signalRestore(inherited.signals, limits ? undefined : signalsNow(inherited));
       restoreSignals(restore, inherited.signals.blocked);

@@ -79,6 +79,18 @@ function errnoReader(): () => number {
   return () => view.getInt32(0);
 }
 
+/** What {@linkcode prepareExec} runs; every string is a byte string. */
+export interface ExecRequest {
+  /** The name searched for (argv[0] before `-b`). */
+  file: string;
+  argv: readonly string[];
+  env: readonly string[];
+  /** chpst's own PATH; undefined means runit's default `/bin:/usr/bin`. */
+  path: string | undefined;
+  /** The exec runs after chpst's resource limits: bind and warm up everything now. */
+  underLimits?: boolean;
+}
+
 /**
  * Prepares runit's pathexec_run: `file` is execed directly when it has a `/`, else
  * searched in `path` (chpst's own PATH). Everything is a byte string
@@ -90,11 +102,7 @@ function errnoReader(): () => number {
  * process. Every symbol is bound and the code run once (dry) now, before the limits.
  */
 export function prepareExec(
-  file: string,
-  argv: readonly string[],
-  env: readonly string[],
-  path: string | undefined,
-  options: { underLimits?: boolean } = {},
+  { file, argv, env, path, underLimits = false }: ExecRequest,
 ): PreparedExec {
   const candidates = execCandidates(file, path).map(byteStringCstr);
   const args = pointerArray(argv, byteStringCstr);
@@ -117,7 +125,7 @@ export function prepareExec(
       return searchResult(saved);
     },
   };
-  if (options.underLimits) prepared.run(true);
+  if (underLimits) prepared.run(true);
   return prepared;
 }
 
