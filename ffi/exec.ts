@@ -137,7 +137,7 @@ export interface PreparedDeath {
 /**
  * Prepares the exit after a failed exec under resource limits (see prepareExec): the
  * message for every errno is built now, and `write` and `_exit` are bound and called once
- * (a zero-byte write; no exit). Ending with `_exit` skips Deno's shutdown, which could need
+ * (on fd -1; no exit). Ending with `_exit` skips Deno's shutdown, which could need
  * memory the limits no longer allow; runit's chpst ends the same way.
  */
 export function prepareDeath(
@@ -158,7 +158,7 @@ export function prepareDeath(
       const index = code >= 0 && code <= MAX_ERRNO ? code : -1;
       const line = index === -1 ? unknown : lines[index]!;
       const length = index === -1 ? unknownLength : lengths[index]!;
-      write(2, line, dry ? none : length);
+      write(dry ? -1 : 2, line, dry ? none : length); // dry: fd -1, no side effect
       if (!dry) exit(exitCode);
       return undefined as never;
     },
