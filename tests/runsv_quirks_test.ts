@@ -211,3 +211,17 @@ Deno.test("runsv: renaming the service directory does not disturb its supervisor
   await waitFor(() => readPid(moved) !== 0 && readPid(moved) !== pid);
   assertEquals(r.proc.stderrText(), "");
 });
+
+Deno.test("runsv: control/t sees the new want in supervise/stat, as in runit", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, {
+    "s/run!": SLEEP_RUN,
+    "s/control/t!": "#!/bin/sh\ncat supervise/stat >>seen\nexit 1\n",
+  });
+  await using _r = await startRunsv(tmp.path, "s");
+  const dir = `${tmp.path}/s`;
+  await waitRunning(dir);
+  writeControl(dir, "d");
+  await waitStat(dir, "down");
+  assertEquals(readText(`${dir}/seen`), "run, want down\n");
+});

@@ -374,6 +374,12 @@ export class Supervisor {
   async #control(which: Which, byte: ControlByte): Promise<void> {
     const slot = this.#slot(which)!;
     const script = decisionScript(slot.record, byte);
+    if (script !== undefined && (byte === "d" || byte === "x")) {
+      // runit writes the new want before it consults control/t (the step writes the
+      // same record again).
+      slot.record = { ...slot.record, want: byte === "d" ? "down" : "exit" };
+      this.#update(slot);
+    }
     const handled = script === undefined ? false : await this.#custom(script);
     await this.#apply(which, {
       kind: "control",
