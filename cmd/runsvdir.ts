@@ -21,7 +21,6 @@ import { parseRunsvdirArgs } from "../lib/runsvdir/args.ts";
 import { RunsvdirHost } from "../lib/runsvdir/host.ts";
 import { type LogArea, openLogArea } from "../lib/runsvdir/log_area.ts";
 import { LOG_ARG_MIN } from "../lib/runsvdir/log_window.ts";
-import { openServiceDir } from "../lib/runsvdir/service_dir.ts";
 import { Supervisor, SupervisorFatal } from "../lib/supervise/supervisor.ts";
 import { createSvlogdSink } from "../lib/svlogd/sink.ts";
 
@@ -161,7 +160,8 @@ export async function main(args: readonly string[], ctx: AppletContext): Promise
         // log/ with a log/svlogd file and no run: logged in this process (DEVIATIONS.md 13).
         logSinkFactory: createSvlogdSink,
       }),
-    openServiceDir,
+    // The supervisor opens the directory itself and follows it through renames.
+    openServiceDir: (scanDir, name) => ({ path: `${scanDir}/${name}`, release: () => {} }),
     warn: (text, err) => say.warn(text, err),
     fatal: (name, text, err) => new Messenger(`runsv ${name}`).fatal(text, err),
     isFatal: (err) => err instanceof SupervisorFatal,
