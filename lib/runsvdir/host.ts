@@ -31,9 +31,9 @@ export interface HostedSupervisor {
   readonly pids: { service: number; log: number };
 }
 
-/** A service directory opened for a supervisor: a path that follows the directory. */
+/** How a supervisor reaches its service directory, and what to release after it ends. */
 export interface ServiceDirHandle {
-  /** The path the supervisor uses (absolute). */
+  /** The path given to the supervisor. */
   path: string;
   /** Called once the supervisor for it has ended. */
   release(): void;
