@@ -24,9 +24,25 @@ function rawArgv0(): string {
   }
 }
 
+/**
+ * Undoes what Deno adds to the environment when PATH is unset or empty (as the kernel
+ * starts init): PATH=<DENO_DIR>/node_compat_bin and DENO_NODE_SHIM_ACTIVE=1. Stage scripts
+ * and services must see the environment runit would pass on, where sh then uses its own
+ * default PATH.
+ */
+function restoreDenoShimmedPath(): void {
+  if (Deno.env.get("DENO_NODE_SHIM_ACTIVE") === undefined) return;
+  Deno.env.delete("DENO_NODE_SHIM_ACTIVE");
+  const path = Deno.env.get("PATH") ?? "";
+  const kept = path.split(":").filter((dir) => !dir.endsWith("/node_compat_bin"));
+  if (kept.length === 0 || kept.every((dir) => dir === "")) Deno.env.delete("PATH");
+  else Deno.env.set("PATH", kept.join(":"));
+}
+
 /** Reads argv[0] and clears the launcher's variables so services do not inherit them. */
 export function takeArgv0(): string {
   const argv0 = rawArgv0();
+  restoreDenoShimmedPath();
   if (Deno.env.get("DENIT_LAUNCHER") !== undefined) {
     // The launcher's own settings must not leak into services and their children.
     for (const name of ["DENIT_LAUNCHER", "DENO_DIR", "DENO_NO_UPDATE_CHECK"]) {
