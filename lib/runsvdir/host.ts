@@ -221,15 +221,13 @@ export class RunsvdirHost {
 
   #scan(): void {
     const dir = this.#o.dir;
-    let names: string[];
-    let complete = true;
+    const names: string[] = [];
     try {
-      names = [];
       for (const entry of Deno.readDirSync(dir)) names.push(entry.name);
     } catch (err) {
+      // As runit after a failed opendir: nothing is removed, and the next try waits for
+      // the directory to change (or the watch, or the forced rescan).
       this.#o.warn(`unable to open directory ${dir}`, err);
-      complete = false;
-      this.#check = true;
       return;
     }
     const entries: ScanEntry[] = [];
@@ -247,7 +245,6 @@ export class RunsvdirHost {
       }
     }
     const plan = planScan(this.#services, entries, {
-      complete,
       ...(this.#o.maxServices === undefined ? {} : { maxServices: this.#o.maxServices }),
     });
     for (const { name, error } of plan.statErrors) this.#o.warn(`unable to stat ${name}`, error);
