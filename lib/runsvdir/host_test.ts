@@ -225,3 +225,24 @@ Deno.test("host: a directory replaced under the same name is a new service", asy
     await host.stopAll();
   }
 });
+
+Deno.test("host: repointing a symlinked scan directory is seen at once", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { ...service("lv1/a"), ...service("lv2/b") });
+  Deno.symlinkSync("lv1", `${tmp.path}/current`);
+  const dir = `${tmp.path}/current`;
+  const { host, events } = makeHost(dir, { checkMs: 1000, idleMs: 60_000 });
+  host.start();
+  try {
+    assertEquals(events.started, ["a"]);
+    await new Promise((r) => setTimeout(r, 1_200)); // past the 1 s recheck
+    Deno.symlinkSync("lv2", `${tmp.path}/current.new`);
+    Deno.renameSync(`${tmp.path}/current.new`, dir);
+    await waitFor(() => events.started.includes("b") && events.terminated.includes("a"), {
+      timeoutMs: 900,
+      what: "switch seen before any rescan period",
+    });
+  } finally {
+    await host.stopAll();
+  }
+});
