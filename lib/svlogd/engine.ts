@@ -316,9 +316,13 @@ export class SvlogdEngine {
     const lineMax = this.#options.lineMax;
     const n = chunk.length;
     let i = 0;
-    if (!this.#inLine && this.#sharedPrefix() !== undefined) i = this.#takeWholeLines(chunk);
+    const prefix = this.#sharedPrefix();
     while (i < n) {
       if (!this.#inLine) {
+        if (prefix !== undefined) {
+          i = this.#takeWholeLines(chunk, i, prefix);
+          if (i >= n) break;
+        }
         const newline = chunk.indexOf(0x0a, i);
         if (newline !== -1 && newline - i < lineMax) {
           let line = chunk.subarray(i, newline);
@@ -395,15 +399,14 @@ export class SvlogdEngine {
    * The fast path for {@linkcode #sharedPrefix} configurations: formats every complete
    * line of `chunk` into the first directory's buffer (stamp, prefix, line with its
    * newline: two or three copies a line), copies that run to the other directories, and
-   * returns where the unfinished last line starts.
+   * returns where the unfinished last line starts (the chunk's end if there is none).
    */
-  #takeWholeLines(chunk: Uint8Array): number {
-    const prefix = this.#sharedPrefix()!;
+  #takeWholeLines(chunk: Uint8Array, from: number, prefix: Uint8Array): number {
     const stamp = this.#stamp?.bytes;
     const extra = (stamp?.length ?? 0) + prefix.length;
     const first = this.#dirs[0]!.pending;
     const start = first.length;
-    let i = 0;
+    let i = from;
     for (;;) {
       const newline = chunk.indexOf(0x0a, i);
       if (newline === -1) break;

@@ -190,7 +190,7 @@ export class LogDir {
         } catch (err) {
           this.#ctx.warn(`unable to rename current: ${this.name}: ${errText(err)}`);
         }
-        this.#prune([name]);
+        await this.#prune([name]);
       } else {
         kept = true;
       }
@@ -395,7 +395,7 @@ export class LogDir {
   }
 
   /** Removes `.t` leftovers and, if more than `n` old files remain, the oldest (§5.3). */
-  #prune(keep: readonly string[] = []): void {
+  async #prune(keep: readonly string[] = []): Promise<void> {
     let names: string[];
     try {
       names = this.#oldNames(true);
@@ -408,7 +408,7 @@ export class LogDir {
       if (name[26] === "t") {
         if (this.#isProtected(name, keep)) continue;
         try {
-          Deno.removeSync(`${this.path}/${name}`);
+          await Deno.remove(`${this.path}/${name}`);
         } catch (err) {
           this.#ctx.warn(`unable to unlink processor leftover: ${name}: ${errText(err)}`);
         }
@@ -421,7 +421,8 @@ export class LogDir {
     if (victim === undefined) return;
     this.#ctx.info(`delete: ${this.name}/${victim}`);
     try {
-      Deno.removeSync(`${this.path}/${victim}`);
+      // Off the main thread: unlinking a large file takes the kernel a while.
+      await Deno.remove(`${this.path}/${victim}`);
     } catch (err) {
       this.#ctx.warn(`unable to unlink oldest logfile: ${this.name}: ${errText(err)}`);
     }
@@ -471,7 +472,7 @@ export class LogDir {
     this.#ctx.info(`rename: ${this.name}/current ${name} ${this.#size}`);
     await this.#createCurrent("unable to create new current");
     this.#size = 0;
-    this.#prune([name]);
+    await this.#prune([name]);
     if (withProcessor) {
       this.#processor = await ProcessorRun.start(
         this.#ctx,
@@ -565,6 +566,13 @@ export class LogDir {
   }
 
   #releaseLock(): void {
+    try {
+      // Unlock explicitly: a child being spawned by another thread of this process may
+      // still share the open file description until its exec, and would hold the lock.
+      this.#lock.unlockSync();
+    } catch {
+      // not locked
+    }
     try {
       this.#lock.close();
     } catch {
