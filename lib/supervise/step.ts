@@ -48,8 +48,18 @@ export type Action =
 
 /** Something that happened to a service. */
 export type Event =
-  /** A control byte; `handled` = the decision script exited 0. */
-  | { kind: "control"; byte: ControlByte; handled: boolean; now: Tai64n; monoMs: number }
+  /**
+   * A control byte; `handled` = the decision script exited 0; `wantWritten` = the shell
+   * already wrote the new want (runit writes it before running control/t for d and x).
+   */
+  | {
+    kind: "control";
+    byte: ControlByte;
+    handled: boolean;
+    wantWritten?: boolean;
+    now: Tai64n;
+    monoMs: number;
+  }
   /** The top of the main loop: start the process if it should run. */
   | { kind: "tick"; now: Tai64n; monoMs: number }
   /** The spawn action succeeded. */
@@ -153,7 +163,7 @@ export function step(input: ServiceRecord, event: Event): StepResult {
       exited(record, event.wstat, event.finishExists, event.now, event.monoMs, actions);
       break;
     case "control":
-      control(record, event.byte, event.handled, actions);
+      control(record, event.byte, event.handled, event.wantWritten ?? false, actions);
       break;
   }
   return { record, actions };
@@ -236,13 +246,14 @@ function control(
   record: ServiceRecord,
   byte: ControlByte,
   handled: boolean,
+  wantWritten: boolean,
   actions: Action[],
 ): void {
   const running = record.state === "run" && record.pid !== 0;
   switch (byte) {
     case "d":
       record.want = "down";
-      actions.push(update(record));
+      if (!wantWritten) actions.push(update(record));
       if (running) stop(record, handled, actions);
       break;
     case "u":
@@ -258,7 +269,7 @@ function control(
     case "x":
       if (record.isLog) break; // the log service ignores x
       record.want = "exit";
-      actions.push(update(record));
+      if (!wantWritten) actions.push(update(record));
       if (running) stop(record, handled, actions);
       break;
     case "t":

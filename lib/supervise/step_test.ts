@@ -378,3 +378,15 @@ Deno.test("exitDecision() exits when main is down and the log is gone", () => {
   assertEquals(exitDecision(main, { ...log, pid: 0 }), "exit");
   assertEquals(exitDecision(record({ want: "exit", ...RUNNING }), undefined), "continue");
 });
+
+Deno.test("step() d with the want already written (before control/t) writes it once", () => {
+  const { actions } = step(record(RUNNING), {
+    kind: "control",
+    byte: "d",
+    handled: false,
+    wantWritten: true,
+    now: T5,
+    monoMs: 5000,
+  });
+  assertEquals(kinds(actions), ["signal SIGTERM", "update", "signal SIGCONT", "script d"]);
+});

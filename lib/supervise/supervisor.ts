@@ -374,9 +374,9 @@ export class Supervisor {
   async #control(which: Which, byte: ControlByte): Promise<void> {
     const slot = this.#slot(which)!;
     const script = decisionScript(slot.record, byte);
-    if (script !== undefined && (byte === "d" || byte === "x")) {
-      // runit writes the new want before it consults control/t (the step writes the
-      // same record again).
+    const wantWritten = script !== undefined && (byte === "d" || byte === "x");
+    if (wantWritten) {
+      // runit writes the new want before it consults control/t.
       slot.record = { ...slot.record, want: byte === "d" ? "down" : "exit" };
       this.#update(slot);
     }
@@ -385,6 +385,7 @@ export class Supervisor {
       kind: "control",
       byte,
       handled,
+      wantWritten,
       now: this.#clock.now(),
       monoMs: this.#clock.monoMs(),
     });
