@@ -195,3 +195,28 @@ Deno.test("sink: the caller may reuse its buffer as soon as write() returns", as
   const text = logged(`${tmp.path}/log/d`).replace(/^\S+ /gm, "");
   assertEquals(text, "aaa\nbbb\nccc\n");
 });
+
+Deno.test("sink: close() while paused gives up the pause, as SIGTERM does", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "log/d/config": "s1000\n" });
+  const warnings: string[] = [];
+  const s = await sink(`${tmp.path}/log`, ["d"], warnings);
+  const dir = `${tmp.path}/log/d`;
+  const chattr = (flag: string): boolean =>
+    new Deno.Command("chattr", { args: [flag, dir], stderr: "null" }).outputSync().success;
+  if (!chattr("+i")) return; // no immutable flag here: cannot provoke the pause
+  try {
+    const big = encoder.encode(("q".repeat(99) + "\n").repeat(12_000));
+    const writing = Promise.resolve(s.write(big)).then(() => "written", (e: Error) => e.name);
+    await waitFor(() => warnings.some((w) => w.startsWith("svlogd: pausing:")), {
+      what: "pause",
+    });
+    const started = Date.now();
+    await s.close();
+    assert(Date.now() - started < 2000, "close() did not wait for the pause");
+    assertEquals(await writing, "SvlogdStopped");
+    assertEquals((Deno.statSync(`${dir}/current`).mode ?? 0) & 0o777, 0o744);
+  } finally {
+    chattr("-i");
+  }
+});
