@@ -116,7 +116,7 @@ Deno.test("runsv: a run that lasted over 1 s is restarted at once", async () => 
   });
   const starts = readText(`${tmp.path}/s/starts`).trim().split("\n").map((n) => Number(n) / 1e6);
   const gap = starts[2]! - starts[1]!;
-  assert(gap > 1250 && gap < 2500, `gap ${gap} ms`); // no 1 s delay on top
+  assert(gap > 1250 && gap < 2100, `gap ${gap} ms`); // a 1 s delay on top would give 2.3 s
 });
 
 Deno.test("runsv: commands during the 1 s restart delay are applied after it (Q3)", async () => {
