@@ -99,3 +99,26 @@ Deno.test("SvlogdEngine: reload() in the middle of a line keeps the whole line",
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("SvlogdEngine: after a reload that drops the e lines, nothing is copied", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    Deno.writeTextFileSync(`${dir}/config`, "e*\n");
+    const copies: string[] = [];
+    const engine = await SvlogdEngine.start(parseSvlogdArgs([dir], "svlogd"), {
+      message: () => {},
+      copyToStderr: (bytes) => copies.push(new TextDecoder().decode(bytes)),
+      reaper: new PidReaper() as unknown as Reaper,
+      resolve: (d) => d,
+    });
+    await engine.write(encoder.encode("one\n"));
+    Deno.writeTextFileSync(`${dir}/config`, "");
+    await engine.reload();
+    await engine.write(encoder.encode("two\n"));
+    await engine.close();
+    assertEquals(copies, ["one\n"]);
+    assertEquals(Deno.readTextFileSync(`${dir}/current`), "one\ntwo\n");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
