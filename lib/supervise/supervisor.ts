@@ -20,12 +20,13 @@ import { close, O_CLOEXEC, O_DIRECTORY, O_RDONLY, open, pipe } from "../../ffi/l
 import { spawn } from "../../ffi/spawn.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import type { LogSink, LogSinkFactory } from "../log_sink.ts";
-import { Messenger } from "../msg.ts";
 import { writeStderr } from "../output.ts";
+import { Messenger } from "../msg.ts";
 import type { Reaper } from "../reaper.ts";
 import { errnoOf, errText } from "../sys_error.ts";
 import { type ControlByte, parseControlBytes } from "./control.ts";
 import { SupervisorFatal } from "./fatal.ts";
+import { destroySocket, InProcessLog } from "./inprocess_log.ts";
 import {
   type Action,
   decisionScript,
@@ -644,148 +645,6 @@ export class Supervisor {
       this.#dirFd = -1;
     });
   }
-}
-
-/**
- * The log pipe read by this process for an in-process svlogd. One socket for the
- * supervisor's life (on a duplicate of the pipe's read end), paused whenever no sink
- * consumes, so nothing read is lost when the sink is stopped or replaced; each chunk is
- * written to the sink before the next is read (backpressure reaches the service).
- * Signals to the log "process" act as they would on svlogd.
- */
-class InProcessLog {
-  readonly #socket: net.Socket;
-  readonly #onExit: (wstat: number, generation: number) => void;
-  #generation = 0;
-  #sink: LogSink | undefined;
-  #pending: Promise<void> = Promise.resolve();
-  #stopped = false; // SIGSTOP
-  #ended = false;
-
-  constructor(fd: number, onExit: (wstat: number, generation: number) => void) {
-    this.#onExit = onExit;
-    this.#socket = new net.Socket({ fd, readable: true, writable: false });
-    this.#socket.pause();
-    this.#socket.on("data", (chunk: Uint8Array) => {
-      this.#socket.pause();
-      const sink = this.#sink;
-      this.#pending = (async () => {
-        try {
-          if (sink !== undefined) await sink.write(chunk);
-        } catch (err) {
-          writeStderr(`svlogd: warning: ${err instanceof Error ? err.message : String(err)}\n`);
-        }
-        this.#flow();
-      })();
-    });
-    this.#socket.on("end", () => {
-      this.#ended = true;
-      void this.#finish(0);
-    });
-    this.#socket.on("error", () => {
-      this.#ended = true;
-      void this.#finish(0);
-    });
-  }
-
-  /** Which sink is current: every attach() starts a new generation. */
-  get generation(): number {
-    return this.#generation;
-  }
-
-  /** A new sink starts consuming (one still attached is closed first, nothing lost). */
-  attach(sink: LogSink): void {
-    const previous = this.#sink;
-    if (previous !== undefined) void this.#pending.then(() => previous.close()).catch(() => {});
-    this.#generation++;
-    this.#sink = sink;
-    this.#stopped = false;
-    this.#flow();
-  }
-
-  #flow(): void {
-    if (this.#sink !== undefined && !this.#stopped && !this.#ended) this.#socket.resume();
-  }
-
-  /** Ends the current sink (its buffered lines written) and reports the "exit". */
-  async #finish(wstat: number): Promise<void> {
-    const sink = this.#sink;
-    if (sink === undefined) return;
-    const generation = this.#generation;
-    this.#sink = undefined;
-    this.#socket.pause();
-    await this.#pending;
-    try {
-      await sink.close();
-    } catch (err) {
-      writeStderr(`svlogd: warning: ${err instanceof Error ? err.message : String(err)}\n`);
-    }
-    this.#onExit(wstat, generation);
-  }
-
-  /** What a signal would do to svlogd. */
-  async signal(signal: Deno.Signal): Promise<void> {
-    const sink = this.#sink;
-    if (sink === undefined) return;
-    switch (signal) {
-      case "SIGALRM":
-        await sink.rotate();
-        return;
-      case "SIGHUP":
-        try {
-          await sink.reload();
-        } catch {
-          await this.#finish(111 << 8); // svlogd exits 111 when no directory is usable
-        }
-        return;
-      case "SIGSTOP":
-        this.#stopped = true;
-        this.#socket.pause();
-        return;
-      case "SIGCONT":
-        this.#stopped = false;
-        this.#flow();
-        return;
-      case "SIGTERM":
-        await this.#finish(0);
-        return;
-      default:
-        // KILL, INT, QUIT, USR1, USR2 end svlogd; nothing read is dropped here.
-        await this.#finish(SIGNAL_NUMBERS[signal] ?? 9);
-    }
-  }
-
-  /** Stops reading for good (the supervisor is released); resolves once all is closed. */
-  async destroy(): Promise<void> {
-    const sink = this.#sink;
-    this.#sink = undefined;
-    this.#ended = true;
-    const closed = destroySocket(this.#socket);
-    if (sink !== undefined) {
-      await this.#pending;
-      await sink.close().catch(() => {});
-    }
-    await closed;
-  }
-}
-
-const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGKILL: 9,
-  SIGUSR1: 10,
-  SIGUSR2: 12,
-  SIGALRM: 14,
-  SIGTERM: 15,
-};
-
-/** Destroys a socket (closing its fd); resolves when the close has happened. */
-function destroySocket(socket: net.Socket): Promise<void> {
-  if (socket.destroyed && socket.closed) return Promise.resolve();
-  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
-  socket.destroy();
-  return closed;
 }
 
 function closeQuietly(fd: number): void {
