@@ -8,6 +8,7 @@ deno=${DENO:-$(scripts/deno.sh)}
 mkdir -p bench/results build
 # Measure what a user installs: the current sources, installed into a private prefix.
 prefix=$(mktemp -d "$top/build/prefix.XXXXXX")
+chmod 755 "$prefix" # the tests also run applets as nobody
 trap 'rm -rf "$prefix"' EXIT
 DENO="$deno" PREFIX="$prefix" scripts/install.sh >/dev/null
 export DENIT_TEST_PREFIX="$prefix"

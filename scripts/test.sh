@@ -9,6 +9,7 @@ deno=${DENO:-$(scripts/deno.sh)}
 # A private prefix per run, so that concurrent runs do not replace each other's install.
 mkdir -p "$top/build"
 prefix=$(mktemp -d "$top/build/prefix.XXXXXX")
+chmod 755 "$prefix" # the tests also run applets as nobody
 trap 'rm -rf "$prefix"' EXIT
 DENO="$deno" PREFIX="$prefix" scripts/install.sh >/dev/null
 export DENIT_TEST_PREFIX="$prefix"
