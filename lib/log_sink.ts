@@ -37,6 +37,12 @@ export interface LogSink {
   reload(): void | Promise<void>;
   /** `t`, `d`, `x`, end of input: write what is buffered (a partial last line too) and close. */
   close(): Promise<void>;
+  /**
+   * The service side of the pipe is closed for good (the supervisor is exiting): keep
+   * taking what is still in the pipe, but give up instead of pausing, so a full disk
+   * cannot hang the exit as it hangs runit 2.1.2's runsv behind its svlogd.
+   */
+  endOfInput?(): void;
 }
 
 /** Makes a sink; rejects (with runit's message in `Error.message`) when it cannot start. */

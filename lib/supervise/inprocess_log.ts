@@ -76,13 +76,23 @@ export class InProcessLog {
     const generation = this.#generation;
     this.#sink = undefined;
     this.#socket.pause();
+    // close() before waiting for the write in flight: on a full disk that write waits
+    // for room that may never come, and close() is what ends svlogd's pause (DEVIATIONS.md
+    // item 7). The chunk was handed to the sink when write() was called, so nothing read
+    // is skipped.
+    const closing = sink.close();
     await this.#pending;
     try {
-      await sink.close();
+      await closing;
     } catch (err) {
       writeStderr(`svlogd: warning: ${err instanceof Error ? err.message : String(err)}\n`);
     }
     this.#onExit(wstat, generation);
+  }
+
+  /** The service side of the pipe is closed for good: let the sink give up on pauses. */
+  endOfInput(): void {
+    this.#sink?.endOfInput?.();
   }
 
   /** What a signal would do to svlogd. */
@@ -124,8 +134,9 @@ export class InProcessLog {
     this.#ended = true;
     const closed = destroySocket(this.#socket);
     if (sink !== undefined) {
+      const closing = sink.close().catch(() => {});
       await this.#pending;
-      await sink.close().catch(() => {});
+      await closing;
     }
     await closed;
   }

@@ -595,6 +595,9 @@ export class Supervisor {
     const fds = this.#logPipe;
     if (fds === undefined) return;
     this.#logPipe = undefined;
+    // The in-process log reads its own duplicate of the read end until end of file; it
+    // must not wait for a full disk to drain that (C runsv would hang here for good).
+    this.#logReader?.endOfInput();
     try {
       close(fds[1]);
     } catch (err) {

@@ -74,6 +74,7 @@ export class SvlogdEngine {
   #lineStamp: Uint8Array | undefined;
   #chain: Promise<unknown> = Promise.resolve();
   #stopping = false;
+  #stopOnPause = false;
   readonly #wakers = new Set<() => void>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
@@ -151,6 +152,7 @@ export class SvlogdEngine {
 
   async #pause(text: string): Promise<void> {
     // Once stopping, a failure ends the operation at once (what it held is given up).
+    if (this.#stopOnPause) this.#stopping = true;
     if (this.#stopping) throw new SvlogdStopped(`stopped while pausing: ${text}`);
     this.#host.message(`svlogd: pausing: ${text}\n`);
     await new Promise<void>((resolve) => {
@@ -256,6 +258,16 @@ export class SvlogdEngine {
   stop(): void {
     this.#stopping = true;
     for (const wake of [...this.#wakers]) wake();
+  }
+
+  /**
+   * A stop that spares work still succeeding: from now on any pause ends as `stop()`
+   * would, and one in progress ends at once. Checking `paused` once is not enough: between
+   * two attempts of a failing write the engine is not paused, and would pause again.
+   */
+  stopIfPaused(): void {
+    this.#stopOnPause = true;
+    if (this.paused) this.stop();
   }
 
   /**

@@ -60,8 +60,9 @@ export const createSvlogdSink: LogSinkFactory = async (
         throw err;
       }
     },
+    endOfInput: () => engine.stopIfPaused(),
     close: () => {
-      if (engine.paused) engine.stop();
+      engine.stopIfPaused();
       return engine.close();
     },
   };
