@@ -9,6 +9,7 @@ import type { AppletContext } from "../lib/applet.ts";
 import { Messenger, usageText } from "../lib/msg.ts";
 import { writeStderr, writeStdout } from "../lib/output.ts";
 import { errnoOf, SysError } from "../lib/sys_error.ts";
+import { EISDIR, ENOENT } from "../lib/errstr.ts";
 
 export const meta = { name: "runsvchdir" } as const;
 
@@ -17,9 +18,6 @@ const EXIT_FATAL = 111; // runsvchdir: every error
 
 /** The runlevel directory (runit's compiled-in SVDIR of runsvchdir). */
 export const RUNSVDIR_BASE = "/etc/runit/runsvdir";
-
-const ENOENT = 2;
-const EISDIR = 21;
 
 class Fatal extends Error {
   readonly reason: unknown;

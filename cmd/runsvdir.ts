@@ -23,6 +23,7 @@ import { type LogArea, openLogArea } from "../lib/runsvdir/log_area.ts";
 import { LOG_ARG_MIN } from "../lib/runsvdir/log_window.ts";
 import { Supervisor, SupervisorFatal } from "../lib/supervise/supervisor.ts";
 import { createSvlogdSink } from "../lib/svlogd/sink.ts";
+import { SIGINT } from "../lib/signals.ts";
 
 export const meta = { name: "runsvdir" } as const;
 
@@ -30,8 +31,6 @@ const EXIT_TERM = 0; // runsvdir: SIGTERM
 const EXIT_USAGE = 1; // runsvdir: usage (runit src/runsvdir.c)
 const EXIT_NO_CWD = 100; // runsvdir: cannot open the current directory
 const EXIT_HUP = 111; // runsvdir: SIGHUP
-
-const SIGINT = 2;
 
 const encoder = new TextEncoder();
 

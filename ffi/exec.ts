@@ -19,6 +19,7 @@ import {
   searchResult,
   type SignalRestore,
 } from "../lib/chpst/inherit.ts";
+import { ENOENT } from "../lib/errstr.ts";
 
 const sym = bindLibc({
   // int execve(const char *path, char *const argv[], char *const envp[])
@@ -69,8 +70,6 @@ export interface PreparedExec {
    */
   run(dry?: boolean): number;
 }
-
-const ENOENT = 2;
 
 /** Reads the main thread's errno without allocating (a view made once). */
 function errnoReader(): () => number {

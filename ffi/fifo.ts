@@ -6,6 +6,7 @@
 
 import { bindLibcAll, cstr, O_CLOEXEC, O_NONBLOCK, O_WRONLY } from "./libc.ts";
 import { SysError } from "../lib/sys_error.ts";
+import { EINTR } from "../lib/errstr.ts";
 
 // dlopen costs ~0.6 ms plus ~0.13 ms per symbol (measured): `sv status` binds only the
 // two it always needs; errno and write are bound when a failure or a command needs them.
@@ -17,8 +18,6 @@ const more = bindLibcAll({
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" }, // ssize_t write(int, const void *, size_t)
   __errno_location: { parameters: [], result: "pointer" }, // int *__errno_location(void)
 });
-
-const EINTR = 4;
 
 function errno(): number {
   const ptr = more.__errno_location();

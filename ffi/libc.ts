@@ -11,7 +11,7 @@
  * `ffi/libc_test.ts` proves errno is reliable on the pinned Deno.
  */
 
-import { errnoName } from "../lib/errstr.ts";
+import { ECHILD, EINTR, errnoName } from "../lib/errstr.ts";
 import { SysError } from "../lib/sys_error.ts";
 
 export { SysError };
@@ -145,8 +145,6 @@ export function errno(): number {
 export function sysError(syscall: string, path?: string): SysError {
   return new SysError(syscall, errno(), path);
 }
-
-const EINTR = 4;
 
 /** Runs `call` again while it fails with EINTR; throws a SysError on any other failure. */
 export function retryEintr(syscall: string, call: () => number, path?: string): number {
@@ -366,7 +364,6 @@ export function isatty(fd: number): boolean {
 const P_ALL = 0;
 const WEXITED = 4;
 const WNOWAIT = 0x01000000;
-const ECHILD = 10;
 
 /**
  * True while this process has any child, running or not yet reaped: waitid(P_ALL) with

@@ -7,8 +7,8 @@
  */
 
 import { setSignalDisposition } from "../ffi/libc.ts";
+import { SIGUSR1 } from "./signals.ts";
 
-const SIGUSR1 = 10;
 const POLL_MS = 5;
 const GIVE_UP_MS = 10_000;
 

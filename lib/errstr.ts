@@ -6,6 +6,35 @@
  * denied". Where two names share a value (EAGAIN, EWOULDBLOCK) the first row wins.
  */
 
+// Named errno values (Linux numbering), for the modules that test for one.
+
+/** Operation not permitted (runit: "permission denied"). */
+export const EPERM = 1;
+/** No such file or directory. */
+export const ENOENT = 2;
+/** Interrupted system call. */
+export const EINTR = 4;
+/** No such device or address (a FIFO with no reader). */
+export const ENXIO = 6;
+/** Bad file descriptor. */
+export const EBADF = 9;
+/** No child processes. */
+export const ECHILD = 10;
+/** Try again (EWOULDBLOCK). */
+export const EAGAIN = 11;
+/** Out of memory. */
+export const ENOMEM = 12;
+/** Permission denied (runit: "access denied"). */
+export const EACCES = 13;
+/** Not a directory. */
+export const ENOTDIR = 20;
+/** Is a directory. */
+export const EISDIR = 21;
+/** Invalid argument. */
+export const EINVAL = 22;
+/** No space left on device. */
+export const ENOSPC = 28;
+
 /** errno value → runit text (Linux numbering). */
 const RUNIT_TEXTS: ReadonlyMap<number, string> = new Map([
   [4, "interrupted system call"], // EINTR

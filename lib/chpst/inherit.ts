@@ -1,3 +1,5 @@
+import { EACCES, EISDIR, ENOENT, EPERM } from "../errstr.ts";
+import { SIGKILL, SIGPIPE, SIGSTOP } from "../signals.ts";
 /**
  * What the exec'd program inherits, computed purely (spec chpst.md §5, §8): the signal
  * state chpst got, the environment it got (Deno changes its own), the environment changes
@@ -58,9 +60,8 @@ export interface SignalRestore {
   setMask: boolean;
 }
 
-const SIGPIPE = 13;
 /** SIGKILL, SIGSTOP, and glibc's own 32 and 33 (it refuses signal() for them). */
-const UNSETTABLE = new Set([9, 19, 32, 33]);
+const UNSETTABLE = new Set([SIGKILL, SIGSTOP, 32, 33]);
 
 /**
  * The changes from the `current` state (undefined when unknown: change everything) to
@@ -265,11 +266,6 @@ export function execCandidates(file: string, path: string | undefined): string[]
   if (file.includes("/")) return [file];
   return (path ?? "/bin:/usr/bin").split(":").map((dir) => `${dir === "" ? "." : dir}/${file}`);
 }
-
-const ENOENT = 2;
-const EPERM = 1;
-const EACCES = 13;
-const EISDIR = 21;
 
 /**
  * Whether the search goes on after an exec failure with `errno`: "does not exist",

@@ -64,12 +64,8 @@ import {
   type StageEnd,
   WAKE_INTERVAL_MS,
 } from "./stages.ts";
-
-const SIGKILL = 9;
-const SIGTERM = 15;
-const SIGALRM = 14;
-const SIGCONT = 18;
-const EAGAIN = 11;
+import { EAGAIN } from "../errstr.ts";
+import { SIGALRM, SIGCONT, SIGKILL, SIGTERM } from "../signals.ts";
 
 /** A one-slot wake-up: like runit's self-pipe, a wake with nobody waiting is kept. */
 class Waker {

@@ -7,10 +7,8 @@
 import { tryKill } from "../../ffi/libc.ts";
 import { errnoOf, SysError } from "../sys_error.ts";
 import { REBOOT, STOPIT } from "./files.ts";
-
-const SIGCONT = 18;
-const EBADF = 9;
-const ENOENT = 2;
+import { EBADF, ENOENT } from "../errstr.ts";
+import { SIGCONT } from "../signals.ts";
 
 /** A failed step: `unable to create PATH`, with the underlying error. */
 export class RequestError extends Error {

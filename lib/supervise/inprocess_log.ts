@@ -7,6 +7,16 @@
 import net from "node:net";
 import type { LogSink } from "../log_sink.ts";
 import { writeStderr } from "../output.ts";
+import {
+  SIGALRM,
+  SIGHUP,
+  SIGINT,
+  SIGKILL,
+  SIGQUIT,
+  SIGTERM,
+  SIGUSR1,
+  SIGUSR2,
+} from "../signals.ts";
 
 /**
  * The log pipe read by this process for an in-process svlogd. One socket for the
@@ -123,7 +133,7 @@ export class InProcessLog {
         return;
       default:
         // KILL, INT, QUIT, USR1, USR2 end svlogd; nothing read is dropped here.
-        await this.#finish(SIGNAL_NUMBERS[signal] ?? 9);
+        await this.#finish(SIGNAL_NUMBERS[signal] ?? SIGKILL);
     }
   }
 
@@ -143,14 +153,14 @@ export class InProcessLog {
 }
 
 const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGKILL: 9,
-  SIGUSR1: 10,
-  SIGUSR2: 12,
-  SIGALRM: 14,
-  SIGTERM: 15,
+  SIGHUP,
+  SIGINT,
+  SIGQUIT,
+  SIGKILL,
+  SIGUSR1,
+  SIGUSR2,
+  SIGALRM,
+  SIGTERM,
 };
 
 /** Destroys a socket (closing its fd); resolves when the close has happened. */

@@ -24,10 +24,8 @@ import {
 import { encodeStatus, formatStat, type StatusRecord } from "../status_record.ts";
 import { errnoOf, errText } from "../sys_error.ts";
 import { SupervisorFatal } from "./fatal.ts";
+import { EAGAIN, EINVAL, ENOENT } from "../errstr.ts";
 
-const ENOENT = 2;
-const EINVAL = 22;
-const EAGAIN = 11;
 /** runit reads a supervise symlink into a 256-byte buffer; a full buffer is an error. */
 const READLINK_MAX = 256;
 

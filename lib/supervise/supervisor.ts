@@ -46,6 +46,7 @@ import {
   takeLock,
   writeStatusFiles,
 } from "./supervise_dir.ts";
+import { EAGAIN, ENOENT, ENOMEM } from "../errstr.ts";
 
 export { SupervisorFatal };
 
@@ -65,9 +66,8 @@ export interface SupervisorOptions {
   clock?: Clock;
 }
 
-const ENOENT = 2;
 /** posix_spawn errors that mean "no process could be made" (runsv: fork failed). */
-const FORK_ERRNOS = new Set([11, 12]); // EAGAIN, ENOMEM
+const FORK_ERRNOS = new Set([EAGAIN, ENOMEM]);
 /** runsv sleeps this long after a failed fork. */
 const FORK_RETRY_MS = 5000;
 /** Control bytes buffered per service before the FIFO is left unread (backpressure). */

@@ -10,9 +10,8 @@ import { writeStderr, writeStdout } from "../output.ts";
 import { errnoOf, errText, SysError } from "../sys_error.ts";
 import type { SvCommand } from "./commands.ts";
 import { decodeRawStatus, formatStatusLine, type RawStatus, taiLabel } from "./status_line.ts";
+import { ENOENT, ENXIO } from "../errstr.ts";
 
-const ENOENT = 2;
-const ENXIO = 6;
 const STATUS_SIZE = 20;
 /** sv's poll interval while waiting. */
 export const POLL_MS = 420;

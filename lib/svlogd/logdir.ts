@@ -18,17 +18,12 @@
 
 import dgram from "node:dgram";
 import type { Reaper } from "../reaper.ts";
-import { errstr } from "../errstr.ts";
+import { EAGAIN, ENOENT, ENOSPC, ENOTDIR, errstr } from "../errstr.ts";
 import { errnoOf, errText } from "../sys_error.ts";
 import { ByteBuffer } from "./byte_buffer.ts";
 import { type LogDirConfig, parseConfig } from "./config.ts";
 import { ProcessorRun } from "./processor.ts";
 import { rotatedName } from "./stamp.ts";
-
-const ENOENT = 2;
-const ENOSPC = 28;
-const EAGAIN = 11;
-const ENOTDIR = 20;
 
 /** What a log directory needs from the engine that drives it. */
 export interface LogDirContext {

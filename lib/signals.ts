@@ -1,0 +1,28 @@
+/**
+ * Signal numbers (Linux x86_64 and aarch64 numbering), named once for the modules that send
+ * or mask a signal by number through FFI. `Deno.kill` and `Deno.addSignalListener` take
+ * the names instead.
+ */
+
+/** Hangup. */
+export const SIGHUP = 1;
+/** Interrupt (Ctrl-C; Ctrl-Alt-Del to process 1). */
+export const SIGINT = 2;
+/** Quit. */
+export const SIGQUIT = 3;
+/** Kill; cannot be caught or ignored. */
+export const SIGKILL = 9;
+/** User signal 1 (Deno: opens the inspector once armed). */
+export const SIGUSR1 = 10;
+/** User signal 2. */
+export const SIGUSR2 = 12;
+/** Broken pipe. */
+export const SIGPIPE = 13;
+/** Alarm clock. */
+export const SIGALRM = 14;
+/** Termination. */
+export const SIGTERM = 15;
+/** Continue a stopped process. */
+export const SIGCONT = 18;
+/** Stop; cannot be caught or ignored. */
+export const SIGSTOP = 19;
