@@ -1,8 +1,9 @@
 #!/bin/sh
-# make test-boot: builds the rootfs image and boots it twice under QEMU (headless, KVM if a
-# probe proves it works, else TCG), checking from the serial console: stages 1 and 2, every
+# make test-boot: builds the rootfs image and boots it under QEMU (headless, KVM if a probe
+# proves it works, else TCG), checking from the serial console: stages 1 and 2, every
 # sample service and its log service up per `sv status` in the VM, log lines written,
-# `init 6` reboots and, in the second boot, `init 0` powers off; no kernel panic.
+# `init 6` reboots; in a second boot `init 0` powers off; in a third Ctrl-Alt-Del reboots
+# through /etc/runit/ctrlaltdel; no kernel panic.
 # INIT=runit tests Debian's C runit image instead (the reference). A hard timeout
 # (TEST_BOOT_TIMEOUT seconds, default 420) bounds the whole run.
 set -eu

@@ -1,10 +1,11 @@
 /**
- * The automated boot test (`make test-boot`): boots the rootfs image twice under QEMU and
+ * The automated boot test (`make test-boot`): boots the rootfs image three times under QEMU and
  * checks from the serial console that
  *   boot 1: runit runs stage 1 then stage 2, the login prompt comes, every sample service
  *           and its log service is `run:` per `sv status` inside the VM, the services' log
  *           lines were written, and `init 6` reboots (QEMU exits with "Restarting system");
  *   boot 2: `init 0` powers off ("Power down");
+ *   boot 3: Ctrl-Alt-Del (QEMU's sendkey) runs /etc/runit/ctrlaltdel, which reboots;
  * and that the kernel never panics. Prints timings. Exits 0 on success, 1 on failure.
  *
  * Usage: deno run -A tests/boot/boot_check.ts IMAGE   (TEST_BOOT_VERBOSE=1 echoes the console)
@@ -166,6 +167,22 @@ async function main(): Promise<number> {
       await vm.expect(/reboot: Power down/, left(deadline));
       assert(await vm.waitExit(left(deadline)), "QEMU did not exit after the power-off");
       say(`boot 2: init 0 powered off in ${s(vm.now() - t0)}`);
+    });
+    await bootOne(image, 3, budgetMs, async (vm, deadline) => {
+      const t = await untilLogin(vm, left(deadline));
+      say(`boot 3: login prompt at ${s(t.login!)}`);
+      // Ctrl-Alt-Del on the keyboard, through QEMU's monitor (Ctrl-A c toggles to it):
+      // the kernel sends SIGINT to process 1, which runs /etc/runit/ctrlaltdel.
+      const t0 = vm.now();
+      await vm.send("\x01c");
+      await vm.expect(/\(qemu\) /, left(deadline));
+      await vm.send("sendkey ctrl-alt-delete\n");
+      await vm.send("\x01c");
+      await vm.expect(/rootfs: ctrl-alt-del: rebooting/, left(deadline));
+      await vm.expect(/rootfs: stage 3 at/, left(deadline));
+      await vm.expect(/reboot: Restarting system/, left(deadline));
+      assert(await vm.waitExit(left(deadline)), "QEMU did not exit after ctrl-alt-del");
+      say(`boot 3: ctrl-alt-del rebooted in ${s(vm.now() - t0)}`);
     });
   } catch (err) {
     const text = err instanceof ConsoleTimeout || err instanceof Error ? err.message : `${err}`;
