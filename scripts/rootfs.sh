@@ -22,7 +22,10 @@ denit) logform=${LOGFORM:-svlogd} ;;
 runit) logform=${LOGFORM:-run} ;;
 *) echo "make rootfs: INIT must be denit or runit, not '$init'" >&2 && exit 100 ;;
 esac
-case "$logform" in svlogd | run) ;; *) echo "make rootfs: LOGFORM must be svlogd or run" >&2 && exit 100 ;; esac
+case "$logform" in
+svlogd | run) ;;
+*) echo "make rootfs: LOGFORM must be svlogd or run" >&2 && exit 100 ;;
+esac
 if [ "$init" = runit ] && [ "$logform" = svlogd ]; then
   echo "make rootfs: Debian's runit has no in-process logger (LOGFORM=svlogd)" >&2
   exit 100
@@ -127,7 +130,8 @@ denit)
     mkdir -p usr/lib/denit/cache
     [ -e dev/null ] || mknod -m 666 dev/null c 1 3
     # The launchers run entry/NAME.js (bundled) when install.sh could bundle, else .ts.
-    entries=$(cd usr/lib/denit/src && ls entry/*.ts entry/*.js 2>/dev/null | sed 's|^|/usr/lib/denit/src/|')
+    entries=$(cd usr/lib/denit/src && ls entry/*.ts entry/*.js 2>/dev/null |
+      sed 's|^|/usr/lib/denit/src/|')
     chroot=$(command -v chroot)
     # shellcheck disable=SC2086
     env - DENO_DIR=/usr/lib/denit/cache DENO_NO_UPDATE_CHECK=1 HOME=/root \

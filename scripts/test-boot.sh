@@ -26,5 +26,7 @@ timeout -k 10 "${TEST_BOOT_TIMEOUT:-420}" \
 if [ "$status" = 124 ]; then
   echo "test-boot: FAILED: hard timeout (${TEST_BOOT_TIMEOUT:-420} s)" >&2
 fi
-echo "test-boot: INIT=$init: $([ "$status" = 0 ] && echo passed || echo failed) in $(($(date +%s) - start)) s"
+verdict=failed
+[ "$status" = 0 ] && verdict=passed
+echo "test-boot: INIT=$init: $verdict in $(($(date +%s) - start)) s"
 exit "$status"
