@@ -277,6 +277,36 @@ export function readOrUndefined(path: string): string | undefined {
   }
 }
 
+/** Reads a file as text, or "" when it cannot be read. */
+export function readText(path: string): string {
+  return readOrUndefined(path) ?? "";
+}
+
+/** Resolves after `ms` milliseconds: only for checking that something does not happen. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** utime + stime of a process, in clock ticks (/proc/PID/stat fields 14 and 15). */
+export function cpuTicks(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** True when `unshare -m` works here and a tmpfs can be mounted in the new namespace. */
+export function canMountTmpfs(): boolean {
+  try {
+    return new Deno.Command("unshare", {
+      args: ["-m", "sh", "-c", "mount -t tmpfs -o size=4k none /mnt && umount /mnt"],
+      stdout: "null",
+      stderr: "null",
+    }).outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
 /** Kills every process whose pid is in `pids` and that is still alive (SIGKILL). */
 export function killAll(pids: Iterable<number>): void {
   for (const pid of pids) {

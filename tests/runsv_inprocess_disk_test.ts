@@ -5,7 +5,7 @@
  */
 
 import { assertEquals, assertMatch } from "./_assert.ts";
-import { bin, run, tempDir, writeTree } from "./_helpers.ts";
+import { bin, canMountTmpfs, run, tempDir, writeTree } from "./_helpers.ts";
 
 const SCRIPT = `
 set -u
@@ -25,21 +25,9 @@ wait $pid
 echo $? > "$root/rc"
 `;
 
-function canUnshare(): boolean {
-  try {
-    return new Deno.Command("unshare", {
-      args: ["-m", "sh", "-c", "mount -t tmpfs -o size=4k none /mnt && umount /mnt"],
-      stdout: "null",
-      stderr: "null",
-    }).outputSync().success;
-  } catch {
-    return false;
-  }
-}
-
 Deno.test({
   name: "in-process log: SIGTERM ends runsv while svlogd is paused on a full disk",
-  ignore: !canUnshare(),
+  ignore: !canMountTmpfs(),
   async fn() {
     await using tmp = tempDir();
     writeTree(tmp.path, {

@@ -5,7 +5,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { tempDir, waitFor, writeTree } from "./_helpers.ts";
+import { readText, sleep, tempDir, waitFor, writeTree } from "./_helpers.ts";
 import {
   readPid,
   readStat,
@@ -15,18 +15,6 @@ import {
   waitStat,
   writeControl,
 } from "./supervise_fixture.ts";
-
-function readText(path: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return "";
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 Deno.test("log: stdout of run, finish and control/u all reach log/run", async () => {
   await using tmp = tempDir();

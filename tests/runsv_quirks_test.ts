@@ -4,31 +4,27 @@
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
-import { bin, haveDebianRunit, run, tempDir, waitFor, writeTree } from "./_helpers.ts";
+import {
+  bin,
+  haveDebianRunit,
+  readText,
+  run,
+  sleep,
+  tempDir,
+  waitFor,
+  writeTree,
+} from "./_helpers.ts";
 import {
   normalizeSv,
   readPid,
   readStat,
+  SLEEP_RUN,
   startRunsv,
   sv,
   waitRunning,
   waitStat,
   writeControl,
 } from "./supervise_fixture.ts";
-
-const SLEEP_RUN = "#!/bin/sh\nexec sleep 1000\n";
-
-function readText(path: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return "";
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 Deno.test("runsv: a supervise symlink target of 256+ bytes is fatal (name too long)", async () => {
   await using tmp = tempDir();

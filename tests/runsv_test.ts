@@ -1,12 +1,13 @@
 /** Black-box tests of runsv (spec runsv.md and supervise-protocol.md "Test cases"). */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
-import { bin, run, tempDir, waitFor, writeTree } from "./_helpers.ts";
+import { bin, cpuTicks, readText, run, sleep, tempDir, waitFor, writeTree } from "./_helpers.ts";
 import {
   alive,
   procState,
   readPid,
   readStat,
+  SLEEP_RUN,
   startRunsv,
   sv,
   waitRunning,
@@ -14,7 +15,6 @@ import {
   writeControl,
 } from "./supervise_fixture.ts";
 
-const SLEEP_RUN = "#!/bin/sh\nexec sleep 1000\n";
 const TRAP_TERM_RUN =
   "#!/bin/sh\ntrap 'echo TERM >>signals' TERM\ntrap 'echo CONT >>signals' CONT\n" +
   "while :; do sleep 0.1; done\n";
@@ -69,7 +69,7 @@ Deno.test("runsv: run missing retries about once per second without spinning", a
   await waitFor(() => r.proc.stderrText().split("\n").length >= 3, { timeoutMs: 8000 });
   const before = r.proc.stderrText().split("\n").length;
   const cpuBefore = cpuTicks(r.proc.pid);
-  await new Promise((resolve) => setTimeout(resolve, 2000));
+  await sleep(2000);
   const lines = r.proc.stderrText().split("\n").length - before;
   assert(lines >= 1 && lines <= 3, `${lines} messages in 2 s`);
   assert(cpuTicks(r.proc.pid) - cpuBefore < 40, "runsv used CPU while retrying");
@@ -132,7 +132,7 @@ Deno.test("runsv: down file, sv up, sv once", async () => {
   await waitStat(dir, "down");
   assertEquals(Deno.readFileSync(`${dir}/supervise/status`)[17], 0x64);
   assertEquals(Deno.readTextFileSync(`${dir}/supervise/pid`), "");
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await sleep(300);
   assertEquals(readStat(dir), "down");
   const once = await sv(["once", "./s"], { cwd: tmp.path });
   assertEquals(once.code, 0);
@@ -140,7 +140,7 @@ Deno.test("runsv: down file, sv up, sv once", async () => {
   assertEquals(readStat(dir), "run, want down");
   Deno.kill(pid, "SIGKILL");
   await waitStat(dir, "down");
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await sleep(1500);
   assertEquals(readStat(dir), "down"); // not restarted
   await sv(["up", "./s"], { cwd: tmp.path });
   await waitRunning(dir);
@@ -152,7 +152,7 @@ Deno.test("runsv: TERM-ignoring service: d sends TERM+CONT, k kills", async () =
   await using _r = await startRunsv(tmp.path, "s");
   const dir = `${tmp.path}/s`;
   const pid = await waitRunning(dir);
-  await new Promise((resolve) => setTimeout(resolve, 200)); // traps installed
+  await sleep(200); // traps installed
   writeControl(dir, "d");
   await waitStat(dir, "run, got TERM, want down");
   assertEquals([...Deno.readFileSync(`${dir}/supervise/status`).subarray(17)], [0x64, 1, 1]);
@@ -247,7 +247,7 @@ Deno.test("runsv: control/t exiting 0 suppresses TERM but CONT and control/d run
   await using _r = await startRunsv(tmp.path, "s");
   const dir = `${tmp.path}/s`;
   await waitRunning(dir);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await sleep(200);
   writeControl(dir, "d");
   await waitFor(() => readText(`${dir}/scripts`) === "u\nt\nd\n");
   await waitFor(() => readText(`${dir}/signals`) === "CONT\n");
@@ -264,9 +264,9 @@ Deno.test("runsv: control/h exit 0 suppresses HUP, exit 1 lets it through", asyn
   await using _r = await startRunsv(tmp.path, "s");
   const dir = `${tmp.path}/s`;
   await waitRunning(dir);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await sleep(200);
   writeControl(dir, "h");
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  await sleep(500);
   assertEquals(readText(`${dir}/signals`), "");
   Deno.writeTextFileSync(`${dir}/code`, "1\n");
   writeControl(dir, "h");
@@ -333,10 +333,10 @@ Deno.test("runsv: garbage and huge writes into control change nothing and do not
   const file = Deno.openSync(`${dir}/supervise/control`, { write: true });
   for (let off = 0; off < junk.length;) off += file.writeSync(junk.subarray(off));
   file.close();
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  await sleep(500);
   assertEquals([readStat(dir), readPid(dir)], ["run", pid]);
   const before = cpuTicks(r.proc.pid);
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  await sleep(1000);
   assert(cpuTicks(r.proc.pid) - before < 20, "runsv spins after garbage");
   writeControl(dir, "d");
   await waitStat(dir, "down");
@@ -361,7 +361,7 @@ Deno.test("runsv: SIGHUP kills runsv (129) and ./run keeps running", async () =>
   writeTree(tmp.path, { "s/run!": SLEEP_RUN });
   await using r = await startRunsv(tmp.path, "s");
   const pid = await waitRunning(`${tmp.path}/s`);
-  await new Promise((resolve) => setTimeout(resolve, 700)); // Deno arms HUP at ~500 ms
+  await sleep(700); // Deno arms HUP at ~500 ms
   r.proc.signal("SIGHUP");
   const status = await r.proc.status;
   assertEquals(status.signal, "SIGHUP");
@@ -391,24 +391,9 @@ Deno.test("runsv: killing the logger loses no line", async () => {
   await using _r = await startRunsv(tmp.path, "s");
   const dir = `${tmp.path}/s`;
   const logPid = await waitRunning(dir, "log/supervise");
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await sleep(300);
   Deno.kill(logPid, "SIGKILL");
   await waitFor(() => readText(`${dir}/log/out`).endsWith("399\n"), { timeoutMs: 10000 });
   const lines = readText(`${dir}/log/out`).trimEnd().split("\n");
   assertEquals(lines, Array.from({ length: 400 }, (_, i) => String(i)));
 });
-
-function readText(path: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return "";
-  }
-}
-
-/** utime + stime of a process, in clock ticks. */
-function cpuTicks(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(fields[11]) + Number(fields[12]);
-}

@@ -5,16 +5,11 @@
  */
 
 import { assert, assertEquals, assertStringIncludes } from "./_assert.ts";
-import { bin, run, spawn, tempDir, writeTree } from "./_helpers.ts";
+import { bin, cpuTicks, run, spawn, tempDir, writeTree } from "./_helpers.ts";
 import { writeStderr } from "../lib/output.ts";
-import { procStat, sleeper, startRunsvdir, waitRunning, wrapSpawned } from "./runsvdir_fixture.ts";
+import { sleeper, startRunsvdir, waitRunning, wrapSpawned } from "./runsvdir_fixture.ts";
 
 const CRASHERS = 200;
-
-function cpuTicks(pid: number): number {
-  const fields = procStat(pid);
-  return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14, 15)
-}
 
 Deno.test("runsvdir: 200 crash-looping services keep the 1 s rule; the rest stays responsive", async () => {
   await using tmp = tempDir();

@@ -6,6 +6,9 @@
 
 import { bin, killTree, run, type RunResult, spawn, type Spawned, waitFor } from "./_helpers.ts";
 
+/** A run script that stays up until killed. */
+export const SLEEP_RUN = "#!/bin/sh\nexec sleep 1000\n";
+
 /** A running runsv (ours or Debian's) whose tree is killed on dispose. */
 export interface RunningSupervisor extends AsyncDisposable {
   proc: Spawned;

@@ -11,6 +11,7 @@ import {
   childrenOf,
   haveDebianRunit,
   killTree,
+  readText,
   run,
   spawn,
   tempDir,
@@ -207,11 +208,3 @@ Deno.test({
     }
   },
 });
-
-function readText(path: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return "";
-  }
-}

@@ -7,7 +7,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { tempDir } from "./_helpers.ts";
+import { canMountTmpfs, tempDir } from "./_helpers.ts";
 import { DEBIAN_SVLOGD, haveDebianSvlogd, ourSvlogd } from "./svlogd_helpers.ts";
 
 const SCRIPT = `
@@ -30,19 +30,7 @@ mkdir "$root/out"
 cp -p d/* "$root/out/"
 `;
 
-function canUnshare(): boolean {
-  try {
-    return new Deno.Command("unshare", {
-      args: ["-m", "sh", "-c", "mount -t tmpfs -o size=4k none /mnt && umount /mnt"],
-      stdout: "null",
-      stderr: "null",
-    }).outputSync().success;
-  } catch {
-    return false;
-  }
-}
-
-const ignore = !canUnshare();
+const ignore = !canMountTmpfs();
 
 interface DiskRun {
   code: number;

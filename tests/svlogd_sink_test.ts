@@ -4,44 +4,24 @@
  * processors reaped through the host's Reaper, and a line-sequence check across
  * rotations with arbitrary chunking.
  *
- * Processors are reaped per pid here (see PidReaper); the supervisor's own tests run the
+ * Processors are reaped per pid here (tests/_pid_reaper.ts); the supervisor's own tests run the
  * real Reaper in a real supervisor.
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
 import { tempDir, waitFor, writeTree } from "./_helpers.ts";
-import type { ExitHandler, Reaper } from "../lib/reaper.ts";
-import { waitpid, WNOHANG } from "../ffi/libc.ts";
+import { pidReaper } from "./_pid_reaper.ts";
+import { namesIn } from "./svlogd_helpers.ts";
 import { createSvlogdSink } from "../lib/svlogd/sink.ts";
 import type { LogSink } from "../lib/log_sink.ts";
 
-/**
- * `deno test --parallel` runs test files as workers of one process, so a real Reaper's
- * waitpid(-1) would steal the children of every other test file. This stand-in reaps
- * only the pids it is given (DENO-NOTES.md §3: per-pid waits coexist with Deno.Command).
- */
-class PidReaper {
-  watch(pid: number, handler: ExitHandler): void {
-    const timer = setInterval(() => {
-      const result = waitpid(pid, WNOHANG);
-      if (result === null) return;
-      clearInterval(timer);
-      handler(pid, result.status);
-    }, 10);
-  }
-  forget(): void {}
-}
-const reaper = new PidReaper() as unknown as Reaper;
+const reaper = pidReaper(10);
 const encoder = new TextEncoder();
-
-function names(dir: string, pattern: RegExp): string[] {
-  return [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => pattern.test(n)).sort();
-}
 
 /** Every line logged in `dir`, oldest first (rotated files by name, then current). */
 function logged(dir: string): string {
   let text = "";
-  for (const name of names(dir, /^@.{24}\.s$/)) text += Deno.readTextFileSync(`${dir}/${name}`);
+  for (const name of namesIn(dir, /^@.{24}\.s$/)) text += Deno.readTextFileSync(`${dir}/${name}`);
   return text + Deno.readTextFileSync(`${dir}/current`);
 }
 
@@ -75,7 +55,7 @@ Deno.test("sink: rotate() is SIGALRM, reload() is SIGHUP", async () => {
   await s.rotate();
   await s.rotate();
   const dir = `${tmp.path}/log/d`;
-  assertEquals(names(dir, /^@/).length, 1);
+  assertEquals(namesIn(dir, /^@/).length, 1);
   Deno.writeTextFileSync(`${dir}/config`, "pX: \n-*\n+keep*\n");
   await Promise.resolve(s.reload()).catch((err) => {
     throw new Error(`${err}: ${warnings.join("")}`);
@@ -106,11 +86,11 @@ Deno.test("sink: a processor runs in-process and is reaped by the host's reaper"
   for (let i = 0; i < 8; i++) await s.write(encoder.encode(`line ${i} abcdefghijklmnopq\n`));
   await s.close();
   const dir = `${tmp.path}/log/d`;
-  const done = names(dir, /\.s$/);
+  const done = namesIn(dir, /\.s$/);
   assertEquals(done.length, 1);
   assertEquals(Deno.readTextFileSync(`${dir}/${done[0]}`).length, 100);
   assertMatch(Deno.readTextFileSync(`${dir}/${done[0]}`), /^LINE 0 ABCDEFGHIJKLMNOPQ\n/);
-  assertEquals(names(dir, /\.[ut]$/), []);
+  assertEquals(namesIn(dir, /\.[ut]$/), []);
 });
 
 Deno.test("sink: no line lost or garbled across rotations and random chunking", async () => {
@@ -129,7 +109,7 @@ Deno.test("sink: no line lost or garbled across rotations and random chunking", 
   await s.close();
   const dir = `${tmp.path}/log/d`;
   assertEquals(logged(dir), expected);
-  for (const name of names(dir, /\.s$/)) assert(Deno.statSync(`${dir}/${name}`).size <= 5000);
+  for (const name of namesIn(dir, /\.s$/)) assert(Deno.statSync(`${dir}/${name}`).size <= 5000);
 });
 
 Deno.test("sink: backpressure: write() waits while rotation is paused, nothing is lost", async () => {

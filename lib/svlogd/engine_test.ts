@@ -1,21 +1,7 @@
 import { assert, assertEquals } from "../../tests/_assert.ts";
-import { waitpid, WNOHANG } from "../../ffi/libc.ts";
-import type { ExitHandler, Reaper } from "../reaper.ts";
+import { pidReaper } from "../../tests/_pid_reaper.ts";
 import { SvlogdEngine } from "./engine.ts";
 import { parseSvlogdArgs } from "./options.ts";
-
-/** Reaps only the pids given (test files share one process: no waitpid(-1) here). */
-class PidReaper {
-  watch(pid: number, handler: ExitHandler): void {
-    const timer = setInterval(() => {
-      const result = waitpid(pid, WNOHANG);
-      if (result === null) return;
-      clearInterval(timer);
-      handler(pid, result.status);
-    }, 5);
-  }
-  forget(): void {}
-}
 
 const encoder = new TextEncoder();
 
@@ -28,7 +14,7 @@ Deno.test("SvlogdEngine: a clock stepping backwards never deletes the file in pr
     const engine = await SvlogdEngine.start(parseSvlogdArgs(["-v", dir], "svlogd"), {
       message: (line) => messages.push(line),
       copyToStderr: () => {},
-      reaper: new PidReaper() as unknown as Reaper,
+      reaper: pidReaper(5),
       resolve: (d) => d,
       now: () => micros,
     });
@@ -65,7 +51,7 @@ Deno.test("SvlogdEngine: -l long lines stream whole into the log, heads go to st
     const engine = await SvlogdEngine.start(parseSvlogdArgs(["-l", "3", "-b", "4", dir], "x"), {
       message: () => {},
       copyToStderr: (bytes) => copies.push(new TextDecoder().decode(bytes)),
-      reaper: new PidReaper() as unknown as Reaper,
+      reaper: pidReaper(5),
       resolve: (d) => d,
     });
     for (const part of ["ab", "cdef\nxy", "\n", "abc", "\nq"]) {
@@ -85,7 +71,7 @@ Deno.test("SvlogdEngine: reload() in the middle of a line keeps the whole line",
     const engine = await SvlogdEngine.start(parseSvlogdArgs(["-l", "3", "-b", "4", dir], "x"), {
       message: () => {},
       copyToStderr: () => {},
-      reaper: new PidReaper() as unknown as Reaper,
+      reaper: pidReaper(5),
       resolve: (d) => d,
     });
     await engine.write(encoder.encode("one\nlong li"));
@@ -108,7 +94,7 @@ Deno.test("SvlogdEngine: after a reload that drops the e lines, nothing is copie
     const engine = await SvlogdEngine.start(parseSvlogdArgs([dir], "svlogd"), {
       message: () => {},
       copyToStderr: (bytes) => copies.push(new TextDecoder().decode(bytes)),
-      reaper: new PidReaper() as unknown as Reaper,
+      reaper: pidReaper(5),
       resolve: (d) => d,
     });
     await engine.write(encoder.encode("one\n"));
