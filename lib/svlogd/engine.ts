@@ -425,15 +425,7 @@ export class SvlogdEngine {
       const end = newline + 1;
       first.reserve(extra + end - i);
       const bytes = first.bytes;
-      let o = first.length;
-      if (stamp !== undefined) {
-        bytes.set(stamp, o);
-        o += stamp.length;
-      }
-      if (prefix.length > 0) {
-        bytes.set(prefix, o);
-        o += prefix.length;
-      }
+      const o = putLineHead(bytes, first.length, stamp, prefix);
       bytes.set(chunk.subarray(i, end), o);
       first.length = o + end - i;
       i = end;
@@ -507,15 +499,7 @@ export class SvlogdEngine {
       const prefix = config.prefix;
       out.reserve((stamp?.length ?? 0) + prefix.length + head.length + 1);
       const bytes = out.bytes;
-      let o = out.length;
-      if (stamp !== undefined) {
-        bytes.set(stamp, o);
-        o += stamp.length;
-      }
-      if (prefix.length > 0) {
-        bytes.set(prefix, o);
-        o += prefix.length;
-      }
+      let o = putLineHead(bytes, out.length, stamp, prefix);
       bytes.set(head, o);
       o += head.length;
       if (complete) bytes[o++] = 0x0a;
@@ -532,13 +516,7 @@ export class SvlogdEngine {
   ): Uint8Array {
     const length = (stamp?.length ?? 0) + prefix.length + head.length + (long ? 3 : 0) + 1;
     const bytes = new Uint8Array(length);
-    let o = 0;
-    if (stamp !== undefined) {
-      bytes.set(stamp, o);
-      o += stamp.length;
-    }
-    bytes.set(prefix, o);
-    o += prefix.length;
+    let o = putLineHead(bytes, 0, stamp, prefix);
     bytes.set(head, o);
     o += head.length;
     if (long) {
@@ -548,4 +526,22 @@ export class SvlogdEngine {
     bytes[o] = 0x0a;
     return bytes;
   }
+}
+
+/** Writes `stamp` (when on) and then `prefix` into `bytes` at `o`; returns the offset after them. */
+function putLineHead(
+  bytes: Uint8Array,
+  o: number,
+  stamp: Uint8Array | undefined,
+  prefix: Uint8Array,
+): number {
+  if (stamp !== undefined) {
+    bytes.set(stamp, o);
+    o += stamp.length;
+  }
+  if (prefix.length > 0) {
+    bytes.set(prefix, o);
+    o += prefix.length;
+  }
+  return o;
 }
