@@ -21,17 +21,20 @@ function taiNow(offset = 0): bigint {
   return (1n << 62n) + 10n + BigInt(Math.floor(Date.now() / 1000) + offset);
 }
 
+/** The status record a fake service starts with (paused and term default to 0, age to 5 s). */
+interface FakeStatus {
+  state: number;
+  pid: number;
+  paused?: number;
+  want: string;
+  term?: number;
+  age?: number;
+}
+
 /** A service dir whose "supervisor" is the test: FIFOs held open, status crafted. */
 function fakeService(
   dir: string,
-  status: {
-    state: number;
-    pid: number;
-    paused?: number;
-    want: string;
-    term?: number;
-    age?: number;
-  },
+  status: FakeStatus,
   options: { down?: boolean; running?: boolean } = {},
 ): Fake {
   Deno.mkdirSync(`${dir}/supervise`, { recursive: true });
@@ -70,14 +73,7 @@ function fakeService(
 
 function writeStatus(
   dir: string,
-  status: {
-    state: number;
-    pid: number;
-    paused?: number;
-    want: string;
-    term?: number;
-    age?: number;
-  },
+  status: FakeStatus,
   size = 20,
 ): void {
   const bytes = new Uint8Array(size);

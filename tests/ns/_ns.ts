@@ -13,6 +13,15 @@
 import { mkfifo } from "../../ffi/libc.ts";
 import { bin, childrenOf, run, type RunResult, spawn, type Spawned, waitFor } from "../_helpers.ts";
 
+/** unshare(1) options for a pid and mount namespace whose first child is process 1. */
+export const PID_NAMESPACE: readonly string[] = [
+  "--pid",
+  "--fork",
+  "--mount-proc",
+  "--mount",
+  "--kill-child",
+];
+
 /** A running namespace. */
 export interface Machine extends AsyncDisposable {
   /** The temp dir mounted on /etc/runit (write stage scripts and flags here). */
@@ -88,11 +97,7 @@ export async function boot(
   let unshare: Spawned;
   try {
     unshare = spawn("unshare", [
-      "--pid",
-      "--fork",
-      "--mount-proc",
-      "--mount",
-      "--kill-child",
+      ...PID_NAMESPACE,
       "sh",
       "-c",
       script,

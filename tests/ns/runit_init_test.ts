@@ -6,6 +6,7 @@
 
 import { assertEquals } from "../_assert.ts";
 import { bin, run, runApplet } from "../_helpers.ts";
+import { PID_NAMESPACE } from "./_ns.ts";
 
 const DEBIAN_INIT = "/lib/runit/runit-init";
 
@@ -29,11 +30,7 @@ async function inNamespace(init: string, script: string): Promise<string> {
     'show() { if [ -e "$1" ]; then stat -c \'%n %a %s\' "$1"; else echo "$1 missing"; fi; }',
   ].join("\n");
   const result = await run("unshare", [
-    "--pid",
-    "--fork",
-    "--mount-proc",
-    "--mount",
-    "--kill-child",
+    ...PID_NAMESPACE,
     "sh",
     "-c",
     `${prelude}\n${script}\n`,
