@@ -19,6 +19,11 @@ const COUNTER = (n: number, pause: string) =>
   `#!/bin/sh\ni=0\nwhile [ $i -lt ${n} ]; do echo $i; i=$((i+1)); sleep ${pause}; done\n` +
   "exec sleep 1000\n";
 
+/** Service `s` running `run`, logged by runsv itself into log/main. */
+function inProcessLogged(run: string): Record<string, string | null> {
+  return { "s/run!": run, "s/log/svlogd": "./main", "s/log/main": null };
+}
+
 Deno.test("in-process log: lines reach log/main/current; sv shows runsv's pid", async () => {
   await using tmp = tempDir();
   writeTree(tmp.path, {
@@ -37,11 +42,7 @@ Deno.test("in-process log: lines reach log/main/current; sv shows runsv's pid", 
 
 Deno.test("in-process log: d stops consuming, u resumes; nothing is lost or doubled", async () => {
   await using tmp = tempDir();
-  writeTree(tmp.path, {
-    "s/run!": COUNTER(300, "0.005"),
-    "s/log/svlogd": "./main",
-    "s/log/main": null,
-  });
+  writeTree(tmp.path, inProcessLogged(COUNTER(300, "0.005")));
   await using _r = await startRunsv(tmp.path, "s");
   const dir = `${tmp.path}/s`;
   const current = `${dir}/log/main/current`;
@@ -58,11 +59,7 @@ Deno.test("in-process log: d stops consuming, u resumes; nothing is lost or doub
 
 Deno.test("in-process log: t restarts the sink and a rotates, without loss", async () => {
   await using tmp = tempDir();
-  writeTree(tmp.path, {
-    "s/run!": COUNTER(300, "0.005"),
-    "s/log/svlogd": "./main",
-    "s/log/main": null,
-  });
+  writeTree(tmp.path, inProcessLogged(COUNTER(300, "0.005")));
   await using _r = await startRunsv(tmp.path, "s");
   const dir = `${tmp.path}/s`;
   const main = `${dir}/log/main`;
@@ -82,11 +79,12 @@ Deno.test("in-process log: t restarts the sink and a rotates, without loss", asy
 
 Deno.test("in-process log: SIGTERM writes the last lines, stops everything, exits 0", async () => {
   await using tmp = tempDir();
-  writeTree(tmp.path, {
-    "s/run!": "#!/bin/sh\ntrap 'echo bye; exit 0' TERM\necho hello\nwhile :; do sleep 0.05; done\n",
-    "s/log/svlogd": "./main",
-    "s/log/main": null,
-  });
+  writeTree(
+    tmp.path,
+    inProcessLogged(
+      "#!/bin/sh\ntrap 'echo bye; exit 0' TERM\necho hello\nwhile :; do sleep 0.05; done\n",
+    ),
+  );
   await using r = await startRunsv(tmp.path, "s");
   const dir = `${tmp.path}/s`;
   await waitRunning(dir);
@@ -99,11 +97,7 @@ Deno.test("in-process log: SIGTERM writes the last lines, stops everything, exit
 
 Deno.test("in-process log: k then u at once leaves one consuming sink", async () => {
   await using tmp = tempDir();
-  writeTree(tmp.path, {
-    "s/run!": COUNTER(200, "0.01"),
-    "s/log/svlogd": "./main",
-    "s/log/main": null,
-  });
+  writeTree(tmp.path, inProcessLogged(COUNTER(200, "0.01")));
   await using _r = await startRunsv(tmp.path, "s");
   const dir = `${tmp.path}/s`;
   const current = `${dir}/log/main/current`;
