@@ -49,6 +49,43 @@ export async function interleave(
   return new Map([...samples].map(([label, values]) => [label, median(values)]));
 }
 
+/** The label of the empty `deno run` floor. */
+export const FLOOR = "empty deno run (floor)";
+
+/**
+ * The start-up floor: an empty script run by the launcher's Deno with its cache dir and
+ * flags, written into `dir` and cached first so that a run measures start-up alone.
+ */
+export async function floorContender(prefix: string, dir: string): Promise<Contender> {
+  const empty = `${dir}/empty.ts`;
+  Deno.writeTextFileSync(empty, "Deno.exit(0);\n");
+  const env = { DENO_DIR: `${prefix}/lib/denit/cache`, DENO_NO_UPDATE_CHECK: "1" };
+  const deno = `${prefix}/lib/denit/deno`;
+  await new Deno.Command(deno, { args: ["cache", "--no-config", "--no-lock", empty], env })
+    .output();
+  return {
+    label: FLOOR,
+    cmd: deno,
+    args: ["run", "-A", "--no-config", "--no-lock", "--cached-only", empty],
+    env,
+  };
+}
+
+/** A table of medians with each one's ratio to the floor and to the C program `c.label`. */
+export function ratioTable(
+  medians: ReadonlyMap<string, number>,
+  c: { label: string; column: string },
+): string {
+  const floor = medians.get(FLOOR)!;
+  const cMs = medians.get(c.label)!;
+  return table(
+    ["command", "median ms", "× floor", c.column],
+    [...medians].map((
+      [label, ms],
+    ) => [label, ms.toFixed(1), (ms / floor).toFixed(2), (ms / cMs).toFixed(1)]),
+  );
+}
+
 /** Formats a markdown table from rows of cells. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const line = (cells: readonly string[]): string => `| ${cells.join(" | ")} |`;

@@ -4,31 +4,20 @@
  * denit's chpst through the installed launcher. Goal (issue #6): ≤ 1.15× the floor.
  */
 
-import { benchPrefix, interleave, report, table } from "./_harness.ts";
+import { benchPrefix, floorContender, interleave, ratioTable, report } from "./_harness.ts";
 
 const prefix = await benchPrefix();
 const work = Deno.makeTempDirSync({ prefix: "denit-bench-chpst-" });
-const empty = `${work}/empty.ts`;
-Deno.writeTextFileSync(empty, "Deno.exit(0);\n");
 const envDir = `${work}/env`;
 Deno.mkdirSync(envDir);
 for (const [name, value] of [["A", "1"], ["B", "two\n"], ["C", ""], ["PATH", "/bin:/usr/bin"]]) {
   Deno.writeTextFileSync(`${envDir}/${name}`, value!);
 }
-const denoEnv = { DENO_DIR: `${prefix}/lib/denit/cache`, DENO_NO_UPDATE_CHECK: "1" };
-const deno = `${prefix}/lib/denit/deno`;
-const flags = ["run", "-A", "--no-config", "--no-lock"];
-await new Deno.Command(deno, { args: ["cache", "--no-config", "--no-lock", empty], env: denoEnv })
-  .output();
+const floor = await floorContender(prefix, work);
 
 const medians = await interleave([
   { label: "C chpst -e DIR /bin/true", cmd: "/usr/bin/chpst", args: ["-e", envDir, "/bin/true"] },
-  {
-    label: "empty deno run (floor)",
-    cmd: deno,
-    args: [...flags, "--cached-only", empty],
-    env: denoEnv,
-  },
+  floor,
   // Where the time goes: the same launcher and modules, parse and usage only (exit 100).
   { label: "denit chpst, usage only (launcher)", cmd: `${prefix}/bin/chpst`, args: [] },
   {
@@ -39,14 +28,4 @@ const medians = await interleave([
 ], { rounds: 40 });
 Deno.removeSync(work, { recursive: true });
 
-const floor = medians.get("empty deno run (floor)")!;
-const c = medians.get("C chpst -e DIR /bin/true")!;
-report(
-  "chpst",
-  table(
-    ["command", "median ms", "× floor", "× C chpst"],
-    [...medians].map((
-      [label, ms],
-    ) => [label, ms.toFixed(1), (ms / floor).toFixed(2), (ms / c).toFixed(1)]),
-  ),
-);
+report("chpst", ratioTable(medians, { label: "C chpst -e DIR /bin/true", column: "× C chpst" }));

@@ -12,6 +12,7 @@
  */
 
 import { benchPrefix, median, report, table } from "./_harness.ts";
+import { sleep } from "../tests/_helpers.ts";
 
 const prefix = await benchPrefix();
 const OUR_RUNSVDIR = `${prefix}/bin/runsvdir`;
@@ -25,10 +26,6 @@ type LogForm = "inprocess" | "classic" | "none";
 interface Running {
   pid: number;
   child: Deno.ChildProcess;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function childrenMap(): Map<number, number[]> {

@@ -9,16 +9,21 @@
  * 4. Idle supervisor CPU (utime+stime) over a 20 s window. Goal ~0.
  */
 
-import { benchPrefix, interleave, median, report, table } from "./_harness.ts";
+import {
+  benchPrefix,
+  FLOOR,
+  floorContender,
+  interleave,
+  median,
+  report,
+  table,
+} from "./_harness.ts";
+import { cpuTicks, sleep } from "../tests/_helpers.ts";
 
 const prefix = await benchPrefix();
 const OUR_RUNSV = `${prefix}/bin/runsv`;
 const OUR_SV = `${prefix}/bin/sv`;
 const IDLE_MS = Number(Deno.env.get("BENCH_IDLE_MS") ?? 20_000);
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 function stat(dir: string): string {
   try {
@@ -34,12 +39,6 @@ async function until(check: () => boolean, what: string, timeoutMs = 10_000): Pr
     if (performance.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
     await sleep(0.5);
   }
-}
-
-function cpuTicks(pid: number): number {
-  const text = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  return Number(fields[11]) + Number(fields[12]);
 }
 
 interface Service {
@@ -87,36 +86,24 @@ try {
     run: "#!/bin/sh\nexec sleep 1000\n",
   });
   await until(() => stat(target.dir) === "run", "the status target");
-  const empty = `${root}/empty.ts`;
-  Deno.writeTextFileSync(empty, "Deno.exit(0);\n");
-  const denoEnv = { DENO_DIR: `${prefix}/lib/denit/cache`, DENO_NO_UPDATE_CHECK: "1" };
-  const deno = `${prefix}/lib/denit/deno`;
-  await new Deno.Command(deno, {
-    args: ["cache", "--no-config", "--no-lock", empty],
-    env: denoEnv,
-  }).output();
+  const floorRun = await floorContender(prefix, root);
   // The launcher is a sh script that execs Deno: the same empty script behind one is
   // shown too, so the launcher's own cost is visible.
   const launcher = `${root}/empty-launcher`;
   Deno.writeTextFileSync(
     launcher,
-    `#!/bin/sh\nDENO_DIR=${denoEnv.DENO_DIR} DENO_NO_UPDATE_CHECK=1 exec ${deno} run -A ` +
-      `--no-config --no-lock --cached-only ${empty}\n`,
+    `#!/bin/sh\nDENO_DIR=${floorRun.env!.DENO_DIR} DENO_NO_UPDATE_CHECK=1 exec ${floorRun.cmd} ` +
+      `${floorRun.args.join(" ")}\n`,
   );
   Deno.chmodSync(launcher, 0o755);
   const medians = await interleave([
     { label: "C sv status", cmd: "/usr/bin/sv", args: ["status", target.dir] },
-    {
-      label: "empty deno run (floor)",
-      cmd: deno,
-      args: ["run", "-A", "--no-config", "--no-lock", "--cached-only", empty],
-      env: denoEnv,
-    },
+    floorRun,
     { label: "empty deno run via a sh launcher", cmd: launcher, args: [] },
     { label: "denit sv status", cmd: OUR_SV, args: ["status", target.dir] },
   ], { rounds: 40 });
   await target.stop();
-  const floor = medians.get("empty deno run (floor)")!;
+  const floor = medians.get(FLOOR)!;
   for (const [label, ms] of medians) {
     rows.push([`sv status: ${label}`, `${ms.toFixed(1)} ms`, `${(ms / floor).toFixed(2)}× floor`]);
   }
