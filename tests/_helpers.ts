@@ -51,9 +51,13 @@ export async function bin(name: string): Promise<string> {
 
 /** True when Debian's C runit is installed (side-by-side tests need it). */
 export function haveDebianRunit(): boolean {
+  return exists("/usr/bin/runsv") && exists("/usr/bin/sv");
+}
+
+/** True when `path` exists (links followed). */
+export function exists(path: string): boolean {
   try {
-    Deno.statSync("/usr/bin/runsv");
-    Deno.statSync("/usr/bin/sv");
+    Deno.statSync(path);
     return true;
   } catch {
     return false;

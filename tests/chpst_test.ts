@@ -4,7 +4,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { bin, run, tempDir, writeTree } from "./_helpers.ts";
+import { bin, exists, run, tempDir, writeTree } from "./_helpers.ts";
 import { assertBoth, runBoth, sideBySide, sortedLines } from "./chpst_helpers.ts";
 
 Deno.test({
@@ -332,12 +332,3 @@ Deno.test({
     );
   },
 });
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -6,7 +6,7 @@
  */
 
 import { assertEquals } from "./_assert.ts";
-import { bin, run } from "./_helpers.ts";
+import { bin, exists, run } from "./_helpers.ts";
 
 const DEBIAN = "/usr/sbin/runsvchdir";
 
@@ -15,15 +15,6 @@ function canUnshare(): boolean {
     Deno.statSync("/usr/bin/unshare");
     Deno.statSync("/etc/runit");
     return Deno.uid() === 0;
-  } catch {
-    return false;
-  }
-}
-
-function haveDebian(): boolean {
-  try {
-    Deno.statSync(DEBIAN);
-    return true;
   } catch {
     return false;
   }
@@ -203,7 +194,7 @@ for (const testCase of CASES) {
       for (const line of testCase.tree ?? []) {
         assertEquals(ours.tree.split("\n").includes(line), true, `${line} in\n${ours.tree}`);
       }
-      if (haveDebian()) {
+      if (exists(DEBIAN)) {
         const theirs = await inNamespace(DEBIAN, testCase.setup, testCase.args);
         assertEquals(ours, theirs, "same as Debian's runsvchdir");
       }

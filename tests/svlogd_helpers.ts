@@ -3,18 +3,13 @@
  * snapshot a log directory with timestamps normalised so both can be compared.
  */
 
-import { bin, haveDebianRunit } from "./_helpers.ts";
+import { bin, exists, haveDebianRunit } from "./_helpers.ts";
 
 export const DEBIAN_SVLOGD = "/usr/bin/svlogd";
 
 /** Whether Debian's svlogd is installed (side-by-side cases need it). */
 export function haveDebianSvlogd(): boolean {
-  try {
-    Deno.statSync(DEBIAN_SVLOGD);
-    return haveDebianRunit();
-  } catch {
-    return false;
-  }
+  return exists(DEBIAN_SVLOGD) && haveDebianRunit();
 }
 
 /** Our installed svlogd launcher. */

@@ -5,19 +5,10 @@
  */
 
 import { assertEquals } from "../_assert.ts";
-import { bin, run, runApplet } from "../_helpers.ts";
+import { bin, exists, run, runApplet } from "../_helpers.ts";
 import { PID_NAMESPACE } from "./_ns.ts";
 
 const DEBIAN_INIT = "/lib/runit/runit-init";
-
-function haveDebianInit(): boolean {
-  try {
-    Deno.statSync(DEBIAN_INIT);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Runs `script` as process 1 of a namespace, with $INIT the runit-init to test. The
@@ -62,7 +53,7 @@ mkdir /run/runit.reboot; "$1" 6 2>&1; echo "exit $?"; show /run/runit.stopit`,
 for (const [name, script] of Object.entries(CASES)) {
   Deno.test(`runit-init ${name}`, async () => {
     const ours = await inNamespace(await bin("init"), script);
-    if (haveDebianInit()) {
+    if (exists(DEBIAN_INIT)) {
       assertEquals(ours, await inNamespace(DEBIAN_INIT, script));
     } else {
       assertEquals(ours.startsWith("code 0\n"), true, ours);
