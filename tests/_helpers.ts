@@ -7,6 +7,11 @@
  * launcher and the module cache are exercised exactly as a user gets them.
  */
 
+import { exists } from "../lib/fs_probe.ts";
+
+/** True when `path` exists, of any type (links followed). */
+export { exists };
+
 const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
 /** The repository root. */
@@ -52,16 +57,6 @@ export async function bin(name: string): Promise<string> {
 /** True when Debian's C runit is installed (side-by-side tests need it). */
 export function haveDebianRunit(): boolean {
   return exists("/usr/bin/runsv") && exists("/usr/bin/sv");
-}
-
-/** True when `path` exists (links followed). */
-export function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A temp dir removed (with everything in it) on dispose. */

@@ -32,13 +32,3 @@ export function flagIsSet(path: string): boolean {
     return false;
   }
 }
-
-/** True when `path` exists at all (Debian's nosync test). */
-export function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -1,5 +1,6 @@
 import { assertEquals } from "../../tests/_assert.ts";
-import { exists, flagIsSet } from "./files.ts";
+import { flagIsSet } from "./files.ts";
+import { exists } from "../fs_probe.ts";
 
 Deno.test("flagIsSet() is the owner-execute bit and nothing else", () => {
   const dir = Deno.makeTempDirSync();

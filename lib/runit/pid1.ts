@@ -39,16 +39,8 @@ import { Messenger } from "../msg.ts";
 import { Reaper } from "../reaper.ts";
 import { writeConsole } from "./console.ts";
 import { errnoOf } from "../sys_error.ts";
-import {
-  CONSOLE,
-  CTRLALTDEL,
-  exists,
-  flagIsSet,
-  NOSYNC,
-  REBOOT,
-  STAGE_PATHS,
-  STOPIT,
-} from "./files.ts";
+import { exists } from "../fs_probe.ts";
+import { CONSOLE, CTRLALTDEL, flagIsSet, NOSYNC, REBOOT, STAGE_PATHS, STOPIT } from "./files.ts";
 import {
   afterStage,
   decideRequest,

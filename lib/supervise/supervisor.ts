@@ -47,6 +47,7 @@ import {
   writeStatusFiles,
 } from "./supervise_dir.ts";
 import { EAGAIN, ENOENT, ENOMEM } from "../errstr.ts";
+import { exists, isFile } from "../fs_probe.ts";
 
 export { SupervisorFatal };
 
@@ -663,23 +664,6 @@ function closeQuietly(fd: number): void {
 function procFdWorks(fd: number): boolean {
   try {
     return Deno.statSync(`/proc/self/fd/${fd}`).isDirectory;
-  } catch {
-    return false;
-  }
-}
-
-function isFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
   } catch {
     return false;
   }

@@ -1,0 +1,39 @@
+/**
+ * stat(2) probes that answer yes or no: a path that cannot be stat'ed (missing, a dangling
+ * link, no search permission) is simply "no", as runit's and runsv's stat() tests treat it.
+ */
+
+/**
+ * True when `path` exists at all, of any type (links followed).
+ *
+ * @example
+ * ```ts
+ * import { exists } from "./fs_probe.ts";
+ * exists("/"); // true
+ * ```
+ */
+export function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * True when `path` is a regular file (links followed).
+ *
+ * @example
+ * ```ts
+ * import { isFile } from "./fs_probe.ts";
+ * isFile("/"); // false
+ * ```
+ */
+export function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
