@@ -133,13 +133,7 @@ export async function run(
     await writer.write(new TextEncoder().encode(options.stdin));
     await writer.close();
   }
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-  }, options.timeoutMs ?? 20_000);
+  const timer = killAfter(child, options.timeoutMs ?? 20_000);
   try {
     const out = await child.output();
     const decoder = new TextDecoder();
@@ -274,6 +268,17 @@ export function readOrUndefined(path: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Sends `child` SIGKILL after `ms` unless the returned timer is cleared first. */
+export function killAfter(child: Deno.ChildProcess, ms: number): ReturnType<typeof setTimeout> {
+  return setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }, ms);
 }
 
 /** Reads a file as text, or "" when it cannot be read. */

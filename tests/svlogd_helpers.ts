@@ -3,7 +3,7 @@
  * snapshot a log directory with timestamps normalised so both can be compared.
  */
 
-import { bin, exists, haveDebianRunit } from "./_helpers.ts";
+import { bin, exists, haveDebianRunit, killAfter } from "./_helpers.ts";
 
 export const DEBIAN_SVLOGD = "/usr/bin/svlogd";
 
@@ -39,13 +39,7 @@ export async function runSvlogd(
   const input = typeof options.stdin === "string"
     ? new TextEncoder().encode(options.stdin)
     : options.stdin ?? new Uint8Array(0);
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // gone
-    }
-  }, options.timeoutMs ?? 20_000);
+  const timer = killAfter(child, options.timeoutMs ?? 20_000);
   try {
     const writer = child.stdin.getWriter();
     await writer.write(input).catch(() => {});
