@@ -10,7 +10,7 @@
  * chpst was given plus its lock.
  */
 
-import { bindLibc, cstr, errno, setSignalDisposition, sysError } from "./libc.ts";
+import { bindLibc, bindLibcAll, cstr, errno, setSignalDisposition, sysError } from "./libc.ts";
 import {
   byteStringCstr,
   execCandidates,
@@ -50,6 +50,14 @@ const sym = bindLibc({
   __errno_location: { parameters: [], result: "pointer" },
 });
 
+// The exec without resource limits calls these once: no fast-call trampolines (each costs
+// ~0.3–0.6 ms of start-up to compile), in one dlopen. Under limits `sym`'s are used: they
+// do not allocate.
+const once = bindLibcAll({
+  execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+}, { fastCalls: false });
+
 function pointerArray(
   items: readonly string[],
   encode: (item: string) => Uint8Array = cstr,
@@ -72,8 +80,8 @@ export interface PreparedExec {
 }
 
 /** Reads the main thread's errno without allocating (a view made once). */
-function errnoReader(): () => number {
-  const view = new Deno.UnsafePointerView(sym.__errno_location()!);
+function errnoReader(lib: { __errno_location(): Deno.PointerValue } = sym): () => number {
+  const view = new Deno.UnsafePointerView(lib.__errno_location()!);
   view.getInt32(0);
   return () => view.getInt32(0);
 }
@@ -106,8 +114,9 @@ export function prepareExec(
   const candidates = execCandidates(file, path).map(byteStringCstr);
   const args = pointerArray(argv, byteStringCstr);
   const envp = pointerArray(env, byteStringCstr);
-  const call = sym.execve; // bound now
-  const errnoNow = errnoReader();
+  const lib = underLimits ? sym : once;
+  const call = lib.execve; // bound now
+  const errnoNow = errnoReader(lib);
   const prepared = {
     run(dry = false): number {
       // No allocation in here: it may run under chpst's memory limits.

@@ -11,7 +11,7 @@
  * `ffi/libc_test.ts` proves errno is reliable on the pinned Deno.
  */
 
-import { ECHILD, EINTR, errnoName } from "../lib/errstr.ts";
+import { ECHILD, EINTR } from "../lib/errstr.ts";
 import { SysError } from "../lib/sys_error.ts";
 
 export { SysError };
@@ -25,23 +25,91 @@ const LIBC_CANDIDATES = [
 
 let libcPath: string | undefined;
 
-/** Finds a libc that loads: `DENIT_LIBC` first, then the usual names. */
-function findLibc(): string {
-  if (libcPath !== undefined) return libcPath;
+/**
+ * dlopen of libc with `defs`: `DENIT_LIBC` first, then the usual names, the first that
+ * loads is kept. The first group bound is the probe (no separate probe symbol: each
+ * symbol bound costs start-up time).
+ */
+function openLibc(defs: Deno.ForeignLibraryInterface): Record<string, unknown> {
+  if (libcPath !== undefined) return Deno.dlopen(libcPath, defs).symbols;
   const override = Deno.env.get("DENIT_LIBC");
-  const candidates = override ? [override] : LIBC_CANDIDATES;
   const failures: string[] = [];
-  for (const candidate of candidates) {
+  for (const candidate of override ? [override] : LIBC_CANDIDATES) {
     try {
-      // Probe with one symbol that every libc has.
-      Deno.dlopen(candidate, { getpid: { parameters: [], result: "i32" } }).close();
+      const symbols = Deno.dlopen(candidate, defs).symbols;
       libcPath = candidate;
-      return candidate;
+      return symbols;
     } catch (err) {
       failures.push(`${candidate}: ${(err as Error).message}`);
     }
   }
   throw new Error(`Cannot load libc, tried: ${failures.join("; ")}`);
+}
+
+/** Options for {@linkcode bindLibc} and {@linkcode bindLibcAll}. */
+export interface BindOptions {
+  /**
+   * false: bind without Deno's fast-call trampoline. Deno compiles one per symbol at
+   * dlopen, ~0.3–0.6 ms each (measured), which a symbol a short-lived applet calls once
+   * or twice never earns back; each call then costs ~1 µs instead of ~0.3 µs and
+   * allocates (so not for code that runs under chpst's memory limits). Default true.
+   */
+  fastCalls?: boolean;
+}
+
+type Decode = (view: DataView) => unknown;
+
+/** Result types returned, without fast calls, as a one-member struct (same register). */
+const STRUCT_RESULTS: Record<string, [Deno.NativeType, Decode]> = {
+  void: ["u8", () => undefined],
+  bool: ["u8", (v) => v.getUint8(0) !== 0],
+  i8: ["i8", (v) => v.getInt8(0)],
+  u8: ["u8", (v) => v.getUint8(0)],
+  i16: ["i16", (v) => v.getInt16(0, true)],
+  u16: ["u16", (v) => v.getUint16(0, true)],
+  i32: ["i32", (v) => v.getInt32(0, true)],
+  u32: ["u32", (v) => v.getUint32(0, true)],
+  i64: ["i64", (v) => v.getBigInt64(0, true)],
+  u64: ["u64", (v) => v.getBigUint64(0, true)],
+  isize: ["isize", (v) => v.getBigInt64(0, true)],
+  usize: ["usize", (v) => v.getBigUint64(0, true)],
+  pointer: ["pointer", (v) => Deno.UnsafePointer.create(v.getBigUint64(0, true))],
+};
+
+/**
+ * dlopen of `defs`, honouring {@linkcode BindOptions}. Without fast calls each function's
+ * result is declared as a struct of that one value: Deno only compiles trampolines for
+ * signatures without structs, and on x86_64 and aarch64 such a struct comes back in the
+ * same register as the plain value. The wrappers decode it back, so callers see the
+ * usual results (64-bit ones as bigint).
+ */
+function openGroup(
+  defs: Deno.ForeignLibraryInterface,
+  options: BindOptions,
+): Record<string, unknown> {
+  if (options.fastCalls !== false) return openLibc(defs);
+  const declared: Record<string, Deno.ForeignFunction | Deno.ForeignStatic> = {};
+  const decoders: Record<string, Decode> = {};
+  for (const [name, def] of Object.entries(defs)) {
+    const result = "parameters" in def && !def.nonblocking && typeof def.result === "string"
+      ? STRUCT_RESULTS[def.result]
+      : undefined;
+    if (result === undefined) {
+      declared[name] = def;
+      continue;
+    }
+    declared[name] = { ...def, result: { struct: [result[0]] } } as Deno.ForeignFunction;
+    decoders[name] = result[1];
+  }
+  const symbols = openLibc(declared);
+  for (const [name, decode] of Object.entries(decoders)) {
+    const call = symbols[name] as (...args: unknown[]) => Uint8Array;
+    symbols[name] = (...args: unknown[]): unknown => {
+      const bytes = call(...args);
+      return decode(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    };
+  }
+  return symbols;
 }
 
 /**
@@ -50,6 +118,7 @@ function findLibc(): string {
  */
 export function bindLibc<const D extends Deno.ForeignLibraryInterface>(
   defs: D,
+  options: BindOptions = {},
 ): Deno.DynamicLibrary<D>["symbols"] {
   const bound: Record<string, unknown> = {};
   return new Proxy(bound, {
@@ -58,8 +127,7 @@ export function bindLibc<const D extends Deno.ForeignLibraryInterface>(
       if (have !== undefined) return have;
       const def = defs[name];
       if (def === undefined) throw new Error(`Unknown libc symbol ${name}`);
-      const lib = Deno.dlopen(findLibc(), { [name]: def } as Deno.ForeignLibraryInterface);
-      const symbol = (lib.symbols as Record<string, unknown>)[name];
+      const symbol = openGroup({ [name]: def } as Deno.ForeignLibraryInterface, options)[name];
       target[name] = symbol;
       return symbol;
     },
@@ -68,36 +136,18 @@ export function bindLibc<const D extends Deno.ForeignLibraryInterface>(
 
 /**
  * Like {@linkcode bindLibc}, but binds the whole group with one `dlopen` on the first
- * access (and uses it as the loader's probe). A short-lived applet that needs several
- * symbols at once saves ~0.3 ms per symbol and the probe (`sv status`: measured 1.3 ms
- * → 0.7 ms).
+ * access. A short-lived applet that needs several symbols at once saves ~0.3 ms per
+ * symbol (`sv status`: measured 1.3 ms → 0.7 ms).
  */
 export function bindLibcAll<const D extends Deno.ForeignLibraryInterface>(
   defs: D,
+  options: BindOptions = {},
 ): Deno.DynamicLibrary<D>["symbols"] {
   let symbols: Record<string, unknown> | undefined;
-  const load = (): Record<string, unknown> => {
-    if (symbols !== undefined) return symbols;
-    if (libcPath !== undefined) {
-      symbols = Deno.dlopen(libcPath, defs).symbols as Record<string, unknown>;
-      return symbols;
-    }
-    const override = Deno.env.get("DENIT_LIBC");
-    const failures: string[] = [];
-    for (const candidate of override ? [override] : LIBC_CANDIDATES) {
-      try {
-        symbols = Deno.dlopen(candidate, defs).symbols as Record<string, unknown>;
-        libcPath = candidate;
-        return symbols;
-      } catch (err) {
-        failures.push(`${candidate}: ${(err as Error).message}`);
-      }
-    }
-    throw new Error(`Cannot load libc, tried: ${failures.join("; ")}`);
-  };
   return new Proxy({}, {
     get(_target, name: string): unknown {
-      return load()[name];
+      symbols ??= openGroup(defs, options);
+      return symbols[name];
     },
   }) as Deno.DynamicLibrary<D>["symbols"];
 }
@@ -113,7 +163,6 @@ const core = bindLibc({
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" }, // ssize_t write(int, const void *, size_t)
   mkfifo: { parameters: ["buffer", "u32"], result: "i32" }, // int mkfifo(const char *, mode_t)
   flock: { parameters: ["i32", "i32"], result: "i32" }, // int flock(int, int)
-  signal: { parameters: ["i32", "usize"], result: "usize" }, // sighandler_t signal(int, sighandler_t)
   umask: { parameters: ["u32"], result: "u32" }, // mode_t umask(mode_t)
   dup2: { parameters: ["i32", "i32"], result: "i32" }, // int dup2(int, int)
   pipe2: { parameters: ["buffer", "i32"], result: "i32" }, // int pipe2(int[2], int)
@@ -127,6 +176,11 @@ const core = bindLibc({
   isatty: { parameters: ["i32"], result: "i32" }, // int isatty(int)
   waitid: { parameters: ["i32", "i32", "buffer", "i32"], result: "i32" }, // int waitid(idtype_t, id_t, siginfo_t *, int)
 });
+
+// Set once at start-up (and by chpst for a few signals): not worth a fast-call trampoline.
+const once = bindLibc({
+  signal: { parameters: ["i32", "usize"], result: "usize" }, // sighandler_t signal(int, sighandler_t)
+}, { fastCalls: false });
 
 const encoder = new TextEncoder();
 
@@ -203,22 +257,12 @@ export function close(fd: number): void {
 
 /** read(2) into `buf`; returns the count (0 at end of file). Retries on EINTR. */
 export function read(fd: number, buf: Uint8Array<ArrayBuffer>): number {
-  for (;;) {
-    const n = Number(core.read(fd, buf, BigInt(buf.length)));
-    if (n >= 0) return n;
-    const code = errno();
-    if (code !== EINTR) throw new SysError("read", code);
-  }
+  return retryEintr("read", () => Number(core.read(fd, buf, BigInt(buf.length))));
 }
 
 /** write(2) of `buf`; returns the count written. Retries on EINTR. */
 export function write(fd: number, buf: Uint8Array<ArrayBuffer>): number {
-  for (;;) {
-    const n = Number(core.write(fd, buf, BigInt(buf.length)));
-    if (n >= 0) return n;
-    const code = errno();
-    if (code !== EINTR) throw new SysError("write", code);
-  }
+  return retryEintr("write", () => Number(core.write(fd, buf, BigInt(buf.length))));
 }
 
 /** mkfifo(3). Throws SysError (EEXIST when the path exists). */
@@ -247,7 +291,7 @@ export function setSignalDisposition(
   signal: number,
   disposition: Disposition,
 ): "default" | "ignore" | "handler" {
-  const previous = core.signal(signal, disposition === "default" ? 0n : 1n);
+  const previous = once.signal(signal, disposition === "default" ? 0n : 1n);
   if (previous === 0n) return "default";
   if (previous === 1n) return "ignore";
   return "handler";
@@ -318,7 +362,7 @@ export function waitpid(pid: number, flags: number): { pid: number; status: Wait
     if (result === 0) return null;
     const code = errno();
     if (code === EINTR) continue;
-    if (errnoName(code) === "ECHILD") return null;
+    if (code === ECHILD) return null;
     throw new SysError("waitpid", code);
   }
 }
