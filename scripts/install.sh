@@ -35,9 +35,11 @@ for name in $names; do
   module=$(sed -n "s|^  \"\{0,1\}$name\"\{0,1\}: () => import(\"../cmd/\(.*\)\"),|\1|p" "$lib/src/lib/applet.ts")
   printf 'import * as applet from "../cmd/%s";\nimport { runApplet } from "../lib/launch.ts";\nrunApplet(applet);\n' "$module" >"$lib/src/entry/$name.ts"
   # One bundled file loads faster than its ~10 modules (measured 19.4 vs 23.0 ms against
-  # an 18.6 ms floor). deno bundle fetches esbuild from the npm registry on first use;
-  # without it the launcher runs the .ts entry.
-  if DENO_NO_UPDATE_CHECK=1 "$lib/deno" bundle --quiet --no-config --no-lock -o "$lib/src/entry/$name.js" "$lib/src/entry/$name.ts" >/dev/null 2>&1; then :; else
+  # an 18.6 ms floor), and minified (half the bytes to parse) faster still: sv status
+  # 19.1 -> 18.5 ms, chpst -e 21.6 -> 21.2 ms (median of 60). Names are kept: error
+  # classes and messages stay as written. deno bundle fetches esbuild from the npm
+  # registry on first use; without it the launcher runs the .ts entry.
+  if DENO_NO_UPDATE_CHECK=1 "$lib/deno" bundle --quiet --no-config --no-lock --minify --keep-names -o "$lib/src/entry/$name.js" "$lib/src/entry/$name.ts" >/dev/null 2>&1; then :; else
     rm -f "$lib/src/entry/$name.js"
     echo "install: warning: cannot bundle $name; it runs unbundled" >&2
   fi
