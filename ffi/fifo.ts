@@ -4,26 +4,21 @@
  * bound in groups, each with a single dlopen: `sv status` is start-up bound.
  */
 
-import { bindLibcAll, cstr, O_CLOEXEC, O_NONBLOCK, O_WRONLY } from "./libc.ts";
+import { bindLibcAll, cstr, errno, O_CLOEXEC, O_NONBLOCK, O_WRONLY } from "./libc.ts";
 import { SysError } from "../lib/sys_error.ts";
 import { EINTR } from "../lib/errstr.ts";
 
 // Each symbol bound costs start-up time (measured): `sv status` binds only the two it
-// always needs; errno and write are bound when a failure or a command needs them. sv calls
-// each a few times, so without fast-call trampolines (0.78 → ~0.3 ms for open and close).
+// always needs (libc.ts binds the errno reader with the first group); write is bound when
+// a command needs it. sv calls each a few times, so without fast-call trampolines
+// (0.78 → ~0.3 ms for open and close).
 const sym = bindLibcAll({
   open: { parameters: ["buffer", "i32", "u32"], result: "i32" }, // int open(const char *, int, mode_t)
   close: { parameters: ["i32"], result: "i32" }, // int close(int)
 }, { fastCalls: false });
 const more = bindLibcAll({
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" }, // ssize_t write(int, const void *, size_t)
-  __errno_location: { parameters: [], result: "pointer" }, // int *__errno_location(void)
 }, { fastCalls: false });
-
-function errno(): number {
-  const ptr = more.__errno_location();
-  return ptr === null ? 0 : new Deno.UnsafePointerView(ptr).getInt32(0);
-}
 
 /** open(path, O_WRONLY|O_NONBLOCK|O_CLOEXEC): throws SysError (ENXIO: no reader). */
 export function openFifoForWriting(path: string): number {

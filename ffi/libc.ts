@@ -25,18 +25,35 @@ const LIBC_CANDIDATES = [
 
 let libcPath: string | undefined;
 
+// int *__errno_location(void): the calling thread's errno. JS runs on one thread, so the
+// address is fixed for the life of the process and is read once.
+const ERRNO_DEF = { parameters: [], result: "pointer" } as const;
+let errnoView: Deno.UnsafePointerView | undefined;
+
+function keepErrnoView(symbols: Record<string, unknown>): Record<string, unknown> {
+  if (errnoView === undefined) {
+    const location = (symbols.__errno_location as () => Deno.PointerValue)();
+    if (location !== null) errnoView = new Deno.UnsafePointerView(location);
+  }
+  return symbols;
+}
+
 /**
  * dlopen of libc with `defs`: `DENIT_LIBC` first, then the usual names, the first that
  * loads is kept. The first group bound is the probe (no separate probe symbol: each
  * symbol bound costs start-up time).
  */
 function openLibc(defs: Deno.ForeignLibraryInterface): Record<string, unknown> {
-  if (libcPath !== undefined) return Deno.dlopen(libcPath, defs).symbols;
+  // The first group bound also binds the errno reader, so that errno never has to be
+  // bound after a failing call: a dlopen at that moment can clobber errno (seen: ENOENT
+  // read where open(2) had failed with ENXIO).
+  const withErrno = errnoView === undefined ? { ...defs, __errno_location: ERRNO_DEF } : defs;
+  if (libcPath !== undefined) return keepErrnoView(Deno.dlopen(libcPath, withErrno).symbols);
   const override = Deno.env.get("DENIT_LIBC");
   const failures: string[] = [];
   for (const candidate of override ? [override] : LIBC_CANDIDATES) {
     try {
-      const symbols = Deno.dlopen(candidate, defs).symbols;
+      const symbols = keepErrnoView(Deno.dlopen(candidate, withErrno).symbols);
       libcPath = candidate;
       return symbols;
     } catch (err) {
@@ -168,7 +185,6 @@ export function bindLibcAll<const D extends Deno.ForeignLibraryInterface>(
 }
 
 const core = bindLibc({
-  __errno_location: { parameters: [], result: "pointer" }, // int *__errno_location(void)
   getpid: { parameters: [], result: "i32" }, // pid_t getpid(void)
   getppid: { parameters: [], result: "i32" }, // pid_t getppid(void)
   kill: { parameters: ["i32", "i32"], result: "i32" }, // int kill(pid_t, int)
@@ -206,8 +222,7 @@ export function cstr(text: string): Uint8Array<ArrayBuffer> {
 
 /** The calling thread's errno, read immediately after a failed call. */
 export function errno(): number {
-  const ptr = core.__errno_location();
-  return ptr === null ? 0 : new Deno.UnsafePointerView(ptr).getInt32(0);
+  return errnoView?.getInt32(0) ?? 0;
 }
 
 /** Builds a {@linkcode SysError} from the current errno. Call right after the failure. */

@@ -71,3 +71,29 @@ Deno.test("programShortName() is deno under deno test", () => {
 Deno.test("waitpid() with no children returns null", () => {
   assertEquals(waitpid(-1, WNOHANG), null);
 });
+
+Deno.test("the very first failing call of a fresh process reports its own errno", async () => {
+  // A dlopen of the errno reader after the failure used to clobber errno (ENOENT read
+  // where open(2) of a FIFO without reader had failed with ENXIO).
+  const dir = Deno.makeTempDirSync();
+  try {
+    mkfifo(`${dir}/fifo`, 0o600);
+    const script = `${dir}/probe.ts`;
+    const fifo = new URL("./fifo.ts", import.meta.url).href;
+    Deno.writeTextFileSync(
+      script,
+      `import { openFifoForWriting } from "${fifo}";\n` +
+        `try { openFifoForWriting(Deno.args[0]); } catch (err) { console.log((err as { code: string }).code); }\n`,
+    );
+    for (let i = 0; i < 3; i++) {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--no-lock", "--no-config", script, `${dir}/fifo`],
+        stdout: "piped",
+        stderr: "inherit",
+      }).output();
+      assertEquals(new TextDecoder().decode(out.stdout).trim(), "ENXIO");
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
