@@ -27,12 +27,13 @@ let libcPath: string | undefined;
 
 // int *__errno_location(void): the calling thread's errno. JS runs on one thread, so the
 // address is fixed for the life of the process and is read once.
-const ERRNO_DEF = { parameters: [], result: "pointer" } as const;
+// Bound under a name of its own, so it never collides with a group's own declaration.
+const ERRNO_DEF = { name: "__errno_location", parameters: [], result: "pointer" } as const;
 let errnoView: Deno.UnsafePointerView | undefined;
 
 function keepErrnoView(symbols: Record<string, unknown>): Record<string, unknown> {
   if (errnoView === undefined) {
-    const location = (symbols.__errno_location as () => Deno.PointerValue)();
+    const location = (symbols.__denit_errno_location as () => Deno.PointerValue)();
     if (location !== null) errnoView = new Deno.UnsafePointerView(location);
   }
   return symbols;
@@ -47,7 +48,7 @@ function openLibc(defs: Deno.ForeignLibraryInterface): Record<string, unknown> {
   // The first group bound also binds the errno reader, so that errno never has to be
   // bound after a failing call: a dlopen at that moment can clobber errno (seen: ENOENT
   // read where open(2) had failed with ENXIO).
-  const withErrno = errnoView === undefined ? { ...defs, __errno_location: ERRNO_DEF } : defs;
+  const withErrno = errnoView === undefined ? { ...defs, __denit_errno_location: ERRNO_DEF } : defs;
   if (libcPath !== undefined) return keepErrnoView(Deno.dlopen(libcPath, withErrno).symbols);
   const override = Deno.env.get("DENIT_LIBC");
   const failures: string[] = [];

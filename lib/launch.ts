@@ -35,8 +35,20 @@ function restoreDenoShimmedPath(): void {
   Deno.env.delete("DENO_NODE_SHIM_ACTIVE");
   const path = Deno.env.get("PATH") ?? "";
   const kept = path.split(":").filter((dir) => !dir.endsWith("/node_compat_bin"));
-  if (kept.length === 0 || kept.every((dir) => dir === "")) Deno.env.delete("PATH");
-  else Deno.env.set("PATH", kept.join(":"));
+  if (kept.length > 0 && kept.some((dir) => dir !== "")) {
+    Deno.env.set("PATH", kept.join(":"));
+    return;
+  }
+  // Deno does this for an empty PATH as well as for none: the initial environment says
+  // which it was (`env PATH= chpst prog` passes on PATH= as runit does).
+  let hadPath = false;
+  try {
+    hadPath = ("\0" + Deno.readTextFileSync("/proc/self/environ")).includes("\0PATH=");
+  } catch {
+    // no /proc (process 1 before stage 1 mounts it): the kernel passes no PATH
+  }
+  if (hadPath) Deno.env.set("PATH", "");
+  else Deno.env.delete("PATH");
 }
 
 /** Reads argv[0] and clears the launcher's variables so services do not inherit them. */
