@@ -18,12 +18,17 @@ const floor = await floorContender(prefix, work);
 const medians = await interleave([
   { label: "C chpst -e DIR /bin/true", cmd: "/usr/bin/chpst", args: ["-e", envDir, "/bin/true"] },
   floor,
-  // The short-lived applets' launchers add --no-code-cache (scripts/install.sh): the same
-  // empty script with it, for comparison.
+  // The short-lived applets' launchers add --no-code-cache --v8-flags=--single-threaded
+  // (scripts/install.sh): the same empty script with them, for comparison.
   {
     ...floor,
-    label: "empty deno run --no-code-cache",
-    args: [...floor.args.slice(0, -1), "--no-code-cache", ...floor.args.slice(-1)],
+    label: "empty deno run, short-lived applets' flags",
+    args: [
+      ...floor.args.slice(0, -1),
+      "--no-code-cache",
+      "--v8-flags=--single-threaded",
+      ...floor.args.slice(-1),
+    ],
   },
   // Where the time goes: the same launcher and modules, parse and usage only (exit 100).
   { label: "denit chpst, usage only (launcher)", cmd: `${prefix}/bin/chpst`, args: [] },

@@ -99,12 +99,17 @@ try {
   const medians = await interleave([
     { label: "C sv status", cmd: "/usr/bin/sv", args: ["status", target.dir] },
     floorRun,
-    // The short-lived applets' launchers add --no-code-cache (scripts/install.sh): the same
-    // empty script with it, for comparison.
+    // The short-lived applets' launchers add --no-code-cache --v8-flags=--single-threaded
+    // (scripts/install.sh): the same empty script with them, for comparison.
     {
       ...floorRun,
-      label: "empty deno run --no-code-cache",
-      args: [...floorRun.args.slice(0, -1), "--no-code-cache", ...floorRun.args.slice(-1)],
+      label: "empty deno run, short-lived applets' flags",
+      args: [
+        ...floorRun.args.slice(0, -1),
+        "--no-code-cache",
+        "--v8-flags=--single-threaded",
+        ...floorRun.args.slice(-1),
+      ],
     },
     { label: "empty deno run via a sh launcher", cmd: launcher, args: [] },
     { label: "denit sv status", cmd: OUR_SV, args: ["status", target.dir] },
