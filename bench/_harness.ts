@@ -71,6 +71,23 @@ export async function floorContender(prefix: string, dir: string): Promise<Conte
   };
 }
 
+/**
+ * The floor run with the flags the short-lived applets' launchers add
+ * (`--no-code-cache --v8-flags=--single-threaded`, scripts/install.sh), for comparison.
+ */
+export function shortLivedFloor(floor: Contender): Contender {
+  return {
+    ...floor,
+    label: "empty deno run, short-lived applets' flags",
+    args: [
+      ...floor.args.slice(0, -1),
+      "--no-code-cache",
+      "--v8-flags=--single-threaded",
+      ...floor.args.slice(-1),
+    ],
+  };
+}
+
 /** A table of medians with each one's ratio to the floor and to the C program `c.label`. */
 export function ratioTable(
   medians: ReadonlyMap<string, number>,

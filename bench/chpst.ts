@@ -4,7 +4,14 @@
  * denit's chpst through the installed launcher. Goal (issue #6): ≤ 1.15× the floor.
  */
 
-import { benchPrefix, floorContender, interleave, ratioTable, report } from "./_harness.ts";
+import {
+  benchPrefix,
+  floorContender,
+  interleave,
+  ratioTable,
+  report,
+  shortLivedFloor,
+} from "./_harness.ts";
 
 const prefix = await benchPrefix();
 const work = Deno.makeTempDirSync({ prefix: "denit-bench-chpst-" });
@@ -18,18 +25,7 @@ const floor = await floorContender(prefix, work);
 const medians = await interleave([
   { label: "C chpst -e DIR /bin/true", cmd: "/usr/bin/chpst", args: ["-e", envDir, "/bin/true"] },
   floor,
-  // The short-lived applets' launchers add --no-code-cache --v8-flags=--single-threaded
-  // (scripts/install.sh): the same empty script with them, for comparison.
-  {
-    ...floor,
-    label: "empty deno run, short-lived applets' flags",
-    args: [
-      ...floor.args.slice(0, -1),
-      "--no-code-cache",
-      "--v8-flags=--single-threaded",
-      ...floor.args.slice(-1),
-    ],
-  },
+  shortLivedFloor(floor),
   // Where the time goes: the same launcher and modules, parse and usage only (exit 100).
   { label: "denit chpst, usage only (launcher)", cmd: `${prefix}/bin/chpst`, args: [] },
   {

@@ -5,7 +5,14 @@
  * `denit sv` through the installed launcher. Goal (issue #2): denit sv ≤ 1.15× the floor.
  */
 
-import { benchPrefix, floorContender, interleave, ratioTable, report } from "./_harness.ts";
+import {
+  benchPrefix,
+  floorContender,
+  interleave,
+  ratioTable,
+  report,
+  shortLivedFloor,
+} from "./_harness.ts";
 
 const prefix = await benchPrefix();
 const floor = await floorContender(prefix, Deno.makeTempDirSync());
@@ -13,18 +20,7 @@ const floor = await floorContender(prefix, Deno.makeTempDirSync());
 const medians = await interleave([
   { label: "C sv", cmd: "/usr/bin/sv", args: [] },
   floor,
-  // The short-lived applets' launchers add --no-code-cache --v8-flags=--single-threaded
-  // (scripts/install.sh): the same empty script with them, for comparison.
-  {
-    ...floor,
-    label: "empty deno run, short-lived applets' flags",
-    args: [
-      ...floor.args.slice(0, -1),
-      "--no-code-cache",
-      "--v8-flags=--single-threaded",
-      ...floor.args.slice(-1),
-    ],
-  },
+  shortLivedFloor(floor),
   { label: "denit sv (launcher)", cmd: `${prefix}/bin/sv`, args: [] },
 ], { rounds: 40 });
 

@@ -16,6 +16,7 @@ import {
   interleave,
   median,
   report,
+  shortLivedFloor,
   table,
 } from "./_harness.ts";
 import { cpuTicks, sleep } from "../tests/_helpers.ts";
@@ -99,18 +100,7 @@ try {
   const medians = await interleave([
     { label: "C sv status", cmd: "/usr/bin/sv", args: ["status", target.dir] },
     floorRun,
-    // The short-lived applets' launchers add --no-code-cache --v8-flags=--single-threaded
-    // (scripts/install.sh): the same empty script with them, for comparison.
-    {
-      ...floorRun,
-      label: "empty deno run, short-lived applets' flags",
-      args: [
-        ...floorRun.args.slice(0, -1),
-        "--no-code-cache",
-        "--v8-flags=--single-threaded",
-        ...floorRun.args.slice(-1),
-      ],
-    },
+    shortLivedFloor(floorRun),
     { label: "empty deno run via a sh launcher", cmd: launcher, args: [] },
     { label: "denit sv status", cmd: OUR_SV, args: ["status", target.dir] },
   ], { rounds: 40 });
