@@ -88,6 +88,8 @@ Deno.test("the very first failing call of a fresh process reports its own errno"
     for (let i = 0; i < 3; i++) {
       const out = await new Deno.Command(Deno.execPath(), {
         args: ["run", "-A", "--no-lock", "--no-config", script, `${dir}/fifo`],
+        // Unit tests elsewhere in this process may chdir (workers share the cwd).
+        cwd: dir,
         stdout: "piped",
         stderr: "inherit",
       }).output();

@@ -130,6 +130,8 @@ Deno.test("runsv: down file, sv up, sv once", async () => {
   await using _r = await startRunsv(tmp.path, "s");
   const dir = `${tmp.path}/s`;
   await waitStat(dir, "down");
+  // stat is written before status (runit's order): wait for the second too.
+  await waitFor(() => readText(`${dir}/supervise/status`) !== "");
   assertEquals(Deno.readFileSync(`${dir}/supervise/status`)[17], 0x64);
   assertEquals(Deno.readTextFileSync(`${dir}/supervise/pid`), "");
   await sleep(300);
@@ -155,7 +157,10 @@ Deno.test("runsv: TERM-ignoring service: d sends TERM+CONT, k kills", async () =
   await sleep(200); // traps installed
   writeControl(dir, "d");
   await waitStat(dir, "run, got TERM, want down");
-  assertEquals([...Deno.readFileSync(`${dir}/supervise/status`).subarray(17)], [0x64, 1, 1]);
+  // status is renamed into place just after stat (runit's order).
+  await waitFor(() =>
+    Deno.readFileSync(`${dir}/supervise/status`).subarray(17).join() === "100,1,1"
+  );
   await waitFor(() => readText(`${dir}/signals`) === "TERM\nCONT\n");
   writeControl(dir, "k");
   await waitStat(dir, "down");
