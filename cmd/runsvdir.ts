@@ -11,18 +11,16 @@
 
 import type { AppletContext } from "../lib/applet.ts";
 import { getpid, kill, setProcessName, setSignalDisposition } from "../ffi/libc.ts";
-import { getrlimit, setrlimit } from "../ffi/exec.ts";
 import { ArgArea } from "../ffi/proctitle.ts";
 import { ignoreInspectorSignal } from "../lib/daemon_signals.ts";
 import { Messenger, usageText } from "../lib/msg.ts";
 import { writeStderr } from "../lib/output.ts";
 import { Reaper } from "../lib/reaper.ts";
 import { parseRunsvdirArgs } from "../lib/runsvdir/args.ts";
-import { RunsvdirHost } from "../lib/runsvdir/host.ts";
+import type { RunsvdirHost } from "../lib/runsvdir/host.ts";
+import { createTree } from "../lib/runsvdir/tree.ts";
 import { type LogArea, openLogArea } from "../lib/runsvdir/log_area.ts";
 import { LOG_ARG_MIN } from "../lib/runsvdir/log_window.ts";
-import { Supervisor, SupervisorFatal } from "../lib/supervise/supervisor.ts";
-import { createSvlogdSink } from "../lib/svlogd/sink.ts";
 import { SIGINT } from "../lib/signals.ts";
 
 export const meta = { name: "runsvdir" } as const;
@@ -57,25 +55,6 @@ function makeTitle(
       area = undefined; // cosmetic only
     }
   };
-}
-
-const RLIMIT_NOFILE = 7;
-/** fds a supervised service holds: its directory, lock, control FIFO and ok, twice, and a pipe. */
-const FDS_PER_SERVICE = 12;
-const FDS_BASE = 64;
-
-/**
- * Keeps the soft limit on open files above what the services need, up to the hard limit.
- * One runsv per service needs few; one process for all of them needs a dozen per service,
- * and a kernel's default soft limit of 1024 would stop at about 80 services. Raised only
- * when needed, so small systems' services inherit the usual limit.
- */
-function reserveFds(count: number): void {
-  const need = BigInt(FDS_BASE + FDS_PER_SERVICE * count);
-  const { soft, hard } = getrlimit(RLIMIT_NOFILE);
-  if (soft >= need) return;
-  const wanted = need * 2n;
-  setrlimit(RLIMIT_NOFILE, { soft: wanted < hard ? wanted : hard, hard });
 }
 
 export async function main(args: readonly string[], ctx: AppletContext): Promise<number> {
@@ -147,25 +126,7 @@ export async function main(args: readonly string[], ctx: AppletContext): Promise
   const reaper = new Reaper();
   // Children of supervisors already forgotten are reaped silently, as runsvdir does.
   reaper.start(() => {});
-  const host = new RunsvdirHost({
-    dir,
-    createSupervisor: ({ name, path }) =>
-      new Supervisor({
-        dir: path,
-        reaper,
-        // A supervisor speaks as the runsv it replaces: `runsv NAME: …` on our stderr.
-        messenger: new Messenger(`runsv ${name}`),
-        newSession,
-        // log/ with a log/svlogd file and no run: logged in this process (DEVIATIONS.md 13).
-        logSinkFactory: createSvlogdSink,
-      }),
-    // The supervisor opens the directory itself and follows it through renames.
-    openServiceDir: (scanDir, name) => ({ path: `${scanDir}/${name}`, release: () => {} }),
-    warn: (text, err) => say.warn(text, err),
-    fatal: (name, text, err) => new Messenger(`runsv ${name}`).fatal(text, err),
-    isFatal: (err) => err instanceof SupervisorFatal,
-    reserveServices: reserveFds,
-  });
+  const host = createTree({ dir, newSession, reaper, say });
   hosted.host = host;
   host.start();
 

@@ -165,6 +165,8 @@ esac
 
 # The configuration: rootfs/ as it is in git.
 cp -a "$top/rootfs/." .
+# Stage 2 in process 1 is denit's; Debian's runit would ignore the file anyway.
+[ "$init" = denit ] || rm -f etc/runit/2.runsvdir
 
 # Logging: log/svlogd (in-process) or log/run (a svlogd process per service).
 make_log() { # LOGDIR ARGS

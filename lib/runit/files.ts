@@ -10,6 +10,9 @@ export const STAGE_PATHS = {
   3: "/etc/runit/3",
 } as const;
 
+/** When it exists, process 1 runs stage 2 itself (lib/runit/stage2_inprocess.ts). */
+export const STAGE2_RUNSVDIR = "/etc/runit/2.runsvdir";
+
 /** Run on Ctrl-Alt-Del (SIGINT to process 1) when its flag is set. */
 export const CTRLALTDEL = "/etc/runit/ctrlaltdel";
 /** Stop request flag (Debian: /run, so /etc may be read-only). */

@@ -40,7 +40,19 @@ import { Reaper } from "../reaper.ts";
 import { writeConsole } from "./console.ts";
 import { errnoOf } from "../sys_error.ts";
 import { exists } from "../fs_probe.ts";
-import { CONSOLE, CTRLALTDEL, flagIsSet, NOSYNC, REBOOT, STAGE_PATHS, STOPIT } from "./files.ts";
+import {
+  CONSOLE,
+  CTRLALTDEL,
+  flagIsSet,
+  NOSYNC,
+  REBOOT,
+  STAGE2_RUNSVDIR,
+  STAGE_PATHS,
+  STOPIT,
+} from "./files.ts";
+import type { RunsvdirHost } from "../runsvdir/host.ts";
+import { createTree } from "../runsvdir/tree.ts";
+import { type InProcessStage2, parseStage2File } from "./stage2_inprocess.ts";
 import {
   afterStage,
   decideRequest,
@@ -97,6 +109,24 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** This process's environment as "NAME=value" strings (empty if it cannot be read). */
+function environment(): string[] {
+  try {
+    return currentEnv();
+  } catch {
+    return []; // a value that is not UTF-8: Deno cannot show it
+  }
+}
+
+/** Makes this process's environment exactly `env` ("NAME=value" strings). */
+function setEnvironment(env: readonly string[]): void {
+  for (const name of Object.keys(Deno.env.toObject())) Deno.env.delete(name);
+  for (const assignment of env) {
+    const at = assignment.indexOf("=");
+    if (at > 0) Deno.env.set(assignment.slice(0, at), assignment.slice(at + 1));
+  }
+}
+
 function toStageEnd(status: WaitStatus): StageEnd {
   return status.kind === "signaled"
     ? { kind: "signaled", signal: status.signal }
@@ -143,6 +173,10 @@ export class Runit {
   #stagePid = 0;
   #stageEnd: WaitStatus | undefined;
   #stageRunning = false;
+  /** The environment process 1 was given: stages 1 and 3 and ctrlaltdel get it. */
+  #bootEnv: string[] = [];
+  /** Stage 2 run in this process (/etc/runit/2.runsvdir), while it runs. */
+  #tree: RunsvdirHost | undefined;
 
   constructor(version: string) {
     this.#version = version;
@@ -158,6 +192,12 @@ export class Runit {
     Deno.addSignalListener("SIGPWR", () => this.#count("pwr"));
     Deno.addSignalListener("SIGALRM", () => this.#count("alrm"));
     ignoreInspectorSignal();
+    // An exception thrown by a callback (a supervisor's socket or timer when stage 2 runs
+    // in this process) would end process 1, and with it the system: report it instead.
+    globalThis.addEventListener("error", (event) => {
+      event.preventDefault();
+      this.#internalError(event.error ?? event.message);
+    });
     // Every child is reaped here; the stage's own exit is routed by watch(), an orphan's
     // wakes the loop (the final TERM grace waits for the last one).
     this.#reaper.start(() => this.#waker.wake());
@@ -185,6 +225,7 @@ export class Runit {
       // refused inside a pid namespace; runit ignores the result too
     }
     this.#say.info(`${this.#version}: booting.`);
+    this.#bootEnv = environment();
     this.#reaper.reapAll();
     let stage: Stage | "final" = 1;
     for (;;) {
@@ -264,6 +305,14 @@ export class Runit {
   /** Starts a stage script; undefined when it cannot be executed (runit's child exits 0). */
   async #startStage(stage: Stage): Promise<number | undefined> {
     const path = STAGE_PATHS[stage];
+    if (stage === 2) {
+      const inProcess = this.#inProcessStage2();
+      if (inProcess !== undefined) {
+        this.#say.info(`enter stage: ${path}`);
+        this.#startTree(inProcess);
+        return 0;
+      }
+    }
     for (;;) {
       let consoleFd = -1;
       if (stage === 1) {
@@ -278,7 +327,7 @@ export class Runit {
       try {
         const pid = spawn({
           argv: [path],
-          env: currentEnv(),
+          env: this.#bootEnv,
           setsid: stage !== 1, // stages 2 and 3 lead their own session and group
           ...(consoleFd >= 0 ? { fds: [[consoleFd, 0]] as const } : {}),
         });
@@ -325,7 +374,9 @@ export class Runit {
         await this.#stopStage2();
         return true;
       case "forwardAlarm":
-        if (this.#stageEnd === undefined) tryKill(this.#stagePid, SIGALRM);
+        // runsvdir takes SIGALRM as "rescan now" (Debian).
+        if (this.#tree !== undefined) this.#tree.forceRescan();
+        else if (this.#stageEnd === undefined) tryKill(this.#stagePid, SIGALRM);
         return false;
       default:
         return false;
@@ -338,7 +389,7 @@ export class Runit {
     this.#say.info(`enter stage: ${CTRLALTDEL}`);
     let status: WaitStatus | undefined;
     try {
-      const pid = spawn({ argv: [CTRLALTDEL], env: currentEnv() });
+      const pid = spawn({ argv: [CTRLALTDEL], env: this.#bootEnv });
       status = await new Promise<WaitStatus>((resolve) => {
         this.#reaper.watch(pid, (_pid, st) => resolve(st));
       });
@@ -356,6 +407,10 @@ export class Runit {
     } catch {
       // runit ignores this too
     }
+    if (this.#tree !== undefined) {
+      await this.#stopTree();
+      return;
+    }
     if (this.#stageEnd === undefined) tryKill(this.#stagePid, SIGTERM);
     if (!(await this.#awaitStageEnd(STAGE2_TERM_GRACE_MS))) {
       this.#say.warn("stage 2 not terminated, sending sigkill...");
@@ -363,6 +418,60 @@ export class Runit {
       await this.#awaitStageEnd(Infinity);
     }
     this.#takeStageEnd();
+    this.#pending.cont = 0;
+  }
+
+  /**
+   * `/etc/runit/2.runsvdir`, parsed, when it exists; a file that names no directory is
+   * reported and stage 2 runs `/etc/runit/2` as usual.
+   */
+  #inProcessStage2(): InProcessStage2 | undefined {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(STAGE2_RUNSVDIR);
+    } catch {
+      return undefined;
+    }
+    const parsed = parseStage2File(text);
+    if (parsed === undefined) {
+      this.#say.warn(`${STAGE2_RUNSVDIR}: usage: runsvdir [-P] dir`);
+    }
+    return parsed;
+  }
+
+  /**
+   * Stage 2 in this process: what `exec env - NAME=value… runsvdir -P DIR` would do,
+   * without starting another Deno. Every service leads its own session, with or without
+   * `-P`, so that nothing it signals as a group reaches process 1 (which counts a SIGINT
+   * as Ctrl-Alt-Del). The readproctitle log argument is accepted; services' stderr goes to
+   * the console.
+   */
+  #startTree(stage2: InProcessStage2): void {
+    const { dir } = stage2.args;
+    this.#say.info(`stage 2: runsvdir ${dir} in process 1 (${STAGE2_RUNSVDIR})`);
+    // Supervisors start services with this process's environment: make it stage 2's.
+    setEnvironment(stage2.env);
+    const tree = createTree({
+      dir,
+      newSession: true,
+      reaper: this.#reaper,
+      say: new Messenger(`runsvdir ${dir}`),
+    });
+    this.#tree = tree;
+    this.#stagePid = 0;
+    this.#stageEnd = undefined;
+    this.#stageRunning = true;
+    tree.start();
+  }
+
+  /** Stops every service of the in-process stage 2 (as runsvdir does on SIGTERM). */
+  async #stopTree(): Promise<void> {
+    const tree = this.#tree!;
+    await tree.stopAll();
+    this.#tree = undefined;
+    this.#stageRunning = false;
+    this.#stageEnd = undefined;
+    setEnvironment(this.#bootEnv);
     this.#pending.cont = 0;
   }
 

@@ -4,6 +4,7 @@
  * the boot benchmark, and the rootfs/ files' shape.
  */
 
+import { parseStage2File } from "../../lib/runit/stage2_inprocess.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { parseBootTimes } from "./bench_boot.ts";
 import { parseSvStatus, runningWithLog, SAMPLE_SERVICES } from "./boot_check.ts";
@@ -108,6 +109,11 @@ Deno.test("rootfs/ has runit's stages and every sample service, logged in-proces
     Deno.readTextFileSync(`${ROOTFS}etc/runit/2`),
     /\nexec env - PATH="\$PATH" runsvdir -P \/etc\/service 'log: \.+'\n/,
   );
+  // Stage 2 in process 1 says what /etc/runit/2's last line says.
+  const stage2 = parseStage2File(Deno.readTextFileSync(`${ROOTFS}etc/runit/2.runsvdir`));
+  const scriptPath = /^PATH=(.*)$/m.exec(Deno.readTextFileSync(`${ROOTFS}etc/runit/2`))?.[1];
+  assertEquals(stage2?.env, [`PATH=${scriptPath}`]);
+  assertEquals([stage2?.args.newSession, stage2?.args.dir], [true, "/etc/service"]);
   for (const name of SAMPLE_SERVICES) {
     assertEquals(Deno.readLinkSync(`${ROOTFS}etc/service/${name}`), `/etc/sv/${name}`);
     const run = Deno.statSync(`${ROOTFS}etc/sv/${name}/run`);
