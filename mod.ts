@@ -65,6 +65,8 @@ function installLinks(dir: string, self: string): number {
 async function dispatch(): Promise<number> {
   // The launcher names its applet: its file name is the applet, whatever argv[0] says.
   const fromLauncher = Deno.env.get("DENIT_APPLET");
+  // The C launcher's own path (argv[0] may be a bare name found through PATH).
+  const self = Deno.env.get("DENIT_SELF");
   let argv0 = takeArgv0();
   if (argv0 === "") argv0 = await libcShortName();
   let args: readonly string[] = Deno.args;
@@ -89,7 +91,7 @@ async function dispatch(): Promise<number> {
         writeStderr("usage: denit --install DIR\n");
         return 100;
       }
-      return installLinks(dir, Deno.env.get("DENIT_SELF") ?? argv0);
+      return installLinks(dir, self ?? argv0);
     }
     if (first !== undefined && first in APPLETS) {
       applet = first;

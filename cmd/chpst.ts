@@ -9,6 +9,7 @@
 
 import type { AppletContext } from "../lib/applet.ts";
 import { Messenger, usageText } from "../lib/msg.ts";
+import { launcherSignals } from "../lib/launch.ts";
 import { writeStderr } from "../lib/output.ts";
 import { SysError } from "../lib/sys_error.ts";
 import {
@@ -89,6 +90,8 @@ class QuietExit extends Error {
 /** What chpst inherited, read first thing: the program must inherit the same. */
 interface Inherited {
   signals: SignalState;
+  /** `signals` was read before Deno started (the C launcher): its SIGPIPE is the caller's. */
+  pipeKnown: boolean;
   environ: string[] | undefined;
   /** The arguments as byte strings (see rawArguments). */
   args: string[];
@@ -290,7 +293,11 @@ function runSteps(steps: readonly Step[], inherited: Inherited, say: Messenger):
       if (exec.argv[0] !== exec.file) argv[0] = utf8ByteString(exec.argv[0]!); // -b
       prepared = prepareExec({ file, argv, env, path, underLimits: limits });
       // Only what differs is changed: each libc symbol bound costs start-up time.
-      const restore = signalRestore(inherited.signals, limits ? undefined : signalsNow(inherited));
+      const restore = signalRestore(
+        inherited.signals,
+        limits ? undefined : signalsNow(inherited),
+        inherited.pipeKnown,
+      );
       restoreSignals(restore, inherited.signals.blocked);
       if (limits) {
         // Once a limit is set only libc may run (see ffi/exec.ts prepareExec): every limit
@@ -394,8 +401,11 @@ function parse(args: readonly string[], ctx: AppletContext): ChpstRequest | stri
 }
 
 export function main(args: readonly string[], ctx: AppletContext): number {
+  // The signal state from the C launcher, else /proc (the sh launcher, mod.ts dispatch).
+  const fromLauncher = launcherSignals();
   const inherited = {
-    signals: currentSignals() ?? { ignored: 0n, blocked: 0n },
+    signals: fromLauncher ?? currentSignals() ?? { ignored: 0n, blocked: 0n },
+    pipeKnown: fromLauncher !== undefined,
     environ: initialEnviron(),
     args: rawArguments(readProc("/proc/self/cmdline"), args),
   };

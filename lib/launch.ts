@@ -4,8 +4,8 @@
  * and turning an applet's result into the exit code. With mod.ts, the only module that
  * calls `Deno.exit`.
  *
- * argv[0] comes from `DENIT_ARGV0` (set by the source launcher, which has to exec Deno and
- * so loses the real argv[0]), else `/proc/self/cmdline`.
+ * argv[0] comes from `DENIT_ARGV0` (set by the source launcher, scripts/launcher.c, which
+ * execs Deno and so cannot leave argv[0] in place), else `/proc/self/cmdline`.
  */
 
 import type { AppletModule } from "./applet.ts";
@@ -51,15 +51,35 @@ function restoreDenoShimmedPath(): void {
   else Deno.env.delete("PATH");
 }
 
+/**
+ * The signal state the C launcher inherited (`DENIT_SIGNALS`, "IGN:BLK" in hex), kept by
+ * {@linkcode takeArgv0} for chpst. Set once per process, before any applet runs, like
+ * Deno.args: the process boundary's one piece of state.
+ */
+let signalText: string | undefined;
+
+/**
+ * The ignored and blocked signal sets the launcher was started with, as kernel masks (bit
+ * n-1 for signal n), or undefined when the launcher did not pass them (the sh launcher,
+ * `deno run mod.ts`): then only /proc/self/status has them.
+ */
+export function launcherSignals(): { ignored: bigint; blocked: bigint } | undefined {
+  const text = signalText;
+  if (text === undefined || text.length !== 33 || text[16] !== ":") return undefined;
+  return { ignored: BigInt("0x" + text.slice(0, 16)), blocked: BigInt("0x" + text.slice(17)) };
+}
+
 /** Reads argv[0] and clears the launcher's variables so services do not inherit them. */
 export function takeArgv0(): string {
   const argv0 = rawArgv0();
   restoreDenoShimmedPath();
   if (Deno.env.get("DENIT_LAUNCHER") !== undefined) {
     // The launcher's own settings must not leak into services and their children.
-    for (const name of ["DENIT_LAUNCHER", "DENO_DIR", "DENO_NO_UPDATE_CHECK"]) {
+    for (const name of ["DENIT_LAUNCHER", "DENO_DIR", "DENO_NO_UPDATE_CHECK", "DENIT_SELF"]) {
       Deno.env.delete(name);
     }
+    signalText = Deno.env.get("DENIT_SIGNALS");
+    if (signalText !== undefined) Deno.env.delete("DENIT_SIGNALS");
   }
   Deno.env.delete("DENIT_APPLET");
   Deno.env.delete("DENIT_ARGV0");

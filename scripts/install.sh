@@ -47,6 +47,66 @@ done
 # Fill the module cache (transpiled sources, applets included).
 DENO_DIR="$lib/cache" DENO_NO_UPDATE_CHECK=1 "$lib/deno" cache --no-config --no-lock "$lib/src/mod.ts" "$lib/src"/entry/*.ts $(ls "$lib/src"/entry/*.js 2>/dev/null) >/dev/null
 
+# Short-lived applets run without V8's code cache: opening its SQLite store costs more than
+# compiling their bundle (measured against a primed cache, median of 100: sv status 20.9 ->
+# 19.1 ms, chpst -e 22.8 -> 21.8 ms). The daemons keep it: their cache is written on their
+# first run and their bundles are bigger. V8 without background threads (--single-threaded)
+# saves these short runs another ~0.4-0.7 ms of CPU.
+short_lived() {
+  case $1 in
+  sv | chpst | envdir | envuidgid | pgrphack | setuidgid | setlock | softlimit | utmpset | runsvchdir) return 0 ;;
+  esac
+  return 1
+}
+# The entry a launcher runs, under lib/denit/src: the bundle when install could make one.
+entry_of() {
+  if [ -f "$lib/src/entry/$1.js" ]; then echo "entry/$1.js"; else echo "entry/$1.ts"; fi
+}
+
+# The launchers: one static C binary (scripts/launcher.c) hard-linked under every name when
+# a C compiler with a static libc works (probed once; CC overrides cc), else a #!/bin/sh
+# script per name. The C one costs ~0.2 ms where sh costs ~0.6 ms, passes argv[0] as the
+# caller gave it and adds no PWD. Its paths are compiled in as a C string: a prefix with
+# other characters than these gets the sh launchers.
+cc=${CC:-cc}
+build=$(mktemp -d)
+trap 'rm -rf "$build"' EXIT
+use_c=no
+case $prefix in
+*[!A-Za-z0-9/._+-]*) ;;
+*)
+  printf 'int main(void) { return 0; }\n' >"$build/probe.c"
+  if "$cc" -static -Os -o "$build/probe" "$build/probe.c" >/dev/null 2>&1 && "$build/probe"; then
+    use_c=yes
+  fi
+  ;;
+esac
+
+if [ "$use_c" = yes ]; then
+  # The applet table launcher.c includes: name, entry, flags.
+  for name in $names; do
+    flags=0
+    if short_lived "$name"; then flags="$flags | SHORT_LIVED"; fi
+    case $name in
+    # chpst passes on the signal state it inherited (Deno changes its own before JS runs).
+    chpst | envdir | envuidgid | pgrphack | setuidgid | setlock | softlimit) flags="$flags | SIGNALS" ;;
+    esac
+    printf '{"%s", "%s", %s},\n' "$name" "$(entry_of "$name")" "$flags"
+  done >"$build/table.h"
+  # -s: no symbols, and nothing of the build directory in the binary (the rootfs image is
+  # reproducible).
+  "$cc" -static -Os -s -o "$build/launcher" -DDENIT_PREFIX="\"$prefix\"" \
+    -DDENIT_TABLE="\"$build/table.h\"" "$top/scripts/launcher.c"
+  rm -f "$lib/launcher"
+  cp "$build/launcher" "$lib/launcher"
+  for name in denit $names; do
+    rm -f "$root/bin/$name"
+    ln "$lib/launcher" "$root/bin/$name" 2>/dev/null || cp "$lib/launcher" "$root/bin/$name"
+  done
+  echo "installed denit sources in $lib and $(echo $names | wc -w) applet launchers (C) in $root/bin"
+  exit 0
+fi
+
 write_launcher() { # NAME APPLET-OR-EMPTY
   file="$root/bin/$1"
   rm -f "$file"
@@ -56,25 +116,14 @@ write_launcher() { # NAME APPLET-OR-EMPTY
     if [ -n "$2" ]; then printf 'DENIT_APPLET=%s ' "$2"; fi
     printf 'DENIT_ARGV0="$0" DENIT_LAUNCHER=1 DENO_DIR=%s/lib/denit/cache DENO_NO_UPDATE_CHECK=1 ' "$prefix"
     entry=mod.ts
-    # Short-lived applets run without V8's code cache: opening its SQLite store costs more
-    # than compiling their bundle (measured against a primed cache, median of 100: sv
-    # status 20.9 -> 19.1 ms, chpst -e 22.8 -> 21.8 ms). The daemons keep it: their cache
-    # is written on their first run and their bundles are bigger. V8 without background
-    # threads (--single-threaded) saves these short runs another ~0.4-0.7 ms of CPU.
     nocache=
-    case $2 in
-    sv | chpst | envdir | envuidgid | pgrphack | setuidgid | setlock | softlimit | utmpset | runsvchdir)
-      nocache=' --no-code-cache --v8-flags=--single-threaded'
-      ;;
-    esac
-    if [ -n "$2" ]; then
-      entry="entry/$2.ts"
-      if [ -f "$lib/src/entry/$2.js" ]; then entry="entry/$2.js"; fi
-    fi
+    if [ -n "$2" ] && short_lived "$2"; then nocache=' --no-code-cache --v8-flags=--single-threaded'; fi
+    if [ -n "$2" ]; then entry=$(entry_of "$2"); fi
     printf 'exec %s/lib/denit/deno run -A --cached-only%s --no-config --no-lock %s/lib/denit/src/%s "$@"\n' "$prefix" "$nocache" "$prefix" "$entry"
   } >"$file"
   chmod 755 "$file"
 }
+rm -f "$lib/launcher"
 write_launcher denit ""
 for name in $names; do write_launcher "$name" "$name"; done
 echo "installed denit sources in $lib and $(echo $names | wc -w) applet launchers in $root/bin"

@@ -65,8 +65,11 @@ const UNSETTABLE = new Set([SIGKILL, SIGSTOP, 32, 33]);
 
 /**
  * The changes from the `current` state (undefined when unknown: change everything) to
- * the `inherited` one. SIGPIPE is never kept ignored: Deno ignores it itself at start-up,
- * so whether the caller had ignored it cannot be known.
+ * the `inherited` one. Deno ignores SIGPIPE itself before any JS runs, so an ignored
+ * SIGPIPE read from /proc cannot be told from the caller's and is never kept; `pipeKnown`
+ * says the inherited state was read before Deno started (the C launcher's
+ * `DENIT_SIGNALS`), and an ignored SIGPIPE there is the caller's and is kept, as C chpst
+ * passes it on.
  *
  * @example
  * ```ts
@@ -78,8 +81,9 @@ const UNSETTABLE = new Set([SIGKILL, SIGSTOP, 32, 33]);
 export function signalRestore(
   inherited: SignalState,
   current: SignalState | undefined,
+  pipeKnown = false,
 ): SignalRestore {
-  const wanted = inherited.ignored & ~(1n << BigInt(SIGPIPE - 1));
+  const wanted = pipeKnown ? inherited.ignored : inherited.ignored & ~(1n << BigInt(SIGPIPE - 1));
   const ignore: number[] = [];
   const reset: number[] = [];
   for (let signal = 1; signal <= 64; signal++) {
