@@ -1,5 +1,5 @@
 import { assertEquals } from "../tests/_assert.ts";
-import { bin, run, tempDir } from "../tests/_helpers.ts";
+import { bin, cLaunchers, run, tempDir } from "../tests/_helpers.ts";
 
 Deno.test("an applet started without PATH passes on no PATH and no Deno shim variable", async () => {
   await using dir = tempDir();
@@ -12,7 +12,30 @@ Deno.test("an applet started without PATH passes on no PATH and no Deno shim var
     "/usr/bin/env",
   ]);
   assertEquals(result.stderr, "");
-  // The source launcher is a #!/bin/sh script, and sh exports PWD (docs/denit.md).
-  assertEquals(result.stdout.split("\n").filter((l) => l !== "" && !l.startsWith("PWD=")), []);
+  const lines = result.stdout.split("\n").filter((l) => l !== "");
+  // The C launcher adds nothing that survives start-up, as with runit; the #!/bin/sh
+  // fallback exports PWD (docs/denit.md).
+  const c = await cLaunchers();
+  assertEquals(c ? lines : lines.filter((l) => !l.startsWith("PWD=")), []);
+  assertEquals(result.code, 0);
+});
+
+Deno.test("the launcher's variables do not reach the program, the caller's order is kept", async () => {
+  await using dir = tempDir();
+  Deno.mkdirSync(`${dir.path}/env`);
+  const environ = ["Z=1", "DENIT_SIGNALS=x", "A=2", "DENO_DIR=/nowhere", "M=3"];
+  const result = await run("/usr/bin/env", [
+    "-i",
+    ...environ,
+    await bin("envdir"),
+    `${dir.path}/env`,
+    "/usr/bin/env",
+  ]);
+  assertEquals(result.stderr, "");
+  const lines = result.stdout.split("\n").filter((l) => l !== "");
+  // The launcher's own names are replaced by its values, then removed at start-up.
+  const expected = ["Z=1", "A=2", "M=3"];
+  if (await cLaunchers()) assertEquals(lines, expected);
+  else assertEquals(lines.filter((l) => !l.startsWith("PWD=")).sort(), expected.sort());
   assertEquals(result.code, 0);
 });

@@ -54,6 +54,21 @@ export async function bin(name: string): Promise<string> {
   return `${await testPrefix()}/bin/${name}`;
 }
 
+/**
+ * True when the installed launchers are the static C one (scripts/launcher.c: argv[0] as
+ * the caller gave it, no PWD added), false for the #!/bin/sh fallback (no C compiler).
+ */
+export async function cLaunchers(): Promise<boolean> {
+  const head = new Uint8Array(4);
+  const file = Deno.openSync(await bin("denit"));
+  try {
+    file.readSync(head);
+  } finally {
+    file.close();
+  }
+  return head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46; // ELF
+}
+
 /** True when Debian's C runit is installed (side-by-side tests need it). */
 export function haveDebianRunit(): boolean {
   return exists("/usr/bin/runsv") && exists("/usr/bin/sv");

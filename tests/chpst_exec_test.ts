@@ -1,11 +1,11 @@
 /**
  * What the exec'd program inherits from chpst: signal dispositions and mask as chpst got
- * them (Deno's own ignored SIGPIPE is not passed on), no Deno fds, and credentials that
- * changed on every thread before the exec.
+ * them (Deno's own ignored SIGPIPE is not passed on, a caller's is through the C
+ * launcher), no Deno fds, and credentials that changed on every thread before the exec.
  */
 
 import { assert, assertEquals } from "./_assert.ts";
-import { bin, repoRoot, run } from "./_helpers.ts";
+import { bin, cLaunchers, repoRoot, run } from "./_helpers.ts";
 import { sideBySide } from "./chpst_helpers.ts";
 
 /** fds of this process that are not close-on-exec: the harness's, passed to every child. */
@@ -64,6 +64,38 @@ Deno.test({
         trap,
       );
     }
+  },
+});
+
+Deno.test({
+  name: "a caller's ignored SIGPIPE and blocked signals reach the program, as with C chpst",
+  ...sideBySide,
+  async fn() {
+    // The C launcher reads the signal state before Deno ignores SIGPIPE; through the
+    // #!/bin/sh fallback an ignored SIGPIPE becomes default (docs/chpst.md).
+    if (!(await cLaunchers())) return;
+    const trap = "trap '' PIPE INT;";
+    const ours = withoutGlibcSignals(await sigLines(await bin("chpst"), trap));
+    assertEquals(ours, withoutGlibcSignals(await sigLines("/usr/bin/chpst", trap)));
+    const ignored = BigInt(`0x${/^SigIgn:\s*([0-9a-f]+)$/m.exec(ours)![1]}`);
+    assertEquals(ignored & 0x1002n, 0x1002n, ours); // PIPE and INT
+    // A blocked mask: the launcher passes it on, chpst restores it before the exec.
+    const masked = async (chpst: string): Promise<string> => {
+      const result = await run("/usr/bin/perl", [
+        "-e",
+        "use POSIX; sigprocmask(SIG_BLOCK, POSIX::SigSet->new(SIGUSR1, SIGHUP)); exec @ARGV",
+        chpst,
+        "grep",
+        "-E",
+        "^Sig(Blk|Ign|Cgt)",
+        "/proc/self/status",
+      ]);
+      assertEquals(result.code, 0, result.stderr);
+      return withoutGlibcSignals(result.stdout);
+    };
+    const blocked = await masked(await bin("chpst"));
+    assertEquals(blocked, await masked("/usr/bin/chpst"));
+    assert(/^SigBlk:\s*0+201$/m.test(blocked), blocked);
   },
 });
 

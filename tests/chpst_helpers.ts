@@ -5,7 +5,7 @@
  */
 
 import { assertEquals } from "./_assert.ts";
-import { bin, run, type RunOptions, type RunResult } from "./_helpers.ts";
+import { bin, cLaunchers, run, type RunOptions, type RunResult } from "./_helpers.ts";
 
 export const DEBIAN_CHPST = "/usr/bin/chpst";
 
@@ -82,9 +82,19 @@ export async function assertBoth(
   return pair;
 }
 
-/** Lines sorted, for environment dumps (the launcher's shell reorders environ). */
+/** Lines sorted, for environment dumps (the #!/bin/sh launcher's shell reorders environ). */
 export function sortedLines(text: string): string {
   return text.split("\n").sort().join("\n");
+}
+
+/**
+ * Asserts two environment dumps are the same: byte for byte through the C launcher, which
+ * keeps the caller's order; as sorted lines through the #!/bin/sh fallback launcher, whose
+ * shell reorders environ.
+ */
+export async function assertSameEnv(ours: string, theirs: string, what?: string): Promise<void> {
+  if (await cLaunchers()) assertEquals(ours, theirs, what);
+  else assertEquals(sortedLines(ours), sortedLines(theirs), what);
 }
 
 /** Test options shared by the side-by-side tests. */

@@ -6,7 +6,7 @@
 
 import { assertEquals, assertMatch } from "./_assert.ts";
 import { bin, run, tempDir, writeTree } from "./_helpers.ts";
-import { assertBoth, runBoth, sideBySide, sortedLines } from "./chpst_helpers.ts";
+import { assertBoth, assertSameEnv, runBoth, sideBySide } from "./chpst_helpers.ts";
 
 Deno.test({
   name: "personalities print their own usage with exit 100",
@@ -56,7 +56,7 @@ Deno.test({
     const opts = { cwd: t.path, env: { EMPTY: "x", PWD: t.path } };
     const env = await runBoth("envdir", ["e", "env"], opts);
     assertEquals(env.ours.code, 0);
-    assertEquals(sortedLines(env.ours.stdout), sortedLines(env.theirs.stdout));
+    await assertSameEnv(env.ours.stdout, env.theirs.stdout);
     assertMatch(env.ours.stdout, /^A=1$/m);
     const sub = await assertBoth("envdir", ["sub", "true"], opts);
     assertEquals(sub.ours.stderr, "chpst: fatal: unable to read sub/DIR: is a directory\n");
@@ -81,7 +81,7 @@ Deno.test({
     await assertBoth("setuidgid", ["nobody:nogroup", "id"]);
     await assertBoth("setuidgid", [":1:1", "id"]);
     const env = await runBoth("envuidgid", ["nobody", "env"]);
-    assertEquals(sortedLines(env.ours.stdout), sortedLines(env.theirs.stdout));
+    await assertSameEnv(env.ours.stdout, env.theirs.stdout);
     assertMatch(env.ours.stdout, /^UID=65534$/m);
     assertMatch(env.ours.stdout, /^GID=65534$/m);
     await assertBoth("envuidgid", ["nosuchuser", "env"]);

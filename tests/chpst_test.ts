@@ -5,7 +5,7 @@
 
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { bin, exists, run, tempDir, writeTree } from "./_helpers.ts";
-import { assertBoth, runBoth, sideBySide, sortedLines } from "./chpst_helpers.ts";
+import { assertBoth, assertSameEnv, runBoth, sideBySide } from "./chpst_helpers.ts";
 
 Deno.test({
   name: "chpst usage errors match Debian's text and code 100",
@@ -64,11 +64,11 @@ Deno.test({
     });
     const pair = await runBoth("chpst", ["-e", "e", "env"], {
       cwd: t.path,
-      // PWD: the source launcher's shell would refresh a stale one.
+      // PWD: the #!/bin/sh fallback launcher's shell would refresh a stale one.
       env: { EMPTY: "set", A: "old", PWD: t.path },
     });
     assertEquals(pair.ours.code, 0, pair.ours.stderr);
-    assertEquals(sortedLines(pair.ours.stdout), sortedLines(pair.theirs.stdout));
+    await assertSameEnv(pair.ours.stdout, pair.theirs.stdout);
     const env = pair.ours.stdout;
     assert(env.includes("\nA=val1\n") || env.startsWith("A=val1\n"));
     assert(!env.includes("EMPTY="));
@@ -241,11 +241,11 @@ Deno.test({
       assertEquals(pair.ours.code, 0, spec);
     }
     const envUser = await runBoth("chpst", ["-U", ":5:6:7", "env"]);
-    assertEquals(sortedLines(envUser.ours.stdout), sortedLines(envUser.theirs.stdout));
+    await assertSameEnv(envUser.ours.stdout, envUser.theirs.stdout);
     assertMatch(envUser.ours.stdout, /^GID=6$/m);
     assertMatch(envUser.ours.stdout, /^UID=5$/m);
     const both = await runBoth("chpst", ["-U", "daemon", "-u", "nobody", "sh", "-c", "id -u; env"]);
-    assertEquals(sortedLines(both.ours.stdout), sortedLines(both.theirs.stdout));
+    await assertSameEnv(both.ours.stdout, both.theirs.stdout);
     assertMatch(both.ours.stdout, /^65534$/m);
     assertMatch(both.ours.stdout, /^UID=1$/m);
   },
@@ -314,7 +314,7 @@ Deno.test({
     await assertBoth("chpst", ["-/", root, "/bin/busybox", "pwd"], opts);
     const env = await runBoth("chpst", ["-e", "e", "-/", root, "busybox", "env"], opts);
     assertEquals(env.ours.code, 0, env.ours.stderr);
-    assertEquals(sortedLines(env.ours.stdout), sortedLines(env.theirs.stdout));
+    await assertSameEnv(env.ours.stdout, env.theirs.stdout);
     assertMatch(env.ours.stdout, /^FROM_OLD_ROOT=yes$/m);
     await assertBoth("chpst", ["-/", root, "true"], opts);
     await assertBoth("chpst", ["-/", root, "-u", "nobody", "true"], opts);

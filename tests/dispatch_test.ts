@@ -4,7 +4,7 @@
  */
 
 import { assertEquals, assertStringIncludes } from "./_assert.ts";
-import { bin, haveDebianRunit, run, tempDir, testPrefix } from "./_helpers.ts";
+import { bin, cLaunchers, haveDebianRunit, run, tempDir, testPrefix } from "./_helpers.ts";
 
 const DEBIAN_PATHS: Record<string, string> = {
   runit: "/sbin/runit",
@@ -59,6 +59,40 @@ Deno.test({
       assertEquals(ours.code, theirs.code, `${name} exit code`);
     }
   },
+});
+
+Deno.test({
+  name: "found through PATH or run under another argv[0], every applet prints Debian's bytes",
+  // The #!/bin/sh fallback launcher sees the path the kernel ran, not argv[0] (docs/denit.md).
+  ignore: !haveDebianRunit(),
+  async fn() {
+    if (!(await cLaunchers())) return;
+    const prefix = await testPrefix();
+    await using theirs = tempDir();
+    for (const name of [...Object.keys(DEBIAN_PATHS), ...PERSONALITIES]) {
+      Deno.symlinkSync(DEBIAN_PATHS[name] ?? "/usr/bin/chpst", `${theirs.path}/${name}`);
+    }
+    for (const name of [...Object.keys(DEBIAN_PATHS), ...PERSONALITIES]) {
+      for (const script of [`exec ${name}`, `exec -a my-${name} ${name}`]) {
+        const ours = await run("/bin/bash", ["-c", script], { env: { PATH: `${prefix}/bin` } });
+        const c = await run("/bin/bash", ["-c", script], { env: { PATH: theirs.path } });
+        assertEquals([ours.code, ours.stdout, ours.stderr], [c.code, c.stdout, c.stderr], script);
+      }
+    }
+  },
+});
+
+Deno.test("the applet is the launcher's file, whatever argv[0] says", async () => {
+  // chpst -b and exec -a change argv[0]; the launcher still runs its own applet: sv, in
+  // its LSB mode under another name (runsv would say "usage: runsv dir", exit 1).
+  const svAsRunsv = await run("/bin/bash", ["-c", `exec -a runsv "$0"`, await bin("sv")]);
+  assertEquals(
+    [svAsRunsv.stderr, svAsRunsv.code],
+    await cLaunchers()
+      ? ["usage: runsv [-w sec] command\n\n", 2]
+      // The #!/bin/sh fallback launcher cannot see argv[0]: plain sv.
+      : ["usage: sv [-v] [-w sec] command service ...\n\n", 100],
+  );
 });
 
 Deno.test("a name reached through another symlink dispatches by the link chain", async () => {

@@ -4,7 +4,7 @@
  */
 
 import { assertEquals } from "./_assert.ts";
-import { bin, haveDebianRunit, run, tempDir } from "./_helpers.ts";
+import { bin, cLaunchers, haveDebianRunit, run, tempDir, testPrefix } from "./_helpers.ts";
 
 interface Case {
   applet: string;
@@ -52,6 +52,34 @@ Deno.test({
         label,
       );
       assertEquals(ours.code, theirs.code, `${label}: exit code`);
+    }
+  },
+});
+
+Deno.test({
+  name: "called by a bare name through PATH, messages are Debian's byte for byte",
+  // The #!/bin/sh fallback launcher sees the path the kernel ran, not argv[0] (docs/denit.md).
+  ignore: !haveDebianRunit(),
+  async fn() {
+    if (!(await cLaunchers())) return;
+    const prefix = await testPrefix();
+    await using links = tempDir();
+    await using cwd = tempDir();
+    for (const c of CASES) {
+      const target = c.debian.startsWith("/") ? c.debian : "/usr/bin/chpst";
+      try {
+        Deno.symlinkSync(target, `${links.path}/${c.applet}`);
+      } catch (err) {
+        if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+      }
+    }
+    for (const c of CASES) {
+      const script = `exec ${c.applet} "$@"`;
+      const args = ["-c", script, c.applet, ...c.args];
+      const ours = await run("/bin/sh", args, { cwd: cwd.path, env: { PATH: `${prefix}/bin` } });
+      const theirs = await run("/bin/sh", args, { cwd: cwd.path, env: { PATH: links.path } });
+      const label = `${c.applet} ${c.args.join(" ")}`;
+      assertEquals([ours.code, ours.stderr], [theirs.code, theirs.stderr], label);
     }
   },
 });
