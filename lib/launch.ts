@@ -25,6 +25,23 @@ function rawArgv0(): string {
 }
 
 /**
+ * The variables removed from the environment at start-up (the launcher's, Deno's PATH
+ * shim), kept by {@linkcode takeArgv0} like the signal state below: chpst passes on its
+ * initial environment minus exactly these (no Deno.env.toObject() on its hot path).
+ */
+const removedNames = new Set<string>();
+
+function remove(name: string): void {
+  Deno.env.delete(name);
+  removedNames.add(name);
+}
+
+/** The names {@linkcode takeArgv0} removed from the environment. */
+export function removedAtStart(): ReadonlySet<string> {
+  return removedNames;
+}
+
+/**
  * Undoes what Deno adds to the environment when PATH is unset or empty (as the kernel
  * starts init): PATH=<DENO_DIR>/node_compat_bin and DENO_NODE_SHIM_ACTIVE=1. Stage scripts
  * and services must see the environment runit would pass on, where sh then uses its own
@@ -32,7 +49,7 @@ function rawArgv0(): string {
  */
 function restoreDenoShimmedPath(): void {
   if (Deno.env.get("DENO_NODE_SHIM_ACTIVE") === undefined) return;
-  Deno.env.delete("DENO_NODE_SHIM_ACTIVE");
+  remove("DENO_NODE_SHIM_ACTIVE");
   const path = Deno.env.get("PATH") ?? "";
   const kept = path.split(":").filter((dir) => !dir.endsWith("/node_compat_bin"));
   if (kept.length > 0 && kept.some((dir) => dir !== "")) {
@@ -48,7 +65,7 @@ function restoreDenoShimmedPath(): void {
     // no /proc (process 1 before stage 1 mounts it): the kernel passes no PATH
   }
   if (hadPath) Deno.env.set("PATH", "");
-  else Deno.env.delete("PATH");
+  else remove("PATH");
 }
 
 /**
@@ -76,13 +93,13 @@ export function takeArgv0(): string {
   if (Deno.env.get("DENIT_LAUNCHER") !== undefined) {
     // The launcher's own settings must not leak into services and their children.
     for (const name of ["DENIT_LAUNCHER", "DENO_DIR", "DENO_NO_UPDATE_CHECK", "DENIT_SELF"]) {
-      Deno.env.delete(name);
+      remove(name);
     }
     signalText = Deno.env.get("DENIT_SIGNALS");
-    if (signalText !== undefined) Deno.env.delete("DENIT_SIGNALS");
+    if (signalText !== undefined) remove("DENIT_SIGNALS");
   }
-  Deno.env.delete("DENIT_APPLET");
-  Deno.env.delete("DENIT_ARGV0");
+  remove("DENIT_APPLET");
+  remove("DENIT_ARGV0");
   return argv0;
 }
 

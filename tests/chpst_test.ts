@@ -125,6 +125,10 @@ Deno.test({
     const arg = `exec "$CHPST" sh -c 'printf %s "$1" | od -An -tx1' sh "$(printf 'a\\377')"`;
     const ourArg = await run("sh", ["-c", arg], { env: { CHPST: await bin("chpst") } });
     assertEquals(ourArg.stdout.replace(/\s+/g, " ").trim(), "61 ff");
+    // Valid UTF-8 that is not ASCII (taken from Deno's arguments, not from /proc).
+    const utf8 = `exec "$CHPST" sh -c 'printf %s "$1" | od -An -tx1' sh "$(printf 'a\\303\\251')"`;
+    const ourUtf8 = await run("sh", ["-c", utf8], { env: { CHPST: await bin("chpst") } });
+    assertEquals(ourUtf8.stdout.replace(/\s+/g, " ").trim(), "61 c3 a9");
   },
 });
 

@@ -133,8 +133,12 @@ const utf8 = new TextEncoder();
 
 /** A JS string as the byte string of its UTF-8 encoding. */
 export function utf8ByteString(text: string): string {
+  // ASCII (nearly always) is its own encoding; the regexp runs natively.
+  if (!NOT_ASCII.test(text)) return text;
   return byteString(utf8.encode(text));
 }
+
+const NOT_ASCII = /[\u0080-\uffff]/;
 
 /** The bytes of a byte string, with a terminating NUL (a C string). */
 export function byteStringCstr(text: string): Uint8Array<ArrayBuffer> {
