@@ -19,7 +19,11 @@ const VERSION = "$Id: 900314260c6d52c986c5357673bea2f3bd3f4698 $";
 const DEFAULT_SVDIR = "/etc/service/";
 const DEFAULT_WAIT = 7;
 
-export async function main(args: readonly string[], ctx: AppletContext): Promise<number> {
+/**
+ * sv's main. Synchronous unless the command waits (`sv status` is start-up bound: see
+ * lib/sv/session.ts runSession).
+ */
+export function main(args: readonly string[], ctx: AppletContext): number | Promise<number> {
   // Normal mode only under the exact name sv; any other name is an LSB init script.
   const lsb = ctx.name !== "sv";
   const usage = (): number => {
@@ -33,23 +37,30 @@ export async function main(args: readonly string[], ctx: AppletContext): Promise
   let wait = svwait === undefined ? DEFAULT_WAIT : scanUlong(svwait);
   let verbose = false;
   let operands: string[];
-  try {
-    const parsed = getopt(args, "w:vV", ctx.name);
-    for (const option of parsed.options) {
-      if (option.letter === "w") wait = scanUlong(option.value ?? "");
-      if (option.letter === "w" || option.letter === "v") verbose = true;
-      if (option.letter === "V") {
-        writeStderr(VERSION + "\n");
+  const first = args[0];
+  if (first === undefined || first[0] !== "-" || first === "-") {
+    // No option: runit's getopt would stop at once (lib/getopt.ts), and parsing costs
+    // `sv status` start-up time (its first call compiles it).
+    operands = [...args];
+  } else {
+    try {
+      const parsed = getopt(args, "w:vV", ctx.name);
+      for (const option of parsed.options) {
+        if (option.letter === "w") wait = scanUlong(option.value ?? "");
+        if (option.letter === "w" || option.letter === "v") verbose = true;
+        if (option.letter === "V") {
+          writeStderr(VERSION + "\n");
+          return usage();
+        }
+      }
+      operands = parsed.operands;
+    } catch (err) {
+      if (err instanceof UsageError) {
+        writeStderr(err.message + "\n");
         return usage();
       }
+      throw err;
     }
-    operands = parsed.operands;
-  } catch (err) {
-    if (err instanceof UsageError) {
-      writeStderr(err.message + "\n");
-      return usage();
-    }
-    throw err;
   }
   const action = operands[0];
   if (action === undefined) return usage();
@@ -57,13 +68,16 @@ export async function main(args: readonly string[], ctx: AppletContext): Promise
   if (services.length === 0) return usage();
   const command = parseCommand(action, verbose, lsb);
   if (command === undefined) return usage();
+  const fatal = (err: unknown): number => {
+    if (!(err instanceof SvFatal)) throw err;
+    writeStderr(`fatal: ${err.message}\n`);
+    return lsb ? EXIT_FATAL_LSB : EXIT_USAGE;
+  };
+  let result: number | Promise<number>;
   try {
-    return await runSession({ command, services, lsb, svdir, wait });
+    result = runSession({ command, services, lsb, svdir, wait });
   } catch (err) {
-    if (err instanceof SvFatal) {
-      writeStderr(`fatal: ${err.message}\n`);
-      return lsb ? EXIT_FATAL_LSB : EXIT_USAGE;
-    }
-    throw err;
+    return fatal(err);
   }
+  return typeof result === "number" ? result : result.catch(fatal);
 }

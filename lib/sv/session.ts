@@ -22,18 +22,32 @@ export class SvFatal extends Error {
 }
 
 /**
- * Runs `call` on an entry of the current directory and returns 0 or the errno. An entry
- * not listed is ENOENT without trying: most services have no `down` and no `log`, and
- * the first exception Deno throws costs ~0.5 ms of `sv status`'s start-up-bound time.
+ * The names in the current directory, or undefined when it cannot be listed. One
+ * listing answers both of `sv status`'s probes of a service directory (`down`, `log`).
  */
-function probe(name: string, call: (path: string) => unknown): number {
+function listNames(): string[] | undefined {
   try {
-    let listed = false;
-    for (const entry of Deno.readDirSync(".")) if (entry.name === name) listed = true;
-    if (!listed) return ENOENT;
+    const names: string[] = [];
+    for (const entry of Deno.readDirSync(".")) names.push(entry.name);
+    return names;
   } catch {
-    // unlistable directory: ask directly
+    return undefined;
   }
+}
+
+/**
+ * Runs `call` on an entry of the current directory (listed in `names`, from
+ * {@linkcode listNames}) and returns 0 or the errno. An entry not listed is ENOENT
+ * without trying: most services have no `down` and no `log`, and the first exception
+ * Deno throws costs ~0.5 ms of `sv status`'s start-up-bound time.
+ */
+function probe(
+  name: string,
+  call: (path: string) => unknown,
+  names: string[] | undefined = listNames(),
+): number {
+  // Unlistable directory: ask directly.
+  if (names !== undefined && !names.includes(name)) return ENOENT;
   try {
     call(name);
     return 0;
@@ -54,9 +68,12 @@ export interface SessionOptions {
 
 type Read = { r: 1; status: RawStatus; termByte: number } | { r: 0 } | { r: -1 };
 
-/** Runs sv; returns the exit code. */
-export async function runSession(options: SessionOptions): Promise<number> {
-  return await new Session(options).run();
+/**
+ * Runs sv; returns the exit code. Synchronous unless the command waits: `sv status` is
+ * start-up bound, and a promise chain to the exit costs it ~0.1 ms (measured).
+ */
+export function runSession(options: SessionOptions): number | Promise<number> {
+  return new Session(options).run();
 }
 
 class Session {
@@ -113,7 +130,7 @@ class Session {
     else this.#fail("runsv not running");
   }
 
-  async run(): Promise<number> {
+  run(): number | Promise<number> {
     try {
       this.#origin = Deno.cwd();
     } catch (err) {
@@ -132,55 +149,58 @@ class Session {
       }
       this.#back();
     }
+    return command.waits ? this.#wait(services) : Math.min(this.#rc, 99);
+  }
 
-    if (command.waits) {
-      // Loaded only when waiting: `sv status` is start-up bound (bench/supervise.ts).
-      const { evaluateWait } = await import("./wait.ts");
-      const { runCheck } = await import("./check_script.ts");
-      this.#runCheck = runCheck;
-      const startLabel = taiLabel(BigInt(Math.floor(this.#startMs / 1000)));
-      for (;;) {
-        const elapsed = (this.#nowMs - this.#startMs) / 1000;
-        let done = true;
-        for (let i = 0; i < services.length; i++) {
-          const name = services[i];
-          if (name === undefined) continue;
-          this.#name = name;
-          if (!this.#enter(name, false)) {
+  /** The waiting rounds after the first pass; `services` holds the ones still waited for. */
+  async #wait(services: (string | undefined)[]): Promise<number> {
+    const { command } = this.#o;
+    // Loaded only when waiting: `sv status` is start-up bound (bench/supervise.ts).
+    const { evaluateWait } = await import("./wait.ts");
+    const { runCheck } = await import("./check_script.ts");
+    this.#runCheck = runCheck;
+    const startLabel = taiLabel(BigInt(Math.floor(this.#startMs / 1000)));
+    for (;;) {
+      const elapsed = (this.#nowMs - this.#startMs) / 1000;
+      let done = true;
+      for (let i = 0; i < services.length; i++) {
+        const name = services[i];
+        if (name === undefined) continue;
+        this.#name = name;
+        if (!this.#enter(name, false)) {
+          services[i] = undefined;
+        } else {
+          const read = this.#read();
+          const result = read.r === -1 ? -1 : evaluateWait(
+            command.bytes,
+            read.r === 1 ? read.status : undefined,
+            { startLabel, check: () => this.#checkScript() },
+          );
+          if (result !== 0) {
+            if (result === 1 && read.r === 1) {
+              this.#flush(`ok: ${this.#statusLine(read.status, name) ?? ""}\n`);
+            }
             services[i] = undefined;
           } else {
-            const read = this.#read();
-            const result = read.r === -1 ? -1 : evaluateWait(
-              command.bytes,
-              read.r === 1 ? read.status : undefined,
-              { startLabel, check: () => this.#checkScript() },
-            );
-            if (result !== 0) {
-              if (result === 1 && read.r === 1) {
-                this.#flush(`ok: ${this.#statusLine(read.status, name) ?? ""}\n`);
-              }
-              services[i] = undefined;
-            } else {
-              done = false;
-            }
+            done = false;
           }
-          if (services[i] !== undefined && elapsed > this.#o.wait) {
-            this.#outs(command.killOnTimeout ? "kill: " : "timeout: ");
-            const read = this.#read();
-            if (read.r > 0 && read.r === 1) {
-              this.#outs(this.#statusLine(read.status, name) ?? "");
-              this.#rc++;
-            }
-            this.#flush("\n");
-            if (command.killOnTimeout) this.#control("k");
-            services[i] = undefined;
-          }
-          this.#back();
         }
-        if (done) break;
-        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-        this.#nowMs = Date.now();
+        if (services[i] !== undefined && elapsed > this.#o.wait) {
+          this.#outs(command.killOnTimeout ? "kill: " : "timeout: ");
+          const read = this.#read();
+          if (read.r > 0 && read.r === 1) {
+            this.#outs(this.#statusLine(read.status, name) ?? "");
+            this.#rc++;
+          }
+          this.#flush("\n");
+          if (command.killOnTimeout) this.#control("k");
+          services[i] = undefined;
+        }
+        this.#back();
       }
+      if (done) break;
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      this.#nowMs = Date.now();
     }
     return Math.min(this.#rc, 99);
   }
@@ -252,8 +272,12 @@ class Session {
   }
 
   /** The status line, or undefined when `down` cannot be stat'ed (warning on stderr). */
-  #statusLine(status: RawStatus, shownName: string): string | undefined {
-    const code = probe("down", (path) => Deno.statSync(path));
+  #statusLine(
+    status: RawStatus,
+    shownName: string,
+    names?: string[] | undefined,
+  ): string | undefined {
+    const code = probe("down", (path) => Deno.statSync(path), names);
     if (code !== 0 && code !== ENOENT) {
       writeStderr(
         `warning: unable to stat ${this.#name}${this.#isLog ? "/log" : ""}/down: ${
@@ -271,10 +295,11 @@ class Session {
     const read = this.#read();
     if (read.r === -1 && this.#o.lsb) return 4;
     if (read.r !== 1) return undefined;
-    const line = this.#statusLine(read.status, this.#name);
+    const names = listNames();
+    const line = this.#statusLine(read.status, this.#name, names);
     this.#outs(line ?? "");
     const mainCode = line === undefined ? 4 : read.status.pid !== 0 ? 0 : 3;
-    const logErrno = probe("log", (path) => Deno.chdir(path));
+    const logErrno = probe("log", (path) => Deno.chdir(path), names);
     const logDir = logErrno === 0;
     if (logErrno === ENOENT) {
       this.#outs("\n");
