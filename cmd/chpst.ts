@@ -390,7 +390,7 @@ export function main(args: readonly string[], ctx: AppletContext): number {
     // Deno decodes arguments that are not UTF-8 lossily (U+FFFD): only then are their
     // bytes needed from /proc (~0.1 ms).
     args: rawArguments(
-      args.some((arg) => arg.includes("\ufffd")) ? readProc("/proc/self/cmdline") : undefined,
+      args.join("\0").includes("\ufffd") ? readProc("/proc/self/cmdline") : undefined,
       args,
     ),
   };

@@ -133,12 +133,8 @@ const utf8 = new TextEncoder();
 
 /** A JS string as the byte string of its UTF-8 encoding. */
 export function utf8ByteString(text: string): string {
-  // ASCII (nearly always) is its own encoding; the regexp runs natively.
-  if (!NOT_ASCII.test(text)) return text;
   return byteString(utf8.encode(text));
 }
-
-const NOT_ASCII = /[\u0080-\uffff]/;
 
 /** The bytes of a byte string, with a terminating NUL (a C string). */
 export function byteStringCstr(text: string): Uint8Array<ArrayBuffer> {
@@ -189,6 +185,9 @@ export function rawArguments(cmdline: Uint8Array | undefined, args: readonly str
       return tail;
     }
   }
+  // ASCII (nearly always) is its own encoding: one native encode tells.
+  const joined = args.join("\0");
+  if (utf8.encode(joined).length === joined.length) return [...args];
   return args.map(utf8ByteString);
 }
 
