@@ -44,6 +44,11 @@ for name in $names; do
     echo "install: warning: cannot bundle $name; it runs unbundled" >&2
   fi
 done
+# Process 1 loads runsvdir's tree only when it runs stage 2 itself (lib/runit/pid1.ts:
+# its node:net import panics Deno without /proc): a bundle of its own, beside the entries.
+DENO_NO_UPDATE_CHECK=1 "$lib/deno" bundle --quiet --no-config --no-lock --minify --keep-names \
+  -o "$lib/src/entry/runsvdir_tree.js" "$lib/src/lib/runsvdir/tree.ts" >/dev/null 2>&1 ||
+  rm -f "$lib/src/entry/runsvdir_tree.js"
 # Fill the module cache (transpiled sources, applets included).
 DENO_DIR="$lib/cache" DENO_NO_UPDATE_CHECK=1 "$lib/deno" cache --no-config --no-lock "$lib/src/mod.ts" "$lib/src"/entry/*.ts $(ls "$lib/src"/entry/*.js 2>/dev/null) >/dev/null
 

@@ -51,7 +51,6 @@ import {
   STOPIT,
 } from "./files.ts";
 import type { RunsvdirHost } from "../runsvdir/host.ts";
-import { createTree } from "../runsvdir/tree.ts";
 import { type InProcessStage2, parseStage2File } from "./stage2_inprocess.ts";
 import {
   afterStage,
@@ -107,6 +106,25 @@ class Waker {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+type TreeModule = typeof import("../runsvdir/tree.ts");
+
+/**
+ * Loads lib/runsvdir/tree.ts at stage 2, never with process 1's own code: its modules
+ * import node:net, which Deno resolves at load time and panics on without /proc, before
+ * stage 1 has mounted it. A literal `import()` would be inlined by `deno bundle`, with
+ * node:net hoisted to the top of process 1's bundle, so the specifier is computed: the
+ * tree's own bundle beside an installed entry (`make install` writes
+ * src/entry/runsvdir_tree.js), else the sources, from an entry or from lib/runit/.
+ */
+function loadTreeModule(): Promise<TreeModule> {
+  const candidates = ["./runsvdir_tree.js", "../lib/runsvdir/tree.ts", "../runsvdir/tree.ts"]
+    .map((relative) => new URL(relative, import.meta.url));
+  const found = candidates.find((url) =>
+    url.protocol !== "file:" || exists(decodeURIComponent(url.pathname))
+  );
+  return import((found ?? candidates[candidates.length - 1]!).href);
 }
 
 /** This process's environment as "NAME=value" strings (empty if it cannot be read). */
@@ -309,8 +327,7 @@ export class Runit {
       const inProcess = this.#inProcessStage2();
       if (inProcess !== undefined) {
         this.#say.info(`enter stage: ${path}`);
-        this.#startTree(inProcess);
-        return 0;
+        if (await this.#startTree(inProcess)) return 0;
       }
     }
     for (;;) {
@@ -446,8 +463,16 @@ export class Runit {
    * as Ctrl-Alt-Del). The readproctitle log argument is accepted; services' stderr goes to
    * the console.
    */
-  #startTree(stage2: InProcessStage2): void {
+  async #startTree(stage2: InProcessStage2): Promise<boolean> {
     const { dir } = stage2.args;
+    // The supervisors' modules load node:net, and Deno panics loading it when /proc is
+    // not mounted (it looks up /proc/self/exe): that would end process 1. Stage 1 mounts
+    // /proc; if it did not, /etc/runit/2 runs as a script instead.
+    if (!exists("/proc/self/exe")) {
+      this.#say.warn(`${STAGE2_RUNSVDIR}: /proc is not mounted; running ${STAGE_PATHS[2]}`);
+      return false;
+    }
+    const { createTree } = await loadTreeModule();
     this.#say.info(`stage 2: runsvdir ${dir} in process 1 (${STAGE2_RUNSVDIR})`);
     // Supervisors start services with this process's environment: make it stage 2's.
     setEnvironment(stage2.env);
@@ -462,6 +487,7 @@ export class Runit {
     this.#stageEnd = undefined;
     this.#stageRunning = true;
     tree.start();
+    return true;
   }
 
   /** Stops every service of the in-process stage 2 (as runsvdir does on SIGTERM). */

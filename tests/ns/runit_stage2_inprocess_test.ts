@@ -6,7 +6,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { bin, waitFor } from "../_helpers.ts";
+import { bin, testPrefix, waitFor } from "../_helpers.ts";
 import { boot, ended, runitLines } from "./_ns.ts";
 import { request, STAGES } from "./_stages.ts";
 
@@ -96,4 +96,32 @@ Deno.test("runit: a 2.runsvdir without a directory is reported; /etc/runit/2 run
   assertMatch(text, /^- runit: warning: \/etc\/runit\/2\.runsvdir: usage: runsvdir \[-P\] dir$/m);
   await request(machine, "0");
   assertEquals((await ended(machine)).signal, "SIGINT");
+});
+
+Deno.test("runit: without /proc at stage 2, 2.runsvdir is reported and /etc/runit/2 runs", async () => {
+  await using machine = await boot({
+    ...STAGES,
+    "1!": "#!/bin/sh\nwhile umount -l /proc 2>/dev/null; do :; done\n",
+    "2.runsvdir": "PATH=/bin /nonexistent\n",
+  });
+  const text = await machine.waitConsole("stage 2: pid=");
+  assertMatch(
+    text,
+    /^- runit: warning: \/etc\/runit\/2\.runsvdir: \/proc is not mounted; running \/etc\/runit\/2$/m,
+  );
+  await request(machine, "0");
+  assertEquals((await ended(machine)).signal, "SIGINT");
+});
+
+Deno.test("process 1's installed bundles load no node: module (Deno panics on it without /proc)", async () => {
+  const entries = `${await testPrefix()}/lib/denit/src/entry`;
+  for (const name of ["runit", "runit-init", "init"]) {
+    let bundle: string;
+    try {
+      bundle = Deno.readTextFileSync(`${entries}/${name}.js`);
+    } catch {
+      continue; // not bundled (no esbuild): the sources load the tree lazily too
+    }
+    assert(!/from\s*"node:|import\s*\(\s*"node:|require\("node:/.test(bundle), `${name}.js`);
+  }
 });
