@@ -36,17 +36,20 @@ for name in $names; do
   printf 'import * as applet from "../cmd/%s";\nimport { runApplet } from "../lib/launch.ts";\nrunApplet(applet);\n' "$module" >"$lib/src/entry/$name.ts"
   # One bundled file loads faster than its ~10 modules (measured 19.4 vs 23.0 ms against
   # an 18.6 ms floor), and minified (half the bytes to parse) faster still: sv status
-  # 19.1 -> 18.5 ms, chpst -e 21.6 -> 21.2 ms (median of 60). Names are kept: error
-  # classes and messages stay as written. deno bundle fetches esbuild from the npm
-  # registry on first use; without it the launcher runs the .ts entry.
-  if DENO_NO_UPDATE_CHECK=1 "$lib/deno" bundle --quiet --no-config --no-lock --minify --keep-names -o "$lib/src/entry/$name.js" "$lib/src/entry/$name.ts" >/dev/null 2>&1; then :; else
+  # 19.1 -> 18.5 ms, chpst -e 21.6 -> 21.2 ms (median of 60). Without --keep-names:
+  # it adds an Object.defineProperty call per function and class at load (108 in chpst's
+  # bundle, 2.3 kB): chpst -e 22.83 -> 22.42 ms wall, 21.74 -> 21.39 ms CPU (median of
+  # 100). Nothing prints a function's or class's own name (error classes set `name`).
+  # deno bundle fetches esbuild from the npm registry on first use; without it the
+  # launcher runs the .ts entry.
+  if DENO_NO_UPDATE_CHECK=1 "$lib/deno" bundle --quiet --no-config --no-lock --minify -o "$lib/src/entry/$name.js" "$lib/src/entry/$name.ts" >/dev/null 2>&1; then :; else
     rm -f "$lib/src/entry/$name.js"
     echo "install: warning: cannot bundle $name; it runs unbundled" >&2
   fi
 done
 # Process 1 loads runsvdir's tree only when it runs stage 2 itself (lib/runit/pid1.ts:
 # its node:net import panics Deno without /proc): a bundle of its own, beside the entries.
-DENO_NO_UPDATE_CHECK=1 "$lib/deno" bundle --quiet --no-config --no-lock --minify --keep-names \
+DENO_NO_UPDATE_CHECK=1 "$lib/deno" bundle --quiet --no-config --no-lock --minify \
   -o "$lib/src/entry/runsvdir_tree.js" "$lib/src/lib/runsvdir/tree.ts" >/dev/null 2>&1 ||
   rm -f "$lib/src/entry/runsvdir_tree.js"
 # Fill the module cache (transpiled sources, applets included).
