@@ -39,3 +39,20 @@ Deno.test("the launcher's variables do not reach the program, the caller's order
   else assertEquals(lines.filter((l) => !l.startsWith("PWD=")).sort(), expected.sort());
   assertEquals(result.code, 0);
 });
+
+Deno.test("guardedMain() reports an async main's unhandled rejection and goes on", async () => {
+  await using dir = tempDir();
+  const script = `${dir.path}/main.ts`;
+  const launch = new URL("./launch.ts", import.meta.url).href;
+  Deno.writeTextFileSync(
+    script,
+    `import { guardedMain } from "${launch}";\n` +
+      `guardedMain(async () => {\n` +
+      `  Promise.reject(new Error("boom"));\n` +
+      `  await new Promise((resolve) => setTimeout(resolve, 50));\n` +
+      `  return 7;\n` +
+      `});\n`,
+  );
+  const result = await run(Deno.execPath(), ["run", "-A", "--no-lock", "--no-config", script]);
+  assertEquals([result.code, result.stderr], [7, "denit: warning: internal error: boom\n"]);
+});
