@@ -4,6 +4,7 @@
  * denit's chpst through the installed launcher. Goal (issue #6): ≤ 1.15× the floor.
  */
 
+import { cLaunchers } from "../tests/_helpers.ts";
 import {
   benchPrefix,
   floorContender,
@@ -21,15 +22,17 @@ for (const [name, value] of [["A", "1"], ["B", "two\n"], ["C", ""], ["PATH", "/b
   Deno.writeTextFileSync(`${envDir}/${name}`, value!);
 }
 const floor = await floorContender(prefix, work);
+// Which launcher `make install` chose: the static C one, or #!/bin/sh without a compiler.
+const launcher = (await cLaunchers()) ? "C launcher" : "sh launcher";
 
 const medians = await interleave([
   { label: "C chpst -e DIR /bin/true", cmd: "/usr/bin/chpst", args: ["-e", envDir, "/bin/true"] },
   floor,
   shortLivedFloor(floor),
   // Where the time goes: the same launcher and modules, parse and usage only (exit 100).
-  { label: "denit chpst, usage only (launcher)", cmd: `${prefix}/bin/chpst`, args: [] },
+  { label: `denit chpst, usage only (${launcher})`, cmd: `${prefix}/bin/chpst`, args: [] },
   {
-    label: "denit chpst -e DIR /bin/true (launcher)",
+    label: `denit chpst -e DIR /bin/true (${launcher})`,
     cmd: `${prefix}/bin/chpst`,
     args: ["-e", envDir, "/bin/true"],
   },

@@ -5,6 +5,7 @@
  * `denit sv` through the installed launcher. Goal (issue #2): denit sv ≤ 1.15× the floor.
  */
 
+import { cLaunchers } from "../tests/_helpers.ts";
 import {
   benchPrefix,
   floorContender,
@@ -21,7 +22,11 @@ const medians = await interleave([
   { label: "C sv", cmd: "/usr/bin/sv", args: [] },
   floor,
   shortLivedFloor(floor),
-  { label: "denit sv (launcher)", cmd: `${prefix}/bin/sv`, args: [] },
+  {
+    label: `denit sv (${(await cLaunchers()) ? "C launcher" : "sh launcher"})`,
+    cmd: `${prefix}/bin/sv`,
+    args: [],
+  },
 ], { rounds: 40 });
 
 report("startup", ratioTable(medians, { label: "C sv", column: "× C sv" }));
