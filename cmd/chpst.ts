@@ -249,6 +249,40 @@ function limitPairs(steps: readonly Step[]): { resource: number; soft: bigint; h
   return pairs;
 }
 
+/**
+ * Sets every limit step's limits in one go, after making ready all that may run after
+ * them: once a limit is set only libc may run (see ffi/exec.ts prepareExec). Returns the
+ * exit for a failed exec. (Out of runSteps, like takeLock: V8 compiles a function whole
+ * on its first call, so code most runs skip stays out of the hot one.)
+ */
+function setLimits(steps: readonly Step[], program: string, say: Messenger): PreparedDeath {
+  const death = prepareDeath(fatalLine(say, `unable to run: ${program}`, "execve"), EXIT_FATAL);
+  const limits = prepareLimits(limitPairs(steps));
+  const failed = prepareDeath(fatalLine(say, "unable to setrlimit()", "setrlimit"), EXIT_FATAL);
+  settleHeap();
+  const code = limits.apply();
+  if (code !== 0) failed.die(code);
+  return death;
+}
+
+/** chpst -l/-L and setlock: the lock the program holds. */
+function takeLock(step: Extract<Step, { op: "lock" }>): void {
+  let fd = -1;
+  try {
+    // Not close-on-exec: the program holds the lock (runit's open_append).
+    fd = open(step.file, O_WRONLY | O_NONBLOCK | O_APPEND | O_CREAT, 0o600);
+  } catch (err) {
+    if (step.quiet) throw new QuietExit();
+    throw new FatalError(`unable to open lock: ${step.file}`, err);
+  }
+  try {
+    flock(fd, step.wait ? LOCK_EX : LOCK_EX | LOCK_NB);
+  } catch (err) {
+    if (step.quiet) throw new QuietExit();
+    throw new FatalError(`unable to lock: ${step.file}`, err);
+  }
+}
+
 /** Carries out the steps; returns only when exec failed (the errno) or never. */
 function runSteps(steps: readonly Step[], inherited: Inherited, say: Messenger): number {
   const changes: EnvChange[] = [];
@@ -279,22 +313,7 @@ function runSteps(steps: readonly Step[], inherited: Inherited, say: Messenger):
         inherited.pipeKnown,
       );
       restoreSignals(restore, inherited.signals.blocked);
-      if (limits) {
-        // Once a limit is set only libc may run (see ffi/exec.ts prepareExec): every limit
-        // and both possible failure messages are made ready first, then set in one go.
-        death = prepareDeath(
-          fatalLine(say, `unable to run: ${exec.argv[0]}`, "execve"),
-          EXIT_FATAL,
-        );
-        const setLimits = prepareLimits(limitPairs(steps));
-        const failed = prepareDeath(
-          fatalLine(say, "unable to setrlimit()", "setrlimit"),
-          EXIT_FATAL,
-        );
-        settleHeap();
-        const code = setLimits.apply();
-        if (code !== 0) failed.die(code);
-      }
+      if (limits) death = setLimits(steps, exec.argv[0]!, say);
     }
     switch (step.op) {
       case "setsid":
@@ -334,23 +353,9 @@ function runSteps(steps: readonly Step[], inherited: Inherited, say: Messenger):
         attempt("unable to setuid", () => setuid(uid));
         break;
       }
-      case "lock": {
-        let fd = -1;
-        try {
-          // Not close-on-exec: the program holds the lock (runit's open_append).
-          fd = open(step.file, O_WRONLY | O_NONBLOCK | O_APPEND | O_CREAT, 0o600);
-        } catch (err) {
-          if (step.quiet) throw new QuietExit();
-          throw new FatalError(`unable to open lock: ${step.file}`, err);
-        }
-        try {
-          flock(fd, step.wait ? LOCK_EX : LOCK_EX | LOCK_NB);
-        } catch (err) {
-          if (step.quiet) throw new QuietExit();
-          throw new FatalError(`unable to lock: ${step.file}`, err);
-        }
+      case "lock":
+        takeLock(step);
         break;
-      }
       case "close":
         attempt(`unable to close ${STDIO_NAMES[step.fd]}`, () => close(step.fd));
         break;

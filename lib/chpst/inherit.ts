@@ -162,8 +162,14 @@ export function byteStringText(text: string): string {
  * ```
  */
 export function parseEnviron(block: Uint8Array): string[] {
-  return byteString(block).split("\0").filter((entry) => entry !== "");
+  // Nearly always ASCII: then one native decode is the byte string. A decode that keeps
+  // the length and holds no U+FFFD had only ASCII bytes (any other UTF-8 shrinks).
+  const text = utf8Decoder.decode(block);
+  const raw = text.length === block.length && !text.includes("\ufffd") ? text : byteString(block);
+  return raw.split("\0").filter((entry) => entry !== "");
 }
+
+const utf8Decoder = new TextDecoder();
 
 /**
  * The program's arguments as byte strings: the last `args.length` words of
