@@ -125,6 +125,11 @@ Deno.test({
     const arg = `exec "$CHPST" sh -c 'printf %s "$1" | od -An -tx1' sh "$(printf 'a\\377')"`;
     const ourArg = await run("sh", ["-c", arg], { env: { CHPST: await bin("chpst") } });
     assertEquals(ourArg.stdout.replace(/\s+/g, " ").trim(), "61 ff");
+    // An environment that is valid UTF-8 but not ASCII keeps its bytes too.
+    const utf8Env = `Y=$(printf 'caf\\303\\251'); export Y; exec "$CHPST" sh -c ` +
+      `'printf %s "$Y" | od -An -tx1'`;
+    const ourEnv = await run("sh", ["-c", utf8Env], { env: { CHPST: await bin("chpst") } });
+    assertEquals(ourEnv.stdout.replace(/\s+/g, " ").trim(), "63 61 66 c3 a9");
     // Valid UTF-8 that is not ASCII (taken from Deno's arguments, not from /proc).
     const utf8 = `exec "$CHPST" sh -c 'printf %s "$1" | od -An -tx1' sh "$(printf 'a\\303\\251')"`;
     const ourUtf8 = await run("sh", ["-c", utf8], { env: { CHPST: await bin("chpst") } });
