@@ -57,8 +57,8 @@ const sym = bindLibc({
 // Their results are declared as one-member structs here, as `fastCalls: false` would
 // declare them: Deno compiles no trampoline for a struct signature, and neither result is
 // read (execve returns only on failure, then errno tells; signal's old handler is not
-// needed), so ffi/libc.ts has nothing to convert or wrap (0.3 -> 0.1 ms of binding code
-// around the 0.5 ms dlopen, marks, median of 60).
+// needed), so ffi/libc.ts has nothing to convert or wrap (~0.05 ms of binding code
+// around the ~0.5 ms dlopen, marks, medians of 60 and 80).
 const once = bindLibcAll({
   // int execve(const char *path, char *const argv[], char *const envp[])
   execve: { parameters: ["buffer", "buffer", "buffer"], result: { struct: ["i32"] } },
