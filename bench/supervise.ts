@@ -4,20 +4,27 @@
  * 1. `sv status` wall time: C sv, the empty-Deno floor (bench/startup.ts), denit sv.
  *    Goal: denit ≤ 1.15× the floor.
  * 2. `sv up` on a down service → `supervise/stat` says run: C sv as the client for both
- *    supervisors (so only the supervisor differs), polled every 0.5 ms. Goal ≤ 1.0× C.
+ *    supervisors (so only the supervisor differs), `stat` read every 0.2 ms (a
+ *    synchronous poll: see pollStat). BENCH_UP_ROUNDS rounds (default 40) after one
+ *    warm-up round, the order rotating each round. Goal ≤ 1.0× C.
+ *    BENCH_EXTRA_RUNSV="label=/path/to/runsv,…" adds supervisors (before/after runs).
+ *
+ * Every timing reports its median and its spread (p25–p75): the machine has 2 shared
+ * cores, so the spread says how far to trust a ratio.
  * 3. Restart spacing of a service whose run exits at once. Goal: 1.0 s like C.
  * 4. Idle supervisor CPU (utime+stime) over a 20 s window. Goal ~0.
  */
 
 import {
   benchPrefix,
+  type Contender,
   FLOOR,
   floorContender,
-  interleave,
   median,
   report,
   shortLivedFloor,
   table,
+  timeOnce,
 } from "./_harness.ts";
 import { cpuTicks, sleep } from "../tests/_helpers.ts";
 
@@ -25,6 +32,67 @@ const prefix = await benchPrefix();
 const OUR_RUNSV = `${prefix}/bin/runsv`;
 const OUR_SV = `${prefix}/bin/sv`;
 const IDLE_MS = Number(Deno.env.get("BENCH_IDLE_MS") ?? 20_000);
+const STATUS_ROUNDS = Number(Deno.env.get("BENCH_STATUS_ROUNDS") ?? 40);
+const UP_ROUNDS = Number(Deno.env.get("BENCH_UP_ROUNDS") ?? 40);
+
+/** The value below which a fraction `q` of the sorted `values` lie (nearest rank). */
+function quantile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))]!;
+}
+
+/** "p25–p75" of `values`, in the unit of `format`. */
+function spread(values: readonly number[], format: (n: number) => string): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  return `${format(quantile(sorted, 0.25))}–${format(quantile(sorted, 0.75))}`;
+}
+
+/**
+ * Every contender `rounds` times after `warmup` rounds, interleaved, the order rotating
+ * each round (so no contender always runs right after the same one); the samples in ms.
+ */
+async function sampleInterleaved(
+  contenders: readonly Contender[],
+  rounds: number,
+  warmup = 3,
+): Promise<Map<string, number[]>> {
+  const samples = new Map<string, number[]>(contenders.map((c) => [c.label, []]));
+  for (let round = 0; round < warmup + rounds; round++) {
+    for (let k = 0; k < contenders.length; k++) {
+      const c = contenders[(round + k) % contenders.length]!;
+      const ms = await timeOnce(c);
+      if (round >= warmup) samples.get(c.label)!.push(ms);
+    }
+  }
+  return samples;
+}
+
+/** Extra supervisors from BENCH_EXTRA_RUNSV ("label=/path/to/runsv,…"). */
+function extraRunsvs(): { label: string; runsv: string }[] {
+  const spec = Deno.env.get("BENCH_EXTRA_RUNSV") ?? "";
+  return spec.split(",").filter((item) => item.includes("=")).map((item) => {
+    const at = item.indexOf("=");
+    return { label: item.slice(0, at), runsv: item.slice(at + 1) };
+  });
+}
+
+const pollCell = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Waits for `supervise/stat` to say `want`, reading it every 0.2 ms. A synchronous poll
+ * (Atomics.wait as the sleep): timers have ~1 ms granularity, which was most of the noise
+ * of a ~3 ms figure, and Deno.watchFs left child-process statuses unresolved here once a
+ * watcher had been closed (Deno 2.9.6, seen). Costs the bench a little CPU, the same for
+ * every supervisor measured.
+ */
+function pollStat(dir: string, want: string, timeoutMs = 10_000): void {
+  const deadline = performance.now() + timeoutMs;
+  while (stat(dir) !== want) {
+    if (performance.now() > deadline) {
+      throw new Error(`bench: timed out waiting for ${dir} ${want} (stat ${stat(dir)})`);
+    }
+    Atomics.wait(pollCell, 0, 0, 0.2);
+  }
+}
 
 function stat(dir: string): string {
   try {
@@ -97,17 +165,23 @@ try {
       `${floorRun.args.join(" ")}\n`,
   );
   Deno.chmodSync(launcher, 0o755);
-  const medians = await interleave([
+  const statusSamples = await sampleInterleaved([
     { label: "C sv status", cmd: "/usr/bin/sv", args: ["status", target.dir] },
     floorRun,
     shortLivedFloor(floorRun),
     { label: "empty deno run via a sh launcher", cmd: launcher, args: [] },
     { label: "denit sv status", cmd: OUR_SV, args: ["status", target.dir] },
-  ], { rounds: 40 });
+  ], STATUS_ROUNDS);
   await target.stop();
-  const floor = medians.get(FLOOR)!;
-  for (const [label, ms] of medians) {
-    rows.push([`sv status: ${label}`, `${ms.toFixed(1)} ms`, `${(ms / floor).toFixed(2)}× floor`]);
+  const floor = median(statusSamples.get(FLOOR)!);
+  for (const [label, values] of statusSamples) {
+    const ms = median(values);
+    rows.push([
+      `sv status: ${label}`,
+      `${ms.toFixed(1)} ms`,
+      `${spread(values, (n) => n.toFixed(1))} ms`,
+      `${(ms / floor).toFixed(2)}× floor`,
+    ]);
   }
 
   // 4 (started now, measured in the background): idle CPU of each supervisor.
@@ -121,32 +195,51 @@ try {
     idle.map((s, i) => cpuTicks(s.child.pid) - idleStart[i]!)
   );
 
-  // 2. sv up → run, same C client, each supervisor.
-  const upTimes = new Map<string, number[]>([["denit runsv", []], ["C runsv", []]]);
-  const ups = await Promise.all([
-    supervise(OUR_RUNSV, `${root}/up-denit`, { run: "#!/bin/sh\nexec sleep 1000\n", down: "" }),
-    supervise("/usr/bin/runsv", `${root}/up-c`, { run: "#!/bin/sh\nexec sleep 1000\n", down: "" }),
-  ]);
-  for (let round = 0; round < 8; round++) {
-    for (const [index, label] of ["denit runsv", "C runsv"].entries()) {
+  // 2. sv up → run, same C client, each supervisor; round 0 warms up (first spawn).
+  const upContenders = [
+    { label: "denit runsv", runsv: OUR_RUNSV },
+    { label: "C runsv", runsv: "/usr/bin/runsv" },
+    ...extraRunsvs(),
+  ];
+  const ups = await Promise.all(
+    upContenders.map((c, i) =>
+      supervise(c.runsv, `${root}/up-${i}`, { run: "#!/bin/sh\nexec sleep 1000\n", down: "" })
+    ),
+  );
+  const upTimes = upContenders.map((): number[] => []);
+  for (let round = 0; round <= UP_ROUNDS; round++) {
+    for (let k = 0; k < ups.length; k++) {
+      const index = (round + k) % ups.length;
       const svc = ups[index]!;
       const started = performance.now();
-      await new Deno.Command("/usr/bin/sv", { args: ["up", svc.dir], stdout: "null" }).output();
-      await until(() => stat(svc.dir) === "run", `${label} up (stat ${stat(svc.dir)})`);
-      upTimes.get(label)!.push(performance.now() - started);
+      const client = new Deno.Command("/usr/bin/sv", { args: ["up", svc.dir], stdout: "null" })
+        .spawn();
+      pollStat(svc.dir, "run");
+      const ms = performance.now() - started;
+      await client.status;
+      if (round > 0) upTimes[index]!.push(ms);
     }
     await sleep(1100); // past the 1-second minimum run time, so down is not delayed
     for (const svc of ups) {
-      await new Deno.Command("/usr/bin/sv", { args: ["down", svc.dir], stdout: "null" }).output();
+      await new Deno.Command("/usr/bin/sv", { args: ["down", svc.dir], stdout: "null" })
+        .output();
     }
-    await Promise.all(ups.map((svc) => until(() => stat(svc.dir) === "down", `${svc.dir} down`)));
+    for (const svc of ups) pollStat(svc.dir, "down");
     await sleep(100);
   }
   await Promise.all(ups.map((s) => s.stop()));
-  const upC = median(upTimes.get("C runsv")!);
-  for (const [label, values] of upTimes) {
+  const upC = median(upTimes[1]!);
+  for (const [index, { label }] of upContenders.entries()) {
+    const values = upTimes[index]!;
     const ms = median(values);
-    rows.push([`sv up → run: ${label}`, `${ms.toFixed(1)} ms`, `${(ms / upC).toFixed(2)}× C`]);
+    // The ratio of each round's pair (this one against C in the same round), as well.
+    const paired = median(values.map((v, round) => v / upTimes[1]![round]!));
+    rows.push([
+      `sv up → run: ${label}`,
+      `${ms.toFixed(2)} ms`,
+      `${spread(values, (n) => n.toFixed(2))} ms`,
+      `${(ms / upC).toFixed(2)}× C (per-round pairs ${paired.toFixed(2)}×)`,
+    ]);
   }
 
   // 3. Restart spacing of a crashing service.
@@ -166,9 +259,10 @@ try {
   rows.push([
     `restart spacing: denit runsv`,
     `${spacing[0]!.toFixed(3)} s`,
+    "",
     `${(spacing[0]! / spacing[1]!).toFixed(2)}× C`,
   ]);
-  rows.push([`restart spacing: C runsv`, `${spacing[1]!.toFixed(3)} s`, "1.00× C"]);
+  rows.push([`restart spacing: C runsv`, `${spacing[1]!.toFixed(3)} s`, "", "1.00× C"]);
 
   const idleTicks = await idleDone;
   await Promise.all(idle.map((s) => s.stop()));
@@ -178,6 +272,7 @@ try {
     rows.push([
       `idle CPU over ${IDLE_MS / 1000} s: ${label}`,
       `${cpuMs.toFixed(0)} ms`,
+      "",
       `${((cpuMs / IDLE_MS) * 100).toFixed(2)} %`,
     ]);
   }
@@ -186,4 +281,9 @@ try {
   Deno.removeSync(root, { recursive: true });
 }
 
-report("supervise", table(["measure", "median", "ratio"], rows));
+report(
+  "supervise",
+  `sv status: ${STATUS_ROUNDS} interleaved rounds; sv up → run: ${UP_ROUNDS} interleaved ` +
+    `rounds, stat polled every 0.2 ms. "spread" is p25–p75.\n\n` +
+    table(["measure", "median", "spread", "ratio"], rows),
+);
