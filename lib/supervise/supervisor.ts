@@ -544,6 +544,9 @@ export class Supervisor {
    */
   async #custom(letter: string): Promise<boolean> {
     const name = `control/${letter}`;
+    // Most services have no control/: the listing of the service directory says so
+    // without the exception a failing stat costs (~0.1 ms between `sv up` and run).
+    if (!listed(this.#abs, "control")) return false;
     let info: Deno.FileInfo;
     try {
       info = Deno.statSync(`${this.#abs}/${name}`);
@@ -571,6 +574,7 @@ export class Supervisor {
   }
 
   #finishExists(): boolean {
+    if (!listed(this.#abs, "finish")) return false; // no exception for the usual case
     try {
       Deno.openSync(`${this.#abs}/finish`, { read: true }).close();
       return true;
@@ -648,6 +652,16 @@ export class Supervisor {
       closeQuietly(this.#dirFd); // after the sink, which may still write under log/
       this.#dirFd = -1;
     });
+  }
+}
+
+/** Whether `dir` lists `name`; true when it cannot be listed (ask the entry itself). */
+function listed(dir: string, name: string): boolean {
+  try {
+    for (const entry of Deno.readDirSync(dir)) if (entry.name === name) return true;
+    return false;
+  } catch {
+    return true;
   }
 }
 
