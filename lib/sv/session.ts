@@ -131,13 +131,19 @@ class Session {
   }
 
   run(): number | Promise<number> {
-    try {
-      this.#origin = Deno.cwd();
-    } catch (err) {
-      throw new SvFatal(`unable to open current directory: ${errText(err)}`);
-    }
     const { command } = this.#o;
     const services: (string | undefined)[] = [...this.#o.services];
+    // sv goes back where it started after each service. One service and nothing to wait
+    // for leave nothing to go back for (`sv status DIR` is start-up bound; and runit's
+    // open(".") works in a removed or unreadable cwd, where getcwd would not).
+    const returns = services.length > 1 || command.waits;
+    if (returns) {
+      try {
+        this.#origin = Deno.cwd();
+      } catch (err) {
+        throw new SvFatal(`unable to open current directory: ${errText(err)}`);
+      }
+    }
     for (let i = 0; i < services.length; i++) {
       this.#name = services[i]!;
       if (!this.#enter(this.#name, true)) services[i] = undefined;
@@ -147,7 +153,7 @@ class Session {
       } else if (command.kind === "control" && this.#control(command.bytes) === -1) {
         services[i] = undefined;
       }
-      this.#back();
+      if (returns) this.#back();
     }
     return command.waits ? this.#wait(services) : Math.min(this.#rc, 99);
   }
