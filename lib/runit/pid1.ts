@@ -472,7 +472,14 @@ export class Runit {
       this.#say.warn(`${STAGE2_RUNSVDIR}: /proc is not mounted; running ${STAGE_PATHS[2]}`);
       return false;
     }
-    const { createTree } = await loadTreeModule();
+    let createTree: TreeModule["createTree"];
+    try {
+      ({ createTree } = await loadTreeModule());
+    } catch (err) {
+      // A broken install must not leave the machine without stage 2.
+      this.#say.warn(`${STAGE2_RUNSVDIR}: unable to load runsvdir; running ${STAGE_PATHS[2]}`, err);
+      return false;
+    }
     this.#say.info(`stage 2: runsvdir ${dir} in process 1 (${STAGE2_RUNSVDIR})`);
     // Supervisors start services with this process's environment: make it stage 2's.
     setEnvironment(stage2.env);
