@@ -9,7 +9,7 @@
 
 import type { AppletContext } from "../lib/applet.ts";
 import { Messenger, usageText } from "../lib/msg.ts";
-import { launcherSignals, removedAtStart } from "../lib/launch.ts";
+import { launcherSignals, removedAtStart, restoredAtStart } from "../lib/launch.ts";
 import { writeStderr } from "../lib/output.ts";
 import { SysError } from "../lib/sys_error.ts";
 import {
@@ -35,6 +35,7 @@ import {
 } from "../lib/chpst/files.ts";
 import {
   applyEnvChanges,
+  entryName,
   type EnvChange,
   keptEnviron,
   lookupEnv,
@@ -144,7 +145,14 @@ function initialEnviron(): string[] | undefined {
 function environList(initial: readonly string[] | undefined): string[] {
   if (initial !== undefined) {
     const removed = removedAtStart();
-    return keptEnviron(initial, (name) => !removed.has(name));
+    const kept = keptEnviron(initial, (name) => !removed.has(name));
+    const restored = restoredAtStart();
+    if (restored.size === 0) return kept;
+    // The caller's DENO_DIR and the like, back under their names, where the caller had them.
+    return kept.map((entry) => {
+      const name = restored.get(entryName(entry));
+      return name === undefined ? entry : name + entry.slice(entry.indexOf("="));
+    });
   }
   return Object.entries(Deno.env.toObject()).map(([name, value]) =>
     utf8ByteString(`${name}=${value}`)

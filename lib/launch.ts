@@ -42,6 +42,30 @@ export function removedAtStart(): ReadonlySet<string> {
 }
 
 /**
+ * The launcher sets DENO_DIR and DENO_NO_UPDATE_CHECK for Deno; a caller's own values of
+ * those (a Deno program among the services) travel as DENIT_CALLER_NAME, in place, and are
+ * given back here. Keyed by the travelling name.
+ */
+const CALLER_PREFIX = "DENIT_CALLER_";
+const restoredNames = new Map<string, string>();
+
+/** DENIT_CALLER_NAME → NAME for what {@linkcode takeArgv0} gave back to the caller. */
+export function restoredAtStart(): ReadonlyMap<string, string> {
+  return restoredNames;
+}
+
+function restoreCallers(): void {
+  for (const name of ["DENO_DIR", "DENO_NO_UPDATE_CHECK"]) {
+    const travelling = CALLER_PREFIX + name;
+    const value = Deno.env.get(travelling);
+    if (value === undefined) continue;
+    Deno.env.delete(travelling);
+    Deno.env.set(name, value);
+    restoredNames.set(travelling, name);
+  }
+}
+
+/**
  * Undoes what Deno adds to the environment when PATH is unset or empty (as the kernel
  * starts init): PATH=<DENO_DIR>/node_compat_bin and DENO_NODE_SHIM_ACTIVE=1. Stage scripts
  * and services must see the environment runit would pass on, where sh then uses its own
@@ -97,6 +121,7 @@ export function takeArgv0(): string {
     }
     signalText = Deno.env.get("DENIT_SIGNALS");
     if (signalText !== undefined) remove("DENIT_SIGNALS");
+    restoreCallers();
   }
   remove("DENIT_APPLET");
   remove("DENIT_ARGV0");

@@ -20,7 +20,7 @@ Deno.test("an applet started without PATH passes on no PATH and no Deno shim var
   assertEquals(result.code, 0);
 });
 
-Deno.test("the launcher's variables do not reach the program, the caller's order is kept", async () => {
+Deno.test("the launcher's variables do not reach the program; the caller's DENO_DIR and order are kept", async () => {
   await using dir = tempDir();
   Deno.mkdirSync(`${dir.path}/env`);
   const environ = ["Z=1", "DENIT_SIGNALS=x", "A=2", "DENO_DIR=/nowhere", "M=3"];
@@ -33,8 +33,9 @@ Deno.test("the launcher's variables do not reach the program, the caller's order
   ]);
   assertEquals(result.stderr, "");
   const lines = result.stdout.split("\n").filter((l) => l !== "");
-  // The launcher's own names are replaced by its values, then removed at start-up.
-  const expected = ["Z=1", "A=2", "M=3"];
+  // The launcher's own names are replaced by its values, then removed at start-up; a
+  // caller's DENO_DIR is the caller's, kept where it was.
+  const expected = ["Z=1", "A=2", "DENO_DIR=/nowhere", "M=3"];
   if (await cLaunchers()) assertEquals(lines, expected);
   else assertEquals(lines.filter((l) => !l.startsWith("PWD=")).sort(), expected.sort());
   assertEquals(result.code, 0);

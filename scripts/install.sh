@@ -126,6 +126,11 @@ write_launcher() { # NAME APPLET-OR-EMPTY
   {
     echo '#!/bin/sh'
     echo "# denit launcher: runs the '$1' applet from source with the pinned Deno."
+    # The caller's own DENO_DIR and DENO_NO_UPDATE_CHECK survive ours (lib/launch.ts).
+    # shellcheck disable=SC2016
+    echo 'if [ "${DENO_DIR+set}" = set ]; then export DENIT_CALLER_DENO_DIR="$DENO_DIR"; fi'
+    # shellcheck disable=SC2016
+    echo 'if [ "${DENO_NO_UPDATE_CHECK+set}" = set ]; then export DENIT_CALLER_DENO_NO_UPDATE_CHECK="$DENO_NO_UPDATE_CHECK"; fi'
     if [ -n "$2" ]; then printf 'DENIT_APPLET=%s ' "$2"; fi
     printf 'DENIT_ARGV0="$0" DENIT_LAUNCHER=1 DENO_DIR=%s/lib/denit/cache DENO_NO_UPDATE_CHECK=1 ' "$prefix"
     entry=mod.ts

@@ -112,10 +112,20 @@ static char *hex(char *to, unsigned long long value) {
   return to;
 }
 
+/*
+ * The caller's own DENO_DIR and DENO_NO_UPDATE_CHECK (a Deno program among the services)
+ * must survive ours: they travel renamed, in place, and lib/launch.ts renames them back.
+ */
+static const char caller_prefix[] = "DENIT_CALLER_";
+
+static int is_callers_deno(const char *entry) {
+  return strncmp(entry, "DENO_DIR=", 9) == 0 || strncmp(entry, "DENO_NO_UPDATE_CHECK=", 21) == 0;
+}
+
 static int is_ours(const char *entry) {
-  static const char *const names[] = {"DENIT_ARGV0=", "DENIT_APPLET=", "DENIT_LAUNCHER=",
-                                      "DENIT_SELF=",  "DENIT_SIGNALS=", "DENO_DIR=",
-                                      "DENO_NO_UPDATE_CHECK="};
+  static const char *const names[] = {"DENIT_ARGV0=",  "DENIT_APPLET=",  "DENIT_LAUNCHER=",
+                                      "DENIT_SELF=",   "DENIT_SIGNALS=", "DENIT_CALLER_",
+                                      "DENO_DIR=",     "DENO_NO_UPDATE_CHECK="};
   if (entry[0] != 'D') return 0;
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     if (strncmp(entry, names[i], strlen(names[i])) == 0) return 1;
@@ -176,7 +186,8 @@ int main(int argc, char **argv) {
   if (envp == NULL) return fail(applet->name, deno, ENOMEM);
   size_t e = 0;
   for (size_t i = 0; i < count; i++) {
-    if (!is_ours(environ[i])) envp[e++] = environ[i];
+    if (is_callers_deno(environ[i])) envp[e++] = joined(caller_prefix, environ[i]);
+    else if (!is_ours(environ[i])) envp[e++] = environ[i];
   }
   envp[e++] = joined("DENIT_ARGV0=", argc > 0 && argv[0] != NULL ? argv[0] : "");
   if (applet != &generic) envp[e++] = joined("DENIT_APPLET=", applet->name);

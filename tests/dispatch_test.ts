@@ -119,3 +119,72 @@ Deno.test("denit APPLET args dispatches on the first argument", async () => {
   assertEquals(result.stderr, "usage: sv [-v] [-w sec] command service ...\n\n");
   assertEquals(result.code, 100);
 });
+
+/** A caller environment with its own Deno settings between other variables. */
+const CALLER_ENV = [
+  "A=1",
+  "DENO_DIR=/caller/deno-dir",
+  "B=2",
+  "DENO_NO_UPDATE_CHECK=caller",
+  "C=3",
+];
+
+Deno.test({
+  name: "the caller's DENO_DIR and DENO_NO_UPDATE_CHECK reach chpst's program as they were",
+  ignore: !haveDebianRunit(),
+  async fn() {
+    await using t = tempDir();
+    Deno.mkdirSync(`${t.path}/e`);
+    Deno.writeTextFileSync(`${t.path}/e/FROMDIR`, "x\n");
+    const dump = async (chpst: string) =>
+      (await run("env", ["-i", ...CALLER_ENV, chpst, "-e", "e", "/usr/bin/env"], { cwd: t.path }))
+        .stdout;
+    const ours = await dump(await bin("chpst"));
+    const theirs = await dump("/usr/bin/chpst");
+    assertEquals(theirs, CALLER_ENV.join("\n") + "\nFROMDIR=x\n");
+    if (await cLaunchers()) assertEquals(ours, theirs);
+    else {
+      // The #!/bin/sh fallback reorders environ and exports PWD (docs/denit.md).
+      const lines = (text: string) => text.split("\n").filter((l) => !l.startsWith("PWD=")).sort();
+      assertEquals(lines(ours), lines(theirs));
+    }
+  },
+});
+
+Deno.test("the caller's DENO_DIR reaches a service that runsv starts; nothing of denit's does", async () => {
+  await using t = tempDir();
+  Deno.mkdirSync(`${t.path}/s`);
+  Deno.writeTextFileSync(
+    `${t.path}/s/run`,
+    "#!/bin/sh\nenv >envdump.new\nmv envdump.new envdump\nexec sleep 1000\n",
+  );
+  Deno.chmodSync(`${t.path}/s/run`, 0o755);
+  const runsv = new Deno.Command("env", {
+    args: ["-i", ...CALLER_ENV, await bin("runsv"), "s"],
+    cwd: t.path,
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    let dump = "";
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      try {
+        dump = Deno.readTextFileSync(`${t.path}/s/envdump`);
+        break;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+    const lines = dump.split("\n").filter((line) => line !== "");
+    for (const entry of CALLER_ENV) assertStringIncludes(dump, `${entry}\n`);
+    assertEquals(lines.filter((line) => /^DENIT_|^DENO_(?!DIR=|NO_UPDATE_CHECK=)/.test(line)), []);
+  } finally {
+    try {
+      runsv.kill("SIGTERM");
+    } catch {
+      // gone
+    }
+    await runsv.status;
+  }
+});
