@@ -138,7 +138,13 @@ function environment(): string[] {
 
 /** Makes this process's environment exactly `env` ("NAME=value" strings). */
 function setEnvironment(env: readonly string[]): void {
-  for (const name of Object.keys(Deno.env.toObject())) Deno.env.delete(name);
+  let names: string[] = [];
+  try {
+    names = Object.keys(Deno.env.toObject());
+  } catch {
+    // a value that is not UTF-8: Deno cannot list the names; set what is asked for
+  }
+  for (const name of names) Deno.env.delete(name);
   for (const assignment of env) {
     const at = assignment.indexOf("=");
     if (at > 0) Deno.env.set(assignment.slice(0, at), assignment.slice(at + 1));
