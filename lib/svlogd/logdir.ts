@@ -16,7 +16,7 @@
  * DEVIATIONS.md item 7).
  */
 
-import dgram from "node:dgram";
+import type dgram from "node:dgram";
 import type { Reaper } from "../reaper.ts";
 import { EAGAIN, ENOENT, ENOSPC, ENOTDIR, errstr } from "../errstr.ts";
 import { errnoOf, errText } from "../sys_error.ts";
@@ -79,6 +79,8 @@ export class LogDir {
   #deadline = 0;
   #processor: ProcessorRun | undefined;
   #socket: dgram.Socket | undefined;
+  /** The UDP socket being made (node:dgram is loaded on first use, see #udpSocket). */
+  #opening: Promise<dgram.Socket> | undefined;
   #open = true;
   #lastMicros = 0;
 
@@ -493,10 +495,7 @@ export class LogDir {
     let socket = this.#socket;
     if (socket === undefined) {
       try {
-        socket = dgram.createSocket("udp4");
-        socket.on("error", () => {});
-        socket.unref();
-        this.#socket = socket;
+        socket = await this.#udpSocket();
       } catch {
         const text = new Uint8Array(datagram.length + 35);
         text.set(encoder.encode("warning: no udp socket available: "));
@@ -524,6 +523,24 @@ export class LogDir {
       text.set(datagram, head.length);
       await this.#append(text);
     }
+  }
+
+  /**
+   * The UDP socket, made on first use. node:dgram is imported only then: the first node:
+   * module a Deno process loads initialises Deno's Node compatibility layer, ~25 ms here
+   * (and most of a second under QEMU's TCG) that every svlogd without a `u` line paid at
+   * start. Sends waiting meanwhile share the one socket, in order.
+   */
+  #udpSocket(): Promise<dgram.Socket> {
+    this.#opening ??= import("node:dgram").then((module) => {
+      const socket = module.default.createSocket("udp4");
+      socket.on("error", () => {});
+      socket.unref();
+      if (this.#open) this.#socket = socket;
+      else socket.close(); // closed meanwhile
+      return socket;
+    }).finally(() => (this.#opening = undefined));
+    return this.#opening;
   }
 
   /**
