@@ -137,8 +137,9 @@ denit)
     env - DENO_DIR=/usr/lib/denit/cache DENO_NO_UPDATE_CHECK=1 HOME=/root \
       "$chroot" "$stage" /usr/lib/denit/deno cache --no-config --no-lock \
       /usr/lib/denit/src/mod.ts $entries >/dev/null
-    # Run the applets a boot uses once (usage or "not process 1": harmless here), so V8's
-    # code cache holds them too: a Deno start under TCG costs seconds, compiling included.
+    # Run the applets a boot uses once (usage or "not process 1": harmless here). Those
+    # that keep V8's code cache (the daemons; install.sh lists the ones that do not) write
+    # it only when their module evaluation ends, which prime_runsvdir below makes happen.
     for applet in runit runit-init runsvdir sv svlogd runsv chpst; do
       env - "$chroot" "$stage" "/usr/bin/$applet" </dev/null >/dev/null 2>&1 || true
     done
