@@ -4,7 +4,18 @@
  */
 
 import { assertEquals, assertStringIncludes } from "./_assert.ts";
-import { bin, cLaunchers, haveDebianRunit, run, tempDir, testPrefix } from "./_helpers.ts";
+import {
+  bin,
+  cLaunchers,
+  haveDebianRunit,
+  killTree,
+  readOrUndefined,
+  run,
+  spawn,
+  tempDir,
+  testPrefix,
+  waitFor,
+} from "./_helpers.ts";
 
 const DEBIAN_PATHS: Record<string, string> = {
   runit: "/sbin/runit",
@@ -159,32 +170,19 @@ Deno.test("the caller's DENO_DIR reaches a service that runsv starts; nothing of
     "#!/bin/sh\nenv >envdump.new\nmv envdump.new envdump\nexec sleep 1000\n",
   );
   Deno.chmodSync(`${t.path}/s/run`, 0o755);
-  const runsv = new Deno.Command("env", {
-    args: ["-i", ...CALLER_ENV, await bin("runsv"), "s"],
+  // env -i: nothing of the test runner's own DENIT_* settings.
+  await using runsv = spawn("env", ["-i", ...CALLER_ENV, await bin("runsv"), "s"], {
     cwd: t.path,
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  });
   try {
-    let dump = "";
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
-      try {
-        dump = Deno.readTextFileSync(`${t.path}/s/envdump`);
-        break;
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    }
+    const dump = await waitFor(() => readOrUndefined(`${t.path}/s/envdump`) ?? "", {
+      timeoutMs: 15_000,
+      what: "the service's environment dump",
+    });
     const lines = dump.split("\n").filter((line) => line !== "");
     for (const entry of CALLER_ENV) assertStringIncludes(dump, `${entry}\n`);
     assertEquals(lines.filter((line) => /^DENIT_|^DENO_(?!DIR=|NO_UPDATE_CHECK=)/.test(line)), []);
   } finally {
-    try {
-      runsv.kill("SIGTERM");
-    } catch {
-      // gone
-    }
-    await runsv.status;
+    killTree(runsv.pid);
   }
 });

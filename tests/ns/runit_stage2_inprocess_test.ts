@@ -6,7 +6,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { bin, testPrefix, waitFor } from "../_helpers.ts";
+import { bin, exists, readOrUndefined, testPrefix, waitFor } from "../_helpers.ts";
 import { boot, ended, runitLines } from "./_ns.ts";
 import { request, STAGES } from "./_stages.ts";
 
@@ -47,26 +47,17 @@ Deno.test("runit: 2.runsvdir runs stage 2 in process 1; init 0 stops it before s
       [demo[1], demo[1], "bar", "unset"],
     );
     const log = `${svdir}/demo/log/main/current`;
-    await waitFor(() => {
-      try {
-        return Deno.readTextFileSync(log).includes("demo logged a line");
-      } catch {
-        return false;
-      }
-    }, { what: "the demo's line in its log" });
+    await waitFor(() => readOrUndefined(log)?.includes("demo logged a line"), {
+      what: "the demo's line in its log",
+    });
     // sv speaks runsv's protocol with process 1's supervisors; the log's pid is runit's.
     const status = await machine.exec([await bin("sv"), "status", `${svdir}/demo`]);
     assertMatch(status.stdout, /^run: .*demo: \(pid \d+\) \d+s; run: log: \(pid 1\) \d+s\n$/);
     // SIGALRM to process 1 is runsvdir's "rescan now".
     machine.signal("SIGALRM");
-    await waitFor(() => {
-      try {
-        Deno.statSync(`${svdir}/.forced-rescan`);
-        return true;
-      } catch {
-        return false;
-      }
-    }, { what: ".forced-rescan after SIGALRM" });
+    await waitFor(() => exists(`${svdir}/.forced-rescan`), {
+      what: ".forced-rescan after SIGALRM",
+    });
 
     await request(machine, "0");
     assertEquals((await ended(machine)).signal, "SIGINT");
@@ -116,12 +107,9 @@ Deno.test("runit: without /proc at stage 2, 2.runsvdir is reported and /etc/runi
 Deno.test("process 1's installed bundles load no node: module (Deno panics on it without /proc)", async () => {
   const entries = `${await testPrefix()}/lib/denit/src/entry`;
   for (const name of ["runit", "runit-init", "init"]) {
-    let bundle: string;
-    try {
-      bundle = Deno.readTextFileSync(`${entries}/${name}.js`);
-    } catch {
-      continue; // not bundled (no esbuild): the sources load the tree lazily too
-    }
+    const bundle = readOrUndefined(`${entries}/${name}.js`);
+    // Not bundled (no esbuild): the sources load the tree lazily too.
+    if (bundle === undefined) continue;
     assert(!/from\s*"node:|import\s*\(\s*"node:|require\("node:/.test(bundle), `${name}.js`);
   }
 });
