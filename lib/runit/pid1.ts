@@ -432,15 +432,15 @@ export class Runit {
     }
     if (this.#tree !== undefined) {
       await this.#stopTree();
-      return;
+    } else {
+      if (this.#stageEnd === undefined) tryKill(this.#stagePid, SIGTERM);
+      if (!(await this.#awaitStageEnd(STAGE2_TERM_GRACE_MS))) {
+        this.#say.warn("stage 2 not terminated, sending sigkill...");
+        tryKill(this.#stagePid, SIGKILL);
+        await this.#awaitStageEnd(Infinity);
+      }
+      this.#takeStageEnd();
     }
-    if (this.#stageEnd === undefined) tryKill(this.#stagePid, SIGTERM);
-    if (!(await this.#awaitStageEnd(STAGE2_TERM_GRACE_MS))) {
-      this.#say.warn("stage 2 not terminated, sending sigkill...");
-      tryKill(this.#stagePid, SIGKILL);
-      await this.#awaitStageEnd(Infinity);
-    }
-    this.#takeStageEnd();
     this.#pending.cont = 0;
   }
 
@@ -509,9 +509,7 @@ export class Runit {
     await tree.stopAll();
     this.#tree = undefined;
     this.#stageRunning = false;
-    this.#stageEnd = undefined;
     setEnvironment(this.#bootEnv);
-    this.#pending.cont = 0;
   }
 
   /** Waits until the stage has been reaped or `ms` passed; true when it has. */
