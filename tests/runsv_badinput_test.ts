@@ -1,7 +1,8 @@
 /**
  * Bad input for runsv that needs a read-only file system: a private mount namespace
  * (`unshare -m`) bind-mounts `supervise/` read-only. Ours and Debian's C runsv must print
- * the same messages, keep running and stop the service all the same.
+ * the same messages (one fewer from ours: it skips a state runit writes in between),
+ * keep running and stop the service all the same.
  */
 
 import { assertEquals } from "./_assert.ts";
@@ -27,10 +28,15 @@ printf x > s/supervise/control
 wait $pid; echo "rc=$?" >>err.txt
 `;
 
-const EXPECTED = "runsv s: warning: unable to open supervise/stat.new: read-only file system\n" +
-  "runsv s: warning: unable to open supervise/stat.new: read-only file system\n" +
+const STAT_WARNING = "runsv s: warning: unable to open supervise/stat.new: read-only file system\n";
+// runit tries two writes for `d` ("run, want down", then "run, got TERM, want down"), so
+// it warns twice; denit writes the last state only (docs/runsv.md), so it warns once.
+// Both then warn for the pid file when the service has stopped.
+const EXPECTED_TAIL =
   "runsv s: warning: unable to open supervise/pid.new: read-only file system\n" +
   "rc=0\n";
+const EXPECTED_DENIT = STAT_WARNING + EXPECTED_TAIL;
+const EXPECTED_RUNIT = STAT_WARNING + STAT_WARNING + EXPECTED_TAIL;
 
 Deno.test({
   name: "runsv: read-only supervise/ at run time: runit's warnings, no crash, service stops",
@@ -43,7 +49,8 @@ Deno.test({
       writeTree(dir, { "s/run!": "#!/bin/sh\nexec sleep 1000\n", "drive.sh!": DRIVE });
       const result = await run("unshare", ["-m", "./drive.sh", runsv], { cwd: dir });
       assertEquals(result.code, 0, result.stderr);
-      assertEquals(Deno.readTextFileSync(`${dir}/err.txt`), EXPECTED, runsv);
+      const expected = runsv === "/usr/bin/runsv" ? EXPECTED_RUNIT : EXPECTED_DENIT;
+      assertEquals(Deno.readTextFileSync(`${dir}/err.txt`), expected, runsv);
       assertEquals(Deno.readTextFileSync(`${dir}/s/supervise/stat`), "down\n");
     }
   },
