@@ -41,40 +41,37 @@ Deno.test("the launcher's variables do not reach the program; the caller's DENO_
   assertEquals(result.code, 0);
 });
 
-Deno.test("guardedMain() reports an async main's unhandled rejection and goes on", async () => {
+/** Runs a script that imports `guardedMain` from this directory's launch.ts. */
+async function runWithGuardedMain(body: string) {
   await using dir = tempDir();
   const script = `${dir.path}/main.ts`;
   const launch = new URL("./launch.ts", import.meta.url).href;
-  Deno.writeTextFileSync(
-    script,
-    `import { guardedMain } from "${launch}";\n` +
-      `guardedMain(async () => {\n` +
+  Deno.writeTextFileSync(script, `import { guardedMain } from "${launch}";\n${body}`);
+  return await run(Deno.execPath(), ["run", "-A", "--no-lock", "--no-config", script]);
+}
+
+Deno.test("guardedMain() reports an async main's unhandled rejection and goes on", async () => {
+  const result = await runWithGuardedMain(
+    `guardedMain(async () => {\n` +
       `  Promise.reject(new Error("boom"));\n` +
       `  await new Promise((resolve) => setTimeout(resolve, 50));\n` +
       `  return 7;\n` +
       `});\n`,
   );
-  const result = await run(Deno.execPath(), ["run", "-A", "--no-lock", "--no-config", script]);
   assertEquals([result.code, result.stderr], [7, "denit: warning: internal error: boom\n"]);
 });
 
 Deno.test("guardedMain() runs main after the module's own code, and a throw in it is reported", async () => {
-  await using dir = tempDir();
-  const script = `${dir.path}/main.ts`;
-  const launch = new URL("./launch.ts", import.meta.url).href;
   // Not from the module's top-level frame: a first exception there makes V8 reparse the
   // whole module (~1 ms for a 28 kB bundle, lib/launch.ts).
-  Deno.writeTextFileSync(
-    script,
-    `import { guardedMain } from "${launch}";\n` +
-      `let evaluated = false;\n` +
+  const result = await runWithGuardedMain(
+    `let evaluated = false;\n` +
       `guardedMain(() => {\n` +
       `  console.log(evaluated ? "after" : "during");\n` +
       `  throw new Error("bang");\n` +
       `});\n` +
       `evaluated = true;\n`,
   );
-  const result = await run(Deno.execPath(), ["run", "-A", "--no-lock", "--no-config", script]);
   assertEquals(
     [result.code, result.stdout, result.stderr],
     [111, "after\n", "denit: warning: internal error: bang\n"],
