@@ -6,7 +6,9 @@
  * 2. `sv up` on a down service → `supervise/stat` says run: C sv as the client for both
  *    supervisors (so only the supervisor differs), `stat` read every 0.2 ms (a
  *    synchronous poll: see pollStat). BENCH_UP_ROUNDS rounds (default 40) after one
- *    warm-up round, the order rotating each round. Goal ≤ 1.0× C.
+ *    warm-up round, the order rotating each round. Goal ≤ 1.0× C. Measured twice: with the
+ *    service directories on the temporary directory's disk, and on tmpfs (/dev/shm), as
+ *    Debian keeps supervise/ (/run/runit/supervise), where a status write is cheap.
  *    BENCH_EXTRA_RUNSV="label=/path/to/runsv,…" adds supervisors (before/after runs).
  *
  * Every timing reports its median and its spread (p25–p75): the machine has 2 shared
@@ -147,6 +149,74 @@ async function supervise(runsv: string, dir: string, files: Record<string, strin
   return service;
 }
 
+/** /dev/shm when it is a tmpfs (Linux's usual), else undefined. */
+function tmpfsDir(): string | undefined {
+  try {
+    const mounts = Deno.readTextFileSync("/proc/mounts").split("\n");
+    return mounts.some((line) =>
+        line.split(" ")[1] === "/dev/shm" && line.split(" ")[2] === "tmpfs"
+      )
+      ? "/dev/shm"
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `sv up` → `supervise/stat` says run, for each supervisor with its service under `base`,
+ * the same C client for all; round 0 warms up (first spawn). Rows labelled with `tag`.
+ */
+async function upToRun(base: string, tag: string): Promise<string[][]> {
+  const out: string[][] = [];
+  const upContenders = [
+    { label: "denit runsv", runsv: OUR_RUNSV },
+    { label: "C runsv", runsv: "/usr/bin/runsv" },
+    ...extraRunsvs(),
+  ];
+  const ups = await Promise.all(
+    upContenders.map((c, i) =>
+      supervise(c.runsv, `${base}/up-${i}`, { run: "#!/bin/sh\nexec sleep 1000\n", down: "" })
+    ),
+  );
+  const upTimes = upContenders.map((): number[] => []);
+  for (let round = 0; round <= UP_ROUNDS; round++) {
+    for (let k = 0; k < ups.length; k++) {
+      const index = (round + k) % ups.length;
+      const svc = ups[index]!;
+      const started = performance.now();
+      const client = new Deno.Command("/usr/bin/sv", { args: ["up", svc.dir], stdout: "null" })
+        .spawn();
+      pollStat(svc.dir, "run");
+      const ms = performance.now() - started;
+      await client.status;
+      if (round > 0) upTimes[index]!.push(ms);
+    }
+    await sleep(1100); // past the 1-second minimum run time, so down is not delayed
+    for (const svc of ups) {
+      await new Deno.Command("/usr/bin/sv", { args: ["down", svc.dir], stdout: "null" })
+        .output();
+    }
+    for (const svc of ups) pollStat(svc.dir, "down");
+    await sleep(100);
+  }
+  await Promise.all(ups.map((s) => s.stop()));
+  const upC = median(upTimes[1]!);
+  for (const [index, { label }] of upContenders.entries()) {
+    const values = upTimes[index]!;
+    const ms = median(values);
+    // The ratio of each round's pair (this one against C in the same round), as well.
+    const paired = median(values.map((v, round) => v / upTimes[1]![round]!));
+    out.push([
+      `sv up → run${tag}: ${label}`,
+      `${ms.toFixed(2)} ms`,
+      `${spread(values, (n) => n.toFixed(2))} ms`,
+      `${(ms / upC).toFixed(2)}× C (per-round pairs ${paired.toFixed(2)}×)`,
+    ]);
+  }
+  return out;
+}
+
 const root = Deno.makeTempDirSync({ prefix: "denit-bench-supervise-" });
 const rows: string[][] = [];
 try {
@@ -195,51 +265,18 @@ try {
     idle.map((s, i) => cpuTicks(s.child.pid) - idleStart[i]!)
   );
 
-  // 2. sv up → run, same C client, each supervisor; round 0 warms up (first spawn).
-  const upContenders = [
-    { label: "denit runsv", runsv: OUR_RUNSV },
-    { label: "C runsv", runsv: "/usr/bin/runsv" },
-    ...extraRunsvs(),
-  ];
-  const ups = await Promise.all(
-    upContenders.map((c, i) =>
-      supervise(c.runsv, `${root}/up-${i}`, { run: "#!/bin/sh\nexec sleep 1000\n", down: "" })
-    ),
-  );
-  const upTimes = upContenders.map((): number[] => []);
-  for (let round = 0; round <= UP_ROUNDS; round++) {
-    for (let k = 0; k < ups.length; k++) {
-      const index = (round + k) % ups.length;
-      const svc = ups[index]!;
-      const started = performance.now();
-      const client = new Deno.Command("/usr/bin/sv", { args: ["up", svc.dir], stdout: "null" })
-        .spawn();
-      pollStat(svc.dir, "run");
-      const ms = performance.now() - started;
-      await client.status;
-      if (round > 0) upTimes[index]!.push(ms);
+  // 2. sv up → run, same C client, each supervisor: with supervise/ on the disk of the
+  // temporary directory, and on tmpfs as Debian keeps it (/run/runit/supervise), where a
+  // status write costs far less.
+  rows.push(...await upToRun(root, ""));
+  const tmpfs = tmpfsDir();
+  if (tmpfs !== undefined) {
+    const shmRoot = Deno.makeTempDirSync({ dir: tmpfs, prefix: "denit-bench-supervise-" });
+    try {
+      rows.push(...await upToRun(shmRoot, " (tmpfs)"));
+    } finally {
+      Deno.removeSync(shmRoot, { recursive: true });
     }
-    await sleep(1100); // past the 1-second minimum run time, so down is not delayed
-    for (const svc of ups) {
-      await new Deno.Command("/usr/bin/sv", { args: ["down", svc.dir], stdout: "null" })
-        .output();
-    }
-    for (const svc of ups) pollStat(svc.dir, "down");
-    await sleep(100);
-  }
-  await Promise.all(ups.map((s) => s.stop()));
-  const upC = median(upTimes[1]!);
-  for (const [index, { label }] of upContenders.entries()) {
-    const values = upTimes[index]!;
-    const ms = median(values);
-    // The ratio of each round's pair (this one against C in the same round), as well.
-    const paired = median(values.map((v, round) => v / upTimes[1]![round]!));
-    rows.push([
-      `sv up → run: ${label}`,
-      `${ms.toFixed(2)} ms`,
-      `${spread(values, (n) => n.toFixed(2))} ms`,
-      `${(ms / upC).toFixed(2)}× C (per-round pairs ${paired.toFixed(2)}×)`,
-    ]);
   }
 
   // 3. Restart spacing of a crashing service.
