@@ -20,6 +20,7 @@ import type dgram from "node:dgram";
 import type { Reaper } from "../reaper.ts";
 import { EAGAIN, ENOENT, ENOSPC, ENOTDIR, errstr } from "../errstr.ts";
 import { errnoOf, errText } from "../sys_error.ts";
+import { retryPausing } from "./retry.ts";
 import { ByteBuffer } from "./byte_buffer.ts";
 import { type LogDirConfig, parseConfig } from "./config.ts";
 import { ProcessorRun } from "./processor.ts";
@@ -426,15 +427,8 @@ export class LogDir {
   }
 
   /** Runs `step` until it succeeds, pausing with `what: DIR: ERR` after each failure. */
-  async #retry(what: string, step: () => void): Promise<void> {
-    for (;;) {
-      try {
-        step();
-        return;
-      } catch (err) {
-        await this.#ctx.pause(`${what}: ${this.name}: ${errText(err)}`);
-      }
-    }
+  #retry(what: string, step: () => void): Promise<void> {
+    return retryPausing(this.#ctx, what, this.name, step);
   }
 
   /** Rotates `current` (spec §5.2); an empty `current` is left alone. */

@@ -22,6 +22,7 @@ import {
 import { spawn } from "../../ffi/spawn.ts";
 import type { Reaper } from "../reaper.ts";
 import { errText } from "../sys_error.ts";
+import { retryPausing } from "./retry.ts";
 
 /** What a processor run needs from its log directory. */
 export interface ProcessorContext {
@@ -168,15 +169,8 @@ export class ProcessorRun {
     }
   }
 
-  async #retry(what: string, step: () => void): Promise<void> {
-    for (;;) {
-      try {
-        step();
-        return;
-      } catch (err) {
-        await this.#ctx.pause(`${what}: ${this.#dirName}: ${errText(err)}`);
-      }
-    }
+  #retry(what: string, step: () => void): Promise<void> {
+    return retryPausing(this.#ctx, what, this.#dirName, step);
   }
 
   async #exited(status: WaitStatus): Promise<void> {
