@@ -22,6 +22,27 @@ export function exists(path: string): boolean {
 }
 
 /**
+ * The names in directory `dir`, or undefined when it cannot be listed. A listing answers
+ * "is X there?" for the usual case (no `down`, no `control/`) without the exception a
+ * failing stat costs (the first one Deno throws costs ~0.5 ms of a short-lived applet).
+ *
+ * @example
+ * ```ts
+ * import { listNames } from "./fs_probe.ts";
+ * listNames("/nonexistent"); // undefined
+ * ```
+ */
+export function listNames(dir: string): string[] | undefined {
+  try {
+    const names: string[] = [];
+    for (const entry of Deno.readDirSync(dir)) names.push(entry.name);
+    return names;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * True when `path` is a regular file (links followed).
  *
  * @example

@@ -47,7 +47,7 @@ import {
   writeStatusFiles,
 } from "./supervise_dir.ts";
 import { EAGAIN, ENOENT, ENOMEM } from "../errstr.ts";
-import { exists, isFile } from "../fs_probe.ts";
+import { exists, isFile, listNames } from "../fs_probe.ts";
 
 export { SupervisorFatal };
 
@@ -692,12 +692,7 @@ export class Supervisor {
 
 /** Whether `dir` lists `name`; true when it cannot be listed (ask the entry itself). */
 function listed(dir: string, name: string): boolean {
-  try {
-    for (const entry of Deno.readDirSync(dir)) if (entry.name === name) return true;
-    return false;
-  } catch {
-    return true;
-  }
+  return listNames(dir)?.includes(name) ?? true;
 }
 
 function closeQuietly(fd: number): void {

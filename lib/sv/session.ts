@@ -7,6 +7,7 @@
 
 import { closeFd, openFifoForWriting, writeFd } from "../../ffi/fifo.ts";
 import { writeStderr, writeStdout } from "../output.ts";
+import { listNames } from "../fs_probe.ts";
 import { errnoOf, errText, SysError } from "../sys_error.ts";
 import type { SvCommand } from "./commands.ts";
 import { decodeRawStatus, formatStatusLine, type RawStatus, taiLabel } from "./status_line.ts";
@@ -22,29 +23,16 @@ export class SvFatal extends Error {
 }
 
 /**
- * The names in the current directory, or undefined when it cannot be listed. One
- * listing answers both of `sv status`'s probes of a service directory (`down`, `log`).
- */
-function listNames(): string[] | undefined {
-  try {
-    const names: string[] = [];
-    for (const entry of Deno.readDirSync(".")) names.push(entry.name);
-    return names;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Runs `call` on an entry of the current directory (listed in `names`, from
- * {@linkcode listNames}) and returns 0 or the errno. An entry not listed is ENOENT
+ * Runs `call` on an entry of the current directory (listed in `names`; one listing
+ * answers both of `sv status`'s probes of a service directory, `down` and `log`) and
+ * returns 0 or the errno. An entry not listed is ENOENT
  * without trying: most services have no `down` and no `log`, and the first exception
  * Deno throws costs ~0.5 ms of `sv status`'s start-up-bound time.
  */
 function probe(
   name: string,
   call: (path: string) => unknown,
-  names: string[] | undefined = listNames(),
+  names: string[] | undefined = listNames("."),
 ): number {
   // Unlistable directory: ask directly.
   if (names !== undefined && !names.includes(name)) return ENOENT;
@@ -301,7 +289,7 @@ class Session {
     const read = this.#read();
     if (read.r === -1 && this.#o.lsb) return 4;
     if (read.r !== 1) return undefined;
-    const names = listNames();
+    const names = listNames(".");
     const line = this.#statusLine(read.status, this.#name, names);
     this.#outs(line ?? "");
     const mainCode = line === undefined ? 4 : read.status.pid !== 0 ? 0 : 3;
