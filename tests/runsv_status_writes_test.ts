@@ -16,7 +16,14 @@ import {
   waitFor,
   writeTree,
 } from "./_helpers.ts";
-import { readStat, SLEEP_RUN, waitRunning, waitStat, writeControl } from "./supervise_fixture.ts";
+import {
+  readStat,
+  SLEEP_RUN,
+  startRunsv,
+  waitRunning,
+  waitStat,
+  writeControl,
+} from "./supervise_fixture.ts";
 
 /**
  * How many times the trace shows `stat.new` renamed to `stat` (a write of the stat file).
@@ -96,15 +103,11 @@ Deno.test("runsv: a control script still sees the state runit writes before it",
     // runit runs control/u after writing "want up": a script that asks must see it.
     "s/control/u!": `#!/bin/sh\n${sv} status . >seen\n`,
   });
-  await using proc = spawn(await bin("runsv"), ["s"], { cwd: tmp.path });
-  try {
-    const dir = `${tmp.path}/s`;
-    await waitStat(dir, "down");
-    writeControl(dir, "u");
-    await waitRunning(dir);
-    const seen = await waitFor(() => readOrUndefined(`${dir}/seen`), { what: "control/u ran" });
-    assertEquals(seen!.replace(/\d+s/, "Ns"), "down: .: Ns, want up\n");
-  } finally {
-    killTree(proc.pid);
-  }
+  await using runsv = await startRunsv(tmp.path, "s");
+  const dir = runsv.dir;
+  await waitStat(dir, "down");
+  writeControl(dir, "u");
+  await waitRunning(dir);
+  const seen = await waitFor(() => readOrUndefined(`${dir}/seen`), { what: "control/u ran" });
+  assertEquals(seen!.replace(/\d+s/, "Ns"), "down: .: Ns, want up\n");
 });
