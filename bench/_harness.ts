@@ -34,18 +34,39 @@ export async function timeOnce(c: Contender): Promise<number> {
   return performance.now() - start;
 }
 
-/** Runs every contender `rounds` times, interleaved, after `warmup` rounds; medians in ms. */
+/** How {@linkcode sampleInterleaved} and {@linkcode interleave} run. */
+export interface InterleaveOptions {
+  /** Measured rounds (default 30). */
+  rounds?: number;
+  /** Unmeasured rounds first (default 3). */
+  warmup?: number;
+  /** Start each round one contender later, so none always runs right after the same one. */
+  rotate?: boolean;
+}
+
+/** Runs every contender `rounds` times, interleaved, after `warmup` rounds; samples in ms. */
+export async function sampleInterleaved(
+  contenders: readonly Contender[],
+  options: InterleaveOptions = {},
+): Promise<Map<string, number[]>> {
+  const warmup = options.warmup ?? 3;
+  const samples = new Map<string, number[]>(contenders.map((c) => [c.label, []]));
+  for (let round = 0; round < warmup + (options.rounds ?? 30); round++) {
+    for (let k = 0; k < contenders.length; k++) {
+      const c = contenders[options.rotate ? (round + k) % contenders.length : k]!;
+      const ms = await timeOnce(c);
+      if (round >= warmup) samples.get(c.label)!.push(ms);
+    }
+  }
+  return samples;
+}
+
+/** {@linkcode sampleInterleaved}'s medians, in ms. */
 export async function interleave(
   contenders: readonly Contender[],
-  options: { rounds?: number; warmup?: number } = {},
+  options: InterleaveOptions = {},
 ): Promise<Map<string, number>> {
-  const samples = new Map<string, number[]>(contenders.map((c) => [c.label, []]));
-  for (let round = 0; round < (options.warmup ?? 3); round++) {
-    for (const c of contenders) await timeOnce(c);
-  }
-  for (let round = 0; round < (options.rounds ?? 30); round++) {
-    for (const c of contenders) samples.get(c.label)!.push(await timeOnce(c));
-  }
+  const samples = await sampleInterleaved(contenders, options);
   return new Map([...samples].map(([label, values]) => [label, median(values)]));
 }
 

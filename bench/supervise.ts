@@ -19,14 +19,13 @@
 
 import {
   benchPrefix,
-  type Contender,
   FLOOR,
   floorContender,
   median,
   report,
+  sampleInterleaved,
   shortLivedFloor,
   table,
-  timeOnce,
 } from "./_harness.ts";
 import { cpuTicks, sleep } from "../tests/_helpers.ts";
 
@@ -46,26 +45,6 @@ function quantile(sorted: readonly number[], q: number): number {
 function spread(values: readonly number[], format: (n: number) => string): string {
   const sorted = [...values].sort((a, b) => a - b);
   return `${format(quantile(sorted, 0.25))}–${format(quantile(sorted, 0.75))}`;
-}
-
-/**
- * Every contender `rounds` times after `warmup` rounds, interleaved, the order rotating
- * each round (so no contender always runs right after the same one); the samples in ms.
- */
-async function sampleInterleaved(
-  contenders: readonly Contender[],
-  rounds: number,
-  warmup = 3,
-): Promise<Map<string, number[]>> {
-  const samples = new Map<string, number[]>(contenders.map((c) => [c.label, []]));
-  for (let round = 0; round < warmup + rounds; round++) {
-    for (let k = 0; k < contenders.length; k++) {
-      const c = contenders[(round + k) % contenders.length]!;
-      const ms = await timeOnce(c);
-      if (round >= warmup) samples.get(c.label)!.push(ms);
-    }
-  }
-  return samples;
 }
 
 /** Extra supervisors from BENCH_EXTRA_RUNSV ("label=/path/to/runsv,…"). */
@@ -153,11 +132,11 @@ async function supervise(runsv: string, dir: string, files: Record<string, strin
 function tmpfsDir(): string | undefined {
   try {
     const mounts = Deno.readTextFileSync("/proc/mounts").split("\n");
-    return mounts.some((line) =>
-        line.split(" ")[1] === "/dev/shm" && line.split(" ")[2] === "tmpfs"
-      )
-      ? "/dev/shm"
-      : undefined;
+    const isTmpfs = (line: string) => {
+      const [, mountPoint, type] = line.split(" ");
+      return mountPoint === "/dev/shm" && type === "tmpfs";
+    };
+    return mounts.some(isTmpfs) ? "/dev/shm" : undefined;
   } catch {
     return undefined;
   }
@@ -241,7 +220,7 @@ try {
     shortLivedFloor(floorRun),
     { label: "empty deno run via a sh launcher", cmd: launcher, args: [] },
     { label: "denit sv status", cmd: OUR_SV, args: ["status", target.dir] },
-  ], STATUS_ROUNDS);
+  ], { rounds: STATUS_ROUNDS, rotate: true });
   await target.stop();
   const floor = median(statusSamples.get(FLOOR)!);
   for (const [label, values] of statusSamples) {
