@@ -77,20 +77,34 @@ entry_of() {
 }
 
 # The launchers: one static C binary (scripts/launcher.c) hard-linked under every name when
-# a C compiler with a static libc works (probed once; CC overrides cc), else a #!/bin/sh
-# script per name. The C one costs ~0.2 ms where sh costs ~0.6 ms, passes argv[0] as the
+# a C compiler can build it (probed once; CC overrides cc), else a #!/bin/sh script per
+# name. Freestanding (no C library, x86-64 and arm64) it execs Deno ~0.06 ms after its own
+# exec, over a static glibc ~0.35 ms, where sh costs ~0.6 ms; it passes argv[0] as the
 # caller gave it and adds no PWD. Its paths are compiled in as a C string: a prefix with
 # other characters than these gets the sh launchers.
 cc=${CC:-cc}
 build=$(mktemp -d)
 trap 'rm -rf "$build"' EXIT
+freestanding="-nostdlib -ffreestanding -fno-stack-protector -fno-pie -no-pie -DDENIT_FREESTANDING"
 use_c=no
+# The probe is the launcher itself built with DENIT_PROBE: it finds its applet, exits 42.
+probe() { # CFLAGS...
+  "$cc" -static -Os "$@" -DDENIT_PROBE -o "$build/probe" "$top/scripts/launcher.c" \
+    >/dev/null 2>&1 || return 1
+  status=0
+  "$build/probe" || status=$?
+  [ "$status" = 42 ]
+}
 case $prefix in
 *[!A-Za-z0-9/._+-]*) ;;
 *)
-  printf 'int main(void) { return 0; }\n' >"$build/probe.c"
-  if "$cc" -static -Os -o "$build/probe" "$build/probe.c" >/dev/null 2>&1 && "$build/probe"; then
+  # word splitting of $freestanding is meant
+  # shellcheck disable=SC2086
+  if probe $freestanding; then
     use_c=yes
+  elif probe; then
+    use_c=yes
+    freestanding=""
   fi
   ;;
 esac
@@ -108,7 +122,8 @@ if [ "$use_c" = yes ]; then
   done >"$build/table.h"
   # -s: no symbols, and nothing of the build directory in the binary (the rootfs image is
   # reproducible).
-  "$cc" -static -Os -s -o "$build/launcher" -DDENIT_PREFIX="\"$prefix\"" \
+  # shellcheck disable=SC2086
+  "$cc" -static -Os -s $freestanding -o "$build/launcher" -DDENIT_PREFIX="\"$prefix\"" \
     -DDENIT_TABLE="\"$build/table.h\"" "$top/scripts/launcher.c"
   rm -f "$lib/launcher"
   cp "$build/launcher" "$lib/launcher"
@@ -116,7 +131,7 @@ if [ "$use_c" = yes ]; then
     rm -f "$root/bin/$name"
     ln "$lib/launcher" "$root/bin/$name" 2>/dev/null || cp "$lib/launcher" "$root/bin/$name"
   done
-  echo "installed denit sources in $lib and $(echo $names | wc -w) applet launchers (C) in $root/bin"
+  echo "installed denit sources in $lib and $(echo $names | wc -w) applet launchers (C${freestanding:+, freestanding}) in $root/bin"
   exit 0
 fi
 

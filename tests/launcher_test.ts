@@ -1,0 +1,193 @@
+/**
+ * scripts/launcher.c on its own, built both ways install.sh can build it (freestanding,
+ * with its own _start and system calls; hosted, over glibc), with a stand-in for Deno that
+ * prints the arguments and the exact environment block it was given. Both builds must
+ * give the same: the Deno command line, the environment (order kept, our names replaced,
+ * the caller's DENO_* renamed in place), the applet found through a chain of relative
+ * symlinks, the inherited signal state for the chpst family, and runit's message when
+ * Deno cannot be run.
+ */
+
+import { assertEquals } from "./_assert.ts";
+import { repoRoot, run, tempDir } from "./_helpers.ts";
+
+const CC = Deno.env.get("CC") ?? "cc";
+
+/** The flags install.sh builds the freestanding launcher with (keep in step). */
+const FREESTANDING = [
+  "-nostdlib",
+  "-ffreestanding",
+  "-fno-stack-protector",
+  "-fno-pie",
+  "-no-pie",
+  "-DDENIT_FREESTANDING",
+];
+
+function haveCompiler(): boolean {
+  try {
+    return new Deno.Command(CC, { args: ["--version"], stdout: "null", stderr: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+const TABLE = [
+  '{"sv", "entry/sv.js", SHORT_LIVED},',
+  '{"runsv", "entry/runsv.js", 0},',
+  '{"chpst", "entry/chpst.js", SHORT_LIVED | SIGNALS},',
+].join("\n");
+
+/** Stand-in for Deno: its arguments, a blank line, then its initial environment block. */
+const STUB = "#!/bin/sh\nprintf '%s\\n' \"$0\" \"$@\" ''\ntr '\\0' '\\n' </proc/$$/environ\n";
+
+interface Built {
+  prefix: string;
+  launcher: string;
+}
+
+async function build(dir: string, kind: "freestanding" | "hosted", withDeno = true) {
+  const prefix = `${dir}/${kind}`;
+  Deno.mkdirSync(`${prefix}/lib/denit`, { recursive: true });
+  Deno.mkdirSync(`${prefix}/bin`);
+  Deno.writeTextFileSync(`${dir}/table.h`, TABLE + "\n");
+  if (withDeno) {
+    Deno.writeTextFileSync(`${prefix}/lib/denit/deno`, STUB);
+    Deno.chmodSync(`${prefix}/lib/denit/deno`, 0o755);
+  }
+  const launcher = `${prefix}/lib/denit/launcher`;
+  const result = await run(CC, [
+    "-static",
+    "-Os",
+    "-Wall",
+    "-Werror",
+    ...(kind === "freestanding" ? FREESTANDING : []),
+    `-DDENIT_PREFIX="${prefix}"`,
+    `-DDENIT_TABLE="${dir}/table.h"`,
+    "-o",
+    launcher,
+    `${repoRoot}/scripts/launcher.c`,
+  ]);
+  assertEquals(result.stderr, "", `${kind} build`);
+  assertEquals(result.code, 0);
+  for (const name of ["sv", "runsv", "chpst", "other"]) {
+    Deno.linkSync(launcher, `${prefix}/bin/${name}`);
+  }
+  return { prefix, launcher } satisfies Built;
+}
+
+/**
+ * Runs `path` as `argv0` with exactly the environment `env` (in that order) and SIGUSR1
+ * ignored, which the launcher must report for the chpst family (bit 9 of the mask). perl
+ * (essential on Debian) execs without touching the environment, unlike a shell.
+ */
+async function launch(path: string, args: string[], env: string[], argv0 = path) {
+  const exec = `$SIG{USR1} = "IGNORE"; my $path = shift; exec { $path } @ARGV or exit 127`;
+  return await run("env", ["-i", ...env, "/usr/bin/perl", "-e", exec, path, argv0, ...args]);
+}
+
+function parts(stdout: string): { args: string[]; env: string[] } {
+  const [args = "", env = ""] = stdout.split("\n\n");
+  return { args: args.split("\n"), env: env.split("\n").filter((line) => line !== "") };
+}
+
+for (const kind of ["freestanding", "hosted"] as const) {
+  Deno.test({
+    name: `launcher (${kind}): Deno's command line and the environment it is given`,
+    ignore: !haveCompiler() || (kind === "freestanding" && Deno.build.arch !== "x86_64" &&
+      Deno.build.arch !== "aarch64"),
+    async fn() {
+      await using dir = tempDir();
+      const { prefix } = await build(dir.path, kind);
+      const caller = ["A=1", "DENO_DIR=/caller/dir", "DENIT_ARGV0=stale", "B=2"];
+      const sv = await launch(`${prefix}/bin/sv`, ["status", "x y"], caller, "my-sv");
+      assertEquals(sv.stderr, "");
+      const got = parts(sv.stdout);
+      const deno = `${prefix}/lib/denit/deno`;
+      assertEquals(got.args, [
+        deno,
+        "run",
+        "-A",
+        "--cached-only",
+        "--no-code-cache",
+        "--v8-flags=--single-threaded",
+        "--no-config",
+        "--no-lock",
+        `${prefix}/lib/denit/src/entry/sv.js`,
+        "status",
+        "x y",
+      ]);
+      assertEquals(got.env, [
+        "A=1",
+        "DENIT_CALLER_DENO_DIR=/caller/dir",
+        "B=2",
+        "DENIT_ARGV0=my-sv",
+        "DENIT_APPLET=sv",
+        "DENIT_LAUNCHER=1",
+        `DENO_DIR=${prefix}/lib/denit/cache`,
+        "DENO_NO_UPDATE_CHECK=1",
+      ]);
+
+      // A daemon: no short-lived flags. chpst: the signal state it inherited.
+      const runsv = parts((await launch(`${prefix}/bin/runsv`, ["d"], [])).stdout);
+      assertEquals(runsv.args.slice(1, 6), [
+        "run",
+        "-A",
+        "--cached-only",
+        "--no-config",
+        "--no-lock",
+      ]);
+      const chpst = parts((await launch(`${prefix}/bin/chpst`, [], [])).stdout);
+      const signals = chpst.env.find((line) => line.startsWith("DENIT_SIGNALS="));
+      assertEquals(signals?.length, "DENIT_SIGNALS=".length + 33);
+      const ignored = BigInt("0x" + signals!.slice(14, 30));
+      assertEquals((ignored >> 9n) & 1n, 1n, "SIGUSR1 reported ignored");
+      assertEquals(signals!.slice(30), ":0000000000000000");
+    },
+  });
+
+  Deno.test({
+    name: `launcher (${kind}): the applet is the end of the link chain, else the dispatcher`,
+    ignore: !haveCompiler() || (kind === "freestanding" && Deno.build.arch !== "x86_64" &&
+      Deno.build.arch !== "aarch64"),
+    async fn() {
+      await using dir = tempDir();
+      const { prefix } = await build(dir.path, kind);
+      // links/sv -> ../hop/next (relative), hop/next -> PREFIX/bin/chpst: chpst, not sv.
+      Deno.mkdirSync(`${dir.path}/links`);
+      Deno.mkdirSync(`${dir.path}/hop`);
+      Deno.symlinkSync(`${prefix}/bin/chpst`, `${dir.path}/hop/next`);
+      Deno.symlinkSync("../hop/next", `${dir.path}/links/sv`);
+      const chained = parts((await launch(`${dir.path}/links/sv`, [], [])).stdout);
+      assertEquals(chained.args[8], `${prefix}/lib/denit/src/entry/chpst.js`);
+      assertEquals(chained.env.includes("DENIT_APPLET=chpst"), true);
+      // Run by a relative path from its own directory.
+      const relative = await run("./sv", ["s"], { cwd: `${dir.path}/links` });
+      assertEquals(parts(relative.stdout).args[8], `${prefix}/lib/denit/src/entry/chpst.js`);
+
+      // A name that is no applet: mod.ts, the launcher's own path, the signal state.
+      const other = parts((await launch(`${prefix}/bin/other`, ["x"], [])).stdout);
+      assertEquals(other.args.slice(-2), [`${prefix}/lib/denit/src/mod.ts`, "x"]);
+      assertEquals(other.env.includes(`DENIT_SELF=${prefix}/bin/other`), true);
+      assertEquals(other.env.some((line) => line.startsWith("DENIT_APPLET=")), false);
+      assertEquals(other.env.some((line) => line.startsWith("DENIT_SIGNALS=")), true);
+    },
+  });
+
+  Deno.test({
+    name: `launcher (${kind}): Deno missing is runit's fatal message and 111`,
+    ignore: !haveCompiler() || (kind === "freestanding" && Deno.build.arch !== "x86_64" &&
+      Deno.build.arch !== "aarch64"),
+    async fn() {
+      await using dir = tempDir();
+      const { prefix } = await build(dir.path, kind, false);
+      const result = await run(`${prefix}/bin/sv`, ["status"]);
+      assertEquals(result.stdout, "");
+      assertEquals(
+        result.stderr,
+        `sv: fatal: unable to run: ${prefix}/lib/denit/deno: file does not exist\n`,
+      );
+      assertEquals(result.code, 111);
+    },
+  });
+}
