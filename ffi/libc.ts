@@ -154,18 +154,22 @@ function openGroup(
 
 /**
  * Returns an object whose properties are the libc functions in `defs`, each bound on its
- * first access. Used by every `ffi/` module; nothing outside `ffi/` may call it.
+ * first access. `defs` may be a function returning them, called on the first access (a
+ * large group that most runs never use, see `coreDefs`). Used by every `ffi/` module;
+ * nothing outside `ffi/` may call it.
  */
 export function bindLibc<const D extends Deno.ForeignLibraryInterface>(
-  defs: D,
+  defs: D | (() => D),
   options: BindOptions = {},
 ): Deno.DynamicLibrary<D>["symbols"] {
   const bound: Record<string, unknown> = {};
+  let table: D | undefined;
   return new Proxy(bound, {
     get(target, name: string): unknown {
       const have = target[name];
       if (have !== undefined) return have;
-      const def = defs[name];
+      table ??= typeof defs === "function" ? defs() : defs;
+      const def = table[name];
       if (def === undefined) throw new Error(`Unknown libc symbol ${name}`);
       const symbol = openGroup({ [name]: def } as Deno.ForeignLibraryInterface, options)[name];
       target[name] = symbol;
@@ -192,29 +196,37 @@ export function bindLibcAll<const D extends Deno.ForeignLibraryInterface>(
   }) as Deno.DynamicLibrary<D>["symbols"];
 }
 
-const core = bindLibc({
-  getpid: { parameters: [], result: "i32" }, // pid_t getpid(void)
-  getppid: { parameters: [], result: "i32" }, // pid_t getppid(void)
-  kill: { parameters: ["i32", "i32"], result: "i32" }, // int kill(pid_t, int)
-  open: { parameters: ["buffer", "i32", "u32"], result: "i32" }, // int open(const char *, int, mode_t)
-  close: { parameters: ["i32"], result: "i32" }, // int close(int)
-  read: { parameters: ["i32", "buffer", "usize"], result: "isize" }, // ssize_t read(int, void *, size_t)
-  write: { parameters: ["i32", "buffer", "usize"], result: "isize" }, // ssize_t write(int, const void *, size_t)
-  mkfifo: { parameters: ["buffer", "u32"], result: "i32" }, // int mkfifo(const char *, mode_t)
-  flock: { parameters: ["i32", "i32"], result: "i32" }, // int flock(int, int)
-  umask: { parameters: ["u32"], result: "u32" }, // mode_t umask(mode_t)
-  dup2: { parameters: ["i32", "i32"], result: "i32" }, // int dup2(int, int)
-  pipe2: { parameters: ["buffer", "i32"], result: "i32" }, // int pipe2(int[2], int)
-  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" }, // int fcntl(int, int, int)
-  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" }, // pid_t waitpid(pid_t, int *, int)
-  setsid: { parameters: [], result: "i32" }, // pid_t setsid(void)
-  setpgid: { parameters: ["i32", "i32"], result: "i32" }, // int setpgid(pid_t, pid_t)
-  prctl: { parameters: ["i32", "buffer", "usize", "usize", "usize"], result: "i32" }, // int prctl(int, ...)
-  program_invocation_short_name: { type: "pointer" }, // extern char *program_invocation_short_name
-  sync: { parameters: [], result: "void" }, // void sync(void)
-  isatty: { parameters: ["i32"], result: "i32" }, // int isatty(int)
-  waitid: { parameters: ["i32", "i32", "buffer", "i32"], result: "i32" }, // int waitid(idtype_t, id_t, siginfo_t *, int)
-});
+// The core group's declarations come from a function declaration: a bundle
+// (scripts/install.sh) wraps each module's constants in a closure that runs at load, and
+// V8 compiles that closure by parsing everything inside it, these ~1 kB included, though
+// most applets never touch `core` (sv status: ~0.05 ms, marks; see lib/errstr.ts).
+function coreDefs() {
+  return {
+    getpid: { parameters: [], result: "i32" }, // pid_t getpid(void)
+    getppid: { parameters: [], result: "i32" }, // pid_t getppid(void)
+    kill: { parameters: ["i32", "i32"], result: "i32" }, // int kill(pid_t, int)
+    open: { parameters: ["buffer", "i32", "u32"], result: "i32" }, // int open(const char *, int, mode_t)
+    close: { parameters: ["i32"], result: "i32" }, // int close(int)
+    read: { parameters: ["i32", "buffer", "usize"], result: "isize" }, // ssize_t read(int, void *, size_t)
+    write: { parameters: ["i32", "buffer", "usize"], result: "isize" }, // ssize_t write(int, const void *, size_t)
+    mkfifo: { parameters: ["buffer", "u32"], result: "i32" }, // int mkfifo(const char *, mode_t)
+    flock: { parameters: ["i32", "i32"], result: "i32" }, // int flock(int, int)
+    umask: { parameters: ["u32"], result: "u32" }, // mode_t umask(mode_t)
+    dup2: { parameters: ["i32", "i32"], result: "i32" }, // int dup2(int, int)
+    pipe2: { parameters: ["buffer", "i32"], result: "i32" }, // int pipe2(int[2], int)
+    fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" }, // int fcntl(int, int, int)
+    waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" }, // pid_t waitpid(pid_t, int *, int)
+    setsid: { parameters: [], result: "i32" }, // pid_t setsid(void)
+    setpgid: { parameters: ["i32", "i32"], result: "i32" }, // int setpgid(pid_t, pid_t)
+    prctl: { parameters: ["i32", "buffer", "usize", "usize", "usize"], result: "i32" }, // int prctl(int, ...)
+    program_invocation_short_name: { type: "pointer" }, // extern char *program_invocation_short_name
+    sync: { parameters: [], result: "void" }, // void sync(void)
+    isatty: { parameters: ["i32"], result: "i32" }, // int isatty(int)
+    waitid: { parameters: ["i32", "i32", "buffer", "i32"], result: "i32" }, // int waitid(idtype_t, id_t, siginfo_t *, int)
+  } as const;
+}
+
+const core = bindLibc(coreDefs);
 
 // Set once at start-up (and by chpst for a few signals): not worth a fast-call trampoline.
 const once = bindLibc({
