@@ -21,34 +21,39 @@ import {
 } from "../lib/chpst/inherit.ts";
 import { ENOENT } from "../lib/errstr.ts";
 
-const sym = bindLibc({
-  // int execve(const char *path, char *const argv[], char *const envp[])
-  execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
-  // int sigprocmask(int how, const sigset_t *set, sigset_t *oldset)
-  sigprocmask: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
-  // int getrlimit(int resource, struct rlimit *rlim)
-  getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
-  // int setrlimit(int resource, const struct rlimit *rlim)
-  setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
-  // int chroot(const char *path)
-  chroot: { parameters: ["buffer"], result: "i32" },
-  // int nice(int inc)
-  nice: { parameters: ["i32"], result: "i32" },
-  // int setgroups(size_t size, const gid_t *list)
-  setgroups: { parameters: ["usize", "buffer"], result: "i32" },
-  // int setgid(gid_t gid)
-  setgid: { parameters: ["u32"], result: "i32" },
-  // int setuid(uid_t uid)
-  setuid: { parameters: ["u32"], result: "i32" },
-  // ssize_t write(int fd, const void *buf, size_t count)
-  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  // void _exit(int status)
-  _exit: { parameters: ["i32"], result: "void" },
-  // int fchdir(int fd)
-  fchdir: { parameters: ["i32"], result: "i32" },
-  // int *__errno_location(void)
-  __errno_location: { parameters: [], result: "pointer" },
-});
+// Read on first use (resource limits, credentials, a failed exec): a function
+// declaration is not parsed or built when chpst loads.
+function execDefs() {
+  return {
+    // int execve(const char *path, char *const argv[], char *const envp[])
+    execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
+    // int sigprocmask(int how, const sigset_t *set, sigset_t *oldset)
+    sigprocmask: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+    // int getrlimit(int resource, struct rlimit *rlim)
+    getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+    // int setrlimit(int resource, const struct rlimit *rlim)
+    setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+    // int chroot(const char *path)
+    chroot: { parameters: ["buffer"], result: "i32" },
+    // int nice(int inc)
+    nice: { parameters: ["i32"], result: "i32" },
+    // int setgroups(size_t size, const gid_t *list)
+    setgroups: { parameters: ["usize", "buffer"], result: "i32" },
+    // int setgid(gid_t gid)
+    setgid: { parameters: ["u32"], result: "i32" },
+    // int setuid(uid_t uid)
+    setuid: { parameters: ["u32"], result: "i32" },
+    // ssize_t write(int fd, const void *buf, size_t count)
+    write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+    // void _exit(int status)
+    _exit: { parameters: ["i32"], result: "void" },
+    // int fchdir(int fd)
+    fchdir: { parameters: ["i32"], result: "i32" },
+    // int *__errno_location(void)
+    __errno_location: { parameters: [], result: "pointer" },
+  } as const;
+}
+const sym = bindLibc(execDefs);
 
 // The exec without resource limits calls these once: no fast-call trampolines (each costs
 // ~0.3–0.6 ms of start-up to compile), in one dlopen. Under limits `sym`'s are used: they

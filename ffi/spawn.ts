@@ -14,34 +14,39 @@ import { SysError } from "../lib/sys_error.ts";
 // while binding each symbol on its own with a trampoline cost the first spawn of every
 // supervising process ~4 ms (12 dlopens and JIT compiles, measured with strace); each
 // call now costs ~1 µs more.
-const sym = bindLibcAll({
-  // int posix_spawn(pid_t *, const char *, const posix_spawn_file_actions_t *,
-  //                 const posix_spawnattr_t *, char *const argv[], char *const envp[])
-  posix_spawn: {
-    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
-    result: "i32",
-  },
-  posix_spawnp: {
-    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
-    result: "i32",
-  },
-  posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
-  posix_spawn_file_actions_destroy: { parameters: ["buffer"], result: "i32" },
-  posix_spawn_file_actions_adddup2: { parameters: ["buffer", "i32", "i32"], result: "i32" },
-  posix_spawn_file_actions_addclose: { parameters: ["buffer", "i32"], result: "i32" },
-  posix_spawn_file_actions_addopen: {
-    parameters: ["buffer", "i32", "buffer", "i32", "u32"],
-    result: "i32",
-  },
-  posix_spawn_file_actions_addchdir_np: { parameters: ["buffer", "buffer"], result: "i32" },
-  posix_spawnattr_init: { parameters: ["buffer"], result: "i32" },
-  posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" },
-  posix_spawnattr_setsigmask: { parameters: ["buffer", "buffer"], result: "i32" },
-  posix_spawnattr_setsigdefault: { parameters: ["buffer", "buffer"], result: "i32" },
-  posix_spawnattr_setpgroup: { parameters: ["buffer", "i32"], result: "i32" },
-  sigemptyset: { parameters: ["buffer"], result: "i32" },
-  sigfillset: { parameters: ["buffer"], result: "i32" },
-}, { fastCalls: false });
+// The declarations come from a function declaration, read on the first spawn: they are
+// not parsed or built when the module loads (sv loads this module for `check` scripts).
+function spawnDefs() {
+  return {
+    // int posix_spawn(pid_t *, const char *, const posix_spawn_file_actions_t *,
+    //                 const posix_spawnattr_t *, char *const argv[], char *const envp[])
+    posix_spawn: {
+      parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+      result: "i32",
+    },
+    posix_spawnp: {
+      parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+      result: "i32",
+    },
+    posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
+    posix_spawn_file_actions_destroy: { parameters: ["buffer"], result: "i32" },
+    posix_spawn_file_actions_adddup2: { parameters: ["buffer", "i32", "i32"], result: "i32" },
+    posix_spawn_file_actions_addclose: { parameters: ["buffer", "i32"], result: "i32" },
+    posix_spawn_file_actions_addopen: {
+      parameters: ["buffer", "i32", "buffer", "i32", "u32"],
+      result: "i32",
+    },
+    posix_spawn_file_actions_addchdir_np: { parameters: ["buffer", "buffer"], result: "i32" },
+    posix_spawnattr_init: { parameters: ["buffer"], result: "i32" },
+    posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" },
+    posix_spawnattr_setsigmask: { parameters: ["buffer", "buffer"], result: "i32" },
+    posix_spawnattr_setsigdefault: { parameters: ["buffer", "buffer"], result: "i32" },
+    posix_spawnattr_setpgroup: { parameters: ["buffer", "i32"], result: "i32" },
+    sigemptyset: { parameters: ["buffer"], result: "i32" },
+    sigfillset: { parameters: ["buffer"], result: "i32" },
+  } as const;
+}
+const sym = bindLibcAll(spawnDefs, { fastCalls: false });
 
 // glibc x86_64: file actions 80 B, attributes 336 B, sigset 128 B; oversized on purpose.
 const FILE_ACTIONS_SIZE = 256;
