@@ -8,7 +8,8 @@ import { UsageError } from "../lib/sys_error.ts";
 import { parseCommand } from "../lib/sv/commands.ts";
 import { runSession, SvFatal } from "../lib/sv/session.ts";
 
-export const meta = { name: "sv" } as const;
+// Only `check` scripts are children of sv, and ffi/spawn.ts settles the environment first.
+export const meta = { name: "sv", settleEnvironmentLate: true } as const;
 
 const EXIT_USAGE = 100; // sv: usage or fatal error
 const EXIT_USAGE_LSB = 2; // sv in LSB init-script mode: usage

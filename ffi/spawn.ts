@@ -9,6 +9,7 @@
 
 import { bindLibcAll, cstr } from "./libc.ts";
 import { SysError } from "../lib/sys_error.ts";
+import { settleEnvironment } from "../lib/launch.ts";
 
 // One dlopen for the whole group, without fast-call trampolines: a spawn makes ~15 calls,
 // while binding each symbol on its own with a trampoline cost the first spawn of every
@@ -114,8 +115,9 @@ function pointerArray(
   return { array, keep };
 }
 
-/** This process's environment as "NAME=value" strings. */
+/** This process's environment as "NAME=value" strings, the launcher's variables cleared. */
 export function currentEnv(): string[] {
+  settleEnvironment();
   return Object.entries(Deno.env.toObject()).map(([name, value]) => `${name}=${value}`);
 }
 
@@ -154,6 +156,7 @@ function spawnAttr(flags: number, pgroup: number | undefined): Uint8Array<ArrayB
  * EACCES, ENOEXEC, …): glibc reports exec failures to the parent.
  */
 export function spawn(options: SpawnOptions): number {
+  settleEnvironment(); // a child never sees the launcher's variables (lib/applet.ts)
   const actions = new Uint8Array(FILE_ACTIONS_SIZE);
   check("posix_spawn_file_actions_init", sym.posix_spawn_file_actions_init(actions));
   const keep: Uint8Array[] = [];

@@ -113,6 +113,20 @@ export function launcherSignals(): { ignored: bigint; blocked: bigint } | undefi
 /** Reads argv[0] and clears the launcher's variables so services do not inherit them. */
 export function takeArgv0(): string {
   const argv0 = rawArgv0();
+  settleEnvironment();
+  return argv0;
+}
+
+let settled = false;
+
+/**
+ * Clears the launcher's variables and gives the caller's own back, once: at start-up for
+ * most applets, before the first child for one whose meta says `settleEnvironmentLate`
+ * (ffi/spawn.ts calls this before every spawn).
+ */
+export function settleEnvironment(): void {
+  if (settled) return;
+  settled = true;
   restoreDenoShimmedPath();
   if (Deno.env.get("DENIT_LAUNCHER") !== undefined) {
     // The launcher's own settings must not leak into services and their children.
@@ -125,7 +139,6 @@ export function takeArgv0(): string {
   }
   remove("DENIT_APPLET");
   remove("DENIT_ARGV0");
-  return argv0;
 }
 
 /** Reports a bug without a stack trace, in runit's warning shape. */
@@ -186,7 +199,8 @@ function runGuarded(main: () => number | Promise<number>): void {
  */
 export function runApplet(module: AppletModule): void {
   guardedMain(() => {
-    const argv0 = takeArgv0() || module.meta.name;
+    const argv0 = (module.meta.settleEnvironmentLate ? rawArgv0() : takeArgv0()) ||
+      module.meta.name;
     return module.main(Deno.args, { argv0, name: baseName(argv0) });
   });
 }

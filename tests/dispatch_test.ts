@@ -186,3 +186,35 @@ Deno.test("the caller's DENO_DIR reaches a service that runsv starts; nothing of
     killTree(runsv.pid);
   }
 });
+
+Deno.test("sv's check script gets the caller's environment; nothing of denit's", async () => {
+  // sv clears the launcher's variables only before its first child (lib/applet.ts
+  // settleEnvironmentLate): the child must still never see them.
+  await using t = tempDir();
+  Deno.mkdirSync(`${t.path}/s`);
+  Deno.writeTextFileSync(`${t.path}/s/run`, "#!/bin/sh\nexec sleep 1000\n");
+  Deno.writeTextFileSync(`${t.path}/s/check`, "#!/bin/sh\nenv >checkenv\n");
+  Deno.chmodSync(`${t.path}/s/run`, 0o755);
+  Deno.chmodSync(`${t.path}/s/check`, 0o755);
+  await using runsv = spawn(await bin("runsv"), ["s"], { cwd: t.path });
+  try {
+    await waitFor(() => readOrUndefined(`${t.path}/s/supervise/stat`) === "run\n", {
+      timeoutMs: 15_000,
+      what: "the service running",
+    });
+    const check = await run(
+      "env",
+      ["-i", ...CALLER_ENV, await bin("sv"), "-w", "5", "check", "./s"],
+      {
+        cwd: t.path,
+      },
+    );
+    assertStringIncludes(check.stdout, "ok: run: ./s:");
+    const dump = readOrUndefined(`${t.path}/s/checkenv`) ?? "";
+    const lines = dump.split("\n").filter((line) => line !== "");
+    for (const entry of CALLER_ENV) assertStringIncludes(dump, `${entry}\n`);
+    assertEquals(lines.filter((line) => /^DENIT_|^DENO_(?!DIR=|NO_UPDATE_CHECK=)/.test(line)), []);
+  } finally {
+    killTree(runsv.pid);
+  }
+});
