@@ -4,18 +4,26 @@
  * bound in groups, each with a single dlopen: `sv status` is start-up bound.
  */
 
-import { bindLibcAll, cstr, errno, O_CLOEXEC, O_NONBLOCK, O_WRONLY } from "./libc.ts";
+import {
+  bindLibcAll,
+  callWithErrno,
+  cstr,
+  errno,
+  O_CLOEXEC,
+  O_NONBLOCK,
+  O_WRONLY,
+} from "./libc.ts";
 import { SysError } from "../lib/sys_error.ts";
 import { EINTR } from "../lib/errstr.ts";
 
 // Each symbol bound costs start-up time (measured): `sv status` binds only the two it
-// always needs (libc.ts binds the errno reader with the first group); write is bound when
-// a command needs it. sv calls each a few times, so without fast-call trampolines
-// (0.78 → ~0.3 ms for open and close).
+// always needs, and the errno reader only if the open fails (callWithErrno); write is
+// bound when a command needs it. sv calls each a few times, so without fast-call
+// trampolines (0.78 → ~0.3 ms for open and close).
 const sym = bindLibcAll({
   open: { parameters: ["buffer", "i32", "u32"], result: "i32" }, // int open(const char *, int, mode_t)
   close: { parameters: ["i32"], result: "i32" }, // int close(int)
-}, { fastCalls: false });
+}, { fastCalls: false, bindErrno: false });
 const more = bindLibcAll({
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" }, // ssize_t write(int, const void *, size_t)
 }, { fastCalls: false });
@@ -23,10 +31,10 @@ const more = bindLibcAll({
 /** open(path, O_WRONLY|O_NONBLOCK|O_CLOEXEC): throws SysError (ENXIO: no reader). */
 export function openFifoForWriting(path: string): number {
   const cpath = cstr(path);
+  const open = () => sym.open(cpath, O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0);
   for (;;) {
-    const fd = sym.open(cpath, O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0);
+    const { result: fd, errno: code } = callWithErrno(open);
     if (fd >= 0) return fd;
-    const code = errno();
     if (code !== EINTR) throw new SysError("open", code, path);
   }
 }

@@ -38,7 +38,7 @@ const ERRNO_DEF = {
 let errnoView: Deno.UnsafePointerView | undefined;
 
 function keepErrnoView(symbols: Record<string, unknown>): Record<string, unknown> {
-  if (errnoView === undefined) {
+  if (errnoView === undefined && symbols.__denit_errno_location !== undefined) {
     const bytes = (symbols.__denit_errno_location as () => Uint8Array)();
     const location = decodeResult("pointer", new DataView(bytes.buffer, bytes.byteOffset, 8));
     if (location !== null) errnoView = new Deno.UnsafePointerView(location as Deno.PointerObject);
@@ -51,11 +51,13 @@ function keepErrnoView(symbols: Record<string, unknown>): Record<string, unknown
  * loads is kept. The first group bound is the probe (no separate probe symbol: each
  * symbol bound costs start-up time).
  */
-function openLibc(defs: Deno.ForeignLibraryInterface): Record<string, unknown> {
+function openLibc(defs: Deno.ForeignLibraryInterface, bindErrno = true): Record<string, unknown> {
   // The first group bound also binds the errno reader, so that errno never has to be
   // bound after a failing call: a dlopen at that moment can clobber errno (seen: ENOENT
-  // read where open(2) had failed with ENXIO).
-  const withErrno = errnoView === undefined ? { ...defs, __denit_errno_location: ERRNO_DEF } : defs;
+  // read where open(2) had failed with ENXIO). See callWithErrno for the exception.
+  const withErrno = errnoView === undefined && bindErrno
+    ? { ...defs, __denit_errno_location: ERRNO_DEF }
+    : defs;
   if (libcPath !== undefined) return keepErrnoView(Deno.dlopen(libcPath, withErrno).symbols);
   const override = Deno.env.get("DENIT_LIBC");
   const failures: string[] = [];
@@ -80,6 +82,13 @@ export interface BindOptions {
    * allocates (so not for code that runs under chpst's memory limits). Default true.
    */
   fastCalls?: boolean;
+  /**
+   * false: this group, even when it is the first, does not bind the errno reader; its
+   * callers read errno through {@linkcode callWithErrno}. For calls that nearly always
+   * succeed on a start-up-bound path (sv's FIFO open: a symbol fewer to bind). Default
+   * true.
+   */
+  bindErrno?: boolean;
 }
 
 /** A result `type` read back from its one-member struct (little-endian, as the ABI). */
@@ -128,7 +137,7 @@ function openGroup(
   defs: Deno.ForeignLibraryInterface,
   options: BindOptions,
 ): Record<string, unknown> {
-  if (options.fastCalls !== false) return openLibc(defs);
+  if (options.fastCalls !== false) return openLibc(defs, options.bindErrno);
   const declared: Record<string, Deno.ForeignFunction | Deno.ForeignStatic> = {};
   const results: Record<string, string> = {};
   for (const [name, def] of Object.entries(defs)) {
@@ -141,7 +150,7 @@ function openGroup(
     declared[name] = { ...def, result: { struct: [member] } } as Deno.ForeignFunction;
     results[name] = result;
   }
-  const symbols = openLibc(declared);
+  const symbols = openLibc(declared, options.bindErrno);
   for (const [name, result] of Object.entries(results)) {
     const call = symbols[name] as (...args: unknown[]) => Uint8Array;
     symbols[name] = (...args: unknown[]): unknown => {
@@ -238,6 +247,23 @@ const encoder = new TextEncoder();
 /** A NUL-terminated C string, sized by UTF-8 byte length. */
 export function cstr(text: string): Uint8Array<ArrayBuffer> {
   return encoder.encode(text + "\0");
+}
+
+/**
+ * Runs `call` (a libc call returning -1 on failure) and returns its result with errno (0
+ * on success). Where the errno reader is not bound yet (groups bound with `bindErrno:
+ * false`), a failure binds it and makes the call again: the dlopen that binds it can
+ * itself change errno, so only the second call's errno is trusted.
+ */
+export function callWithErrno(call: () => number): { result: number; errno: number } {
+  let result = call();
+  if (result !== -1) return { result, errno: 0 };
+  if (errnoView === undefined) {
+    openLibc({});
+    result = call();
+    if (result !== -1) return { result, errno: 0 };
+  }
+  return { result, errno: errno() };
 }
 
 /** The calling thread's errno, read immediately after a failed call. */
