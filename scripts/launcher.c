@@ -182,25 +182,23 @@ static const struct applet *find_applet(const char *name) {
  * the directories on the way the kernel follows itself). On an error, `ran`'s own name.
  */
 static const char *resolved_name(const char *ran) {
+  static char link[PATH_MAX];
   static char paths[2][PATH_MAX];
   const char *path = ran;
+  int next = 0; /* the buffer of paths[] that `path` is not in */
   for (int hops = 0; hops < 40; hops++) {
-    char *target = paths[hops & 1];
-    long n = sys(SYS_readlinkat, AT_FDCWD, (long)path, (long)target, PATH_MAX - 1);
+    long n = sys(SYS_readlinkat, AT_FDCWD, (long)path, (long)link, PATH_MAX - 1);
     if (n == -EINVAL) return base_name(path); /* not a link: the end */
     if (n < 0) break;
-    target[n] = '\0';
-    if (target[0] != '/') {
-      /* dir(path) + "/" + target, in the buffer `path` is not in */
-      const char *name = base_name(path);
-      size_t dir = (size_t)(name - path);
-      if (dir + (size_t)n >= PATH_MAX) break;
-      char *joined = paths[(hops + 1) & 1];
-      for (size_t i = (size_t)n + 1; i-- > 0;) joined[dir + i] = target[i];
-      for (size_t i = 0; i < dir; i++) joined[i] = path[i];
-      target = joined;
-    }
-    path = target;
+    link[n] = '\0';
+    /* the link's target, or dir(path) + target for a relative one */
+    size_t dir = link[0] == '/' ? 0 : (size_t)(base_name(path) - path);
+    if (dir + (size_t)n >= PATH_MAX) break;
+    char *to = paths[next];
+    for (size_t i = 0; i < dir; i++) to[i] = path[i];
+    for (size_t i = 0; i <= (size_t)n; i++) to[dir + i] = link[i];
+    path = to;
+    next ^= 1;
   }
   return base_name(ran);
 }

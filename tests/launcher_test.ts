@@ -153,11 +153,16 @@ for (const kind of ["freestanding", "hosted"] as const) {
     async fn() {
       await using dir = tempDir();
       const { prefix } = await build(dir.path, kind);
-      // links/sv -> ../hop/next (relative), hop/next -> PREFIX/bin/chpst: chpst, not sv.
+      // links/sv -> sv2 -> ../hop/next -> ../KIND/bin/chpst, every link relative to its
+      // own directory: chpst, not sv. Then an absolute link to that chain.
       Deno.mkdirSync(`${dir.path}/links`);
       Deno.mkdirSync(`${dir.path}/hop`);
-      Deno.symlinkSync(`${prefix}/bin/chpst`, `${dir.path}/hop/next`);
-      Deno.symlinkSync("../hop/next", `${dir.path}/links/sv`);
+      Deno.symlinkSync(`../${kind}/bin/chpst`, `${dir.path}/hop/next`);
+      Deno.symlinkSync("../hop/next", `${dir.path}/links/sv2`);
+      Deno.symlinkSync("sv2", `${dir.path}/links/sv`);
+      Deno.symlinkSync(`${dir.path}/links/sv`, `${dir.path}/hop/runsv`);
+      const absolute = parts((await launch(`${dir.path}/hop/runsv`, [], [])).stdout);
+      assertEquals(absolute.args[8], `${prefix}/lib/denit/src/entry/chpst.js`);
       const chained = parts((await launch(`${dir.path}/links/sv`, [], [])).stdout);
       assertEquals(chained.args[8], `${prefix}/lib/denit/src/entry/chpst.js`);
       assertEquals(chained.env.includes("DENIT_APPLET=chpst"), true);
