@@ -162,6 +162,13 @@ Deno.test({
   },
 });
 
+/** `dump` (`env` output) has every CALLER_ENV entry and nothing of denit's launcher. */
+function assertCallerEnvironmentOnly(dump: string): void {
+  const lines = dump.split("\n").filter((line) => line !== "");
+  for (const entry of CALLER_ENV) assertStringIncludes(dump, `${entry}\n`);
+  assertEquals(lines.filter((line) => /^DENIT_|^DENO_(?!DIR=|NO_UPDATE_CHECK=)/.test(line)), []);
+}
+
 Deno.test("the caller's DENO_DIR reaches a service that runsv starts; nothing of denit's does", async () => {
   await using t = tempDir();
   Deno.mkdirSync(`${t.path}/s`);
@@ -179,9 +186,7 @@ Deno.test("the caller's DENO_DIR reaches a service that runsv starts; nothing of
       timeoutMs: 15_000,
       what: "the service's environment dump",
     });
-    const lines = dump.split("\n").filter((line) => line !== "");
-    for (const entry of CALLER_ENV) assertStringIncludes(dump, `${entry}\n`);
-    assertEquals(lines.filter((line) => /^DENIT_|^DENO_(?!DIR=|NO_UPDATE_CHECK=)/.test(line)), []);
+    assertCallerEnvironmentOnly(dump);
   } finally {
     killTree(runsv.pid);
   }
@@ -211,9 +216,7 @@ Deno.test("sv's check script gets the caller's environment; nothing of denit's",
     );
     assertStringIncludes(check.stdout, "ok: run: ./s:");
     const dump = readOrUndefined(`${t.path}/s/checkenv`) ?? "";
-    const lines = dump.split("\n").filter((line) => line !== "");
-    for (const entry of CALLER_ENV) assertStringIncludes(dump, `${entry}\n`);
-    assertEquals(lines.filter((line) => /^DENIT_|^DENO_(?!DIR=|NO_UPDATE_CHECK=)/.test(line)), []);
+    assertCallerEnvironmentOnly(dump);
   } finally {
     killTree(runsv.pid);
   }
