@@ -189,8 +189,8 @@ export function bindLibc<const D extends Deno.ForeignLibraryInterface>(
 
 /**
  * Like {@linkcode bindLibc} (`defs` may be a function too), but binds the whole group
- * with one `dlopen` on the first access. A short-lived applet that needs several symbols at once saves ~0.3 ms per
- * symbol (`sv status`: measured 1.3 ms → 0.7 ms).
+ * with one `dlopen` on the first access. A short-lived applet that needs several symbols
+ * at once saves ~0.3 ms per symbol (`sv status`: measured 1.3 ms → 0.7 ms).
  */
 export function bindLibcAll<const D extends Deno.ForeignLibraryInterface>(
   defs: D | (() => D),
@@ -205,10 +205,9 @@ export function bindLibcAll<const D extends Deno.ForeignLibraryInterface>(
   }) as Deno.DynamicLibrary<D>["symbols"];
 }
 
-// The core group's declarations come from a function declaration: a bundle
-// (scripts/install.sh) wraps each module's constants in a closure that runs at load, and
-// V8 compiles that closure by parsing everything inside it, these ~1 kB included, though
-// most applets never touch `core` (sv status: ~0.05 ms, marks; see lib/errstr.ts).
+// The core group's declarations come from a function declaration, read on first use:
+// most short-lived applets never touch `core`, and the ~1 kB of declarations are then
+// neither built nor fully parsed at load (sv status: ~0.05 ms, marks; see lib/errstr.ts).
 function coreDefs() {
   return {
     getpid: { parameters: [], result: "i32" }, // pid_t getpid(void)

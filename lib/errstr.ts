@@ -37,9 +37,9 @@ export const ENOSPC = 28;
 
 // The tables are built on first use: most runs never print an error, and building them
 // at load cost ~0.2 ms of every applet's start-up (measured). Function declarations, not
-// arrow constants: a bundle (scripts/install.sh) wraps each module's constants in a
-// closure run at load, which V8 compiles by reparsing everything inside it, ~6 kB of
-// tables here (~0.1 ms, V8's function-event log); a function declaration stays outside.
+// arrow constants: should a bundle ever wrap this module in a closure run at load (esbuild
+// does for a bundle with a dynamic import), V8 would reparse the ~6 kB of tables inside
+// it on every start (~0.1 ms, V8's function-event log); a function declaration stays out.
 
 /** errno value → runit text (Linux numbering). */
 function runitTexts(): ReadonlyMap<number, string> {
