@@ -1,7 +1,8 @@
 /**
  * libc through Deno.dlopen: the loader, errno capture, and thin typed wrappers.
  *
- * This is the only module that calls `Deno.dlopen`. Symbols are bound lazily, one at a
+ * This is the only module that calls `Deno.dlopen` (libc, and denit's own library through
+ * {@linkcode bindLibrary}). Symbols are bound lazily, one at a
  * time, on first use: binding ~50 symbols up front costs ~20 ms of start-up, and
  * `sv status` should pay only for the two or three it calls (ARCHITECTURE.md §1).
  * Other `ffi/` modules declare their own symbol groups through {@linkcode bindLibc}.
@@ -136,8 +137,10 @@ const STRUCT_RESULT_TYPES = "void bool i8 u8 i16 u16 i32 u32 i64 u64 isize usize
 function openGroup(
   defs: Deno.ForeignLibraryInterface,
   options: BindOptions,
+  open: (defs: Deno.ForeignLibraryInterface) => Record<string, unknown> = (group) =>
+    openLibc(group, options.bindErrno),
 ): Record<string, unknown> {
-  if (options.fastCalls !== false) return openLibc(defs, options.bindErrno);
+  if (options.fastCalls !== false) return open(defs);
   const declared: Record<string, Deno.ForeignFunction | Deno.ForeignStatic> = {};
   const results: Record<string, string> = {};
   for (const [name, def] of Object.entries(defs)) {
@@ -150,7 +153,7 @@ function openGroup(
     declared[name] = { ...def, result: { struct: [member] } } as Deno.ForeignFunction;
     results[name] = result;
   }
-  const symbols = openLibc(declared, options.bindErrno);
+  const symbols = open(declared);
   for (const [name, result] of Object.entries(results)) {
     const call = symbols[name] as (...args: unknown[]) => Uint8Array;
     symbols[name] = (...args: unknown[]): unknown => {
@@ -203,6 +206,29 @@ export function bindLibcAll<const D extends Deno.ForeignLibraryInterface>(
       return symbols[name];
     },
   }) as Deno.DynamicLibrary<D>["symbols"];
+}
+
+/**
+ * Binds `defs` in a library of denit's own (`path`, built by install.sh from scripts/),
+ * honouring {@linkcode BindOptions}; undefined when it cannot be loaded (not installed,
+ * another architecture). Nothing outside `ffi/` may call it.
+ */
+export function bindLibrary<const D extends Deno.ForeignLibraryInterface>(
+  path: string,
+  defs: D,
+  options: BindOptions = {},
+): Deno.DynamicLibrary<D>["symbols"] | undefined {
+  try {
+    return openGroup(
+      defs,
+      options,
+      (group) => Deno.dlopen(path, group).symbols,
+    ) as Deno.DynamicLibrary<
+      D
+    >["symbols"];
+  } catch {
+    return undefined;
+  }
 }
 
 // The core group's declarations come from a function declaration, read on first use:
@@ -468,6 +494,26 @@ export function programShortName(): string {
   if (variable === null) return "";
   const value = new Deno.UnsafePointerView(variable).getPointer(0);
   return value === null ? "" : new Deno.UnsafePointerView(value).getCString();
+}
+
+// A supervisor probes `control/<c>` before each command and `finish` after each exit;
+// Deno's stat throws for the usual answer (no such file), and building the error costs
+// more than the system call. Called a few times per event: no fast-call trampoline.
+const probe = bindLibc({
+  // int faccessat(int dirfd, const char *path, int mode, int flags)
+  faccessat: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32" },
+}, { fastCalls: false });
+const AT_FDCWD = -100;
+const F_OK = 0;
+const AT_EACCESS = 0x200;
+
+/**
+ * 0 when `path` exists (links followed, effective ids), else the errno that says why not
+ * (ENOENT for the usual "no such file").
+ */
+export function existenceErrno(path: string): number {
+  const cpath = cstr(path);
+  return callWithErrno(() => probe.faccessat(AT_FDCWD, cpath, F_OK, AT_EACCESS)).errno;
 }
 
 /** sync(2). */

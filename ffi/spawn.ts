@@ -7,7 +7,7 @@
  * its own fds close-on-exec, so a child sees only 0, 1, 2 and the fds named in `fds`.
  */
 
-import { bindLibcAll, cstr } from "./libc.ts";
+import { bindLibcAll, bindLibrary, cstr } from "./libc.ts";
 import { SysError } from "../lib/sys_error.ts";
 import { settleEnvironment } from "../lib/launch.ts";
 
@@ -222,4 +222,108 @@ export function spawn(options: SpawnOptions): number {
     sym.posix_spawn_file_actions_destroy(actions);
     void keep.length;
   }
+}
+
+// ---- starting a service without waiting for its exec (scripts/spawn.c) ----
+
+const NO_WAIT_VERSION = 1;
+const NO_WAIT_SETSID = 1;
+const NO_WAIT_SETPGROUP = 2;
+
+function noWaitDefs() {
+  return {
+    denit_spawn_version: { parameters: [], result: "i32" },
+    // int denit_spawn(const char *path, char *const argv[], char *const envp[],
+    //                 const char *cwd, const int *dups, int dup_count, int flags, int pgroup)
+    denit_spawn: {
+      parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "i32", "i32", "i32"],
+      result: "i32",
+    },
+    denit_spawn_failure: { parameters: ["i32"], result: "i32" }, // int denit_spawn_failure(pid_t)
+  } as const;
+}
+type NoWaitLibrary = NonNullable<ReturnType<typeof bindNoWait>>;
+
+function bindNoWait(path: string) {
+  const lib = bindLibrary(path, noWaitDefs(), { fastCalls: false });
+  return lib?.denit_spawn_version() === NO_WAIT_VERSION ? lib : undefined;
+}
+
+/**
+ * install.sh puts libdenit_spawn.so beside the sources: two levels above this module, in
+ * a bundle (src/entry/NAME.js) as in the sources (src/ffi/spawn.ts). From a checkout, or
+ * where no C compiler was found, there is none and {@linkcode spawnNoWait} is `spawn`.
+ */
+function defaultNoWaitPath(): string | undefined {
+  const url = new URL("../../libdenit_spawn.so", import.meta.url);
+  return url.protocol === "file:" ? decodeURIComponent(url.pathname) : undefined;
+}
+
+let noWait: NoWaitLibrary | null | undefined;
+
+function noWaitLibrary(): NoWaitLibrary | null {
+  if (noWait === undefined) {
+    const path = defaultNoWaitPath();
+    noWait = (path !== undefined ? bindNoWait(path) : undefined) ?? null;
+  }
+  return noWait;
+}
+
+/**
+ * Which library {@linkcode spawnNoWait} uses: the one at `path`, or none (`null`: every
+ * start goes through posix_spawn). For tests; false when `path` cannot be loaded.
+ */
+export function useNoWaitLibrary(path: string | null): boolean {
+  noWait = path === null ? null : bindNoWait(path) ?? null;
+  return path === null || noWait !== null;
+}
+
+/**
+ * Starts a child like {@linkcode spawn} (`opens`, `closes` and `searchPath` aside, which
+ * go to `spawn`), but returns its pid without waiting for its exec, as C runsv's fork
+ * does: posix_spawn sleeps until the child has exec'd, 0.2 to 1.6 ms on this VM. A child
+ * whose exec fails then exits 111 instead of making this call throw: ask
+ * {@linkcode execFailure} when it is reaped. Throws SysError (EAGAIN, ENOMEM) when no
+ * process could be made.
+ */
+export function spawnNoWait(options: SpawnOptions): number {
+  const lib = options.searchPath || options.opens?.length || options.closes?.length
+    ? null
+    : noWaitLibrary();
+  if (lib === null) return spawn(options);
+  settleEnvironment(); // a child never sees the launcher's variables (lib/applet.ts)
+  const argv = pointerArray(options.argv);
+  // No env: the library copies the C library's `environ`, which Deno.env writes through.
+  const envp = options.env !== undefined ? pointerArray(options.env) : undefined;
+  const path = cstr(options.path ?? options.argv[0] ?? "");
+  const cwd = options.cwd !== undefined ? cstr(options.cwd) : null;
+  const dups = new Int32Array((options.fds ?? []).flat());
+  let flags = 0;
+  if (options.setsid) flags |= NO_WAIT_SETSID;
+  else if (options.pgroup !== undefined) flags |= NO_WAIT_SETPGROUP;
+  const pid = lib.denit_spawn(
+    path,
+    new Uint8Array(argv.array.buffer),
+    envp !== undefined ? new Uint8Array(envp.array.buffer) : null,
+    cwd,
+    new Uint8Array(dups.buffer),
+    dups.length / 2,
+    flags,
+    options.pgroup ?? 0,
+  );
+  // The library copied every string before the clone: nothing here needs to outlive it.
+  void argv.keep.length;
+  void envp?.keep.length;
+  if (pid === 0) return spawn(options); // every slot in use
+  if (pid < 0) throw new SysError("clone", -pid, options.path ?? options.argv[0]);
+  return pid;
+}
+
+/**
+ * The errno with which a child of {@linkcode spawnNoWait} failed to exec (or to set up
+ * before it), once it has exited: 0 when it exec'd or came from posix_spawn. Ask once,
+ * when the pid is reaped.
+ */
+export function execFailure(pid: number): number {
+  return noWait ? noWait.denit_spawn_failure(pid) : 0;
 }

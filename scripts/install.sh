@@ -95,6 +95,16 @@ probe() { # CFLAGS...
   "$build/probe" || status=$?
   [ "$status" = 42 ]
 }
+# The supervisors' no-wait spawn (scripts/spawn.c; ffi/spawn.ts loads it from here):
+# without it every service starts through posix_spawn, which waits for the child's exec.
+rm -f "$lib/libdenit_spawn.so"
+if "$cc" -shared -fPIC -O2 -fno-stack-protector -o "$build/libdenit_spawn.so" \
+  "$top/scripts/spawn.c" >/dev/null 2>&1; then
+  cp "$build/libdenit_spawn.so" "$lib/libdenit_spawn.so"
+else
+  echo "install: warning: cannot build libdenit_spawn.so; services start through posix_spawn" >&2
+fi
+
 case $prefix in
 *[!A-Za-z0-9/._+-]*) ;;
 *)

@@ -16,14 +16,22 @@
 
 import net from "node:net";
 import { dupCloexec } from "../../ffi/fd.ts";
-import { close, O_CLOEXEC, O_DIRECTORY, O_RDONLY, open, pipe } from "../../ffi/libc.ts";
-import { spawn } from "../../ffi/spawn.ts";
+import {
+  close,
+  existenceErrno,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_RDONLY,
+  open,
+  pipe,
+} from "../../ffi/libc.ts";
+import { execFailure, spawn, spawnNoWait } from "../../ffi/spawn.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import type { LogSink, LogSinkFactory } from "../log_sink.ts";
 import { writeStderr } from "../output.ts";
 import { Messenger } from "../msg.ts";
 import type { Reaper } from "../reaper.ts";
-import { errnoOf, errText } from "../sys_error.ts";
+import { errnoOf, errText, SysError } from "../sys_error.ts";
 import { type ControlByte, parseControlBytes } from "./control.ts";
 import { SupervisorFatal } from "./fatal.ts";
 import { destroySocket, InProcessLog } from "./inprocess_log.ts";
@@ -46,8 +54,8 @@ import {
   takeLock,
   writeStatusFiles,
 } from "./supervise_dir.ts";
-import { EAGAIN, ENOENT, ENOMEM } from "../errstr.ts";
-import { exists, isFile, listNames } from "../fs_probe.ts";
+import { EAGAIN, ENOENT, ENOMEM, ENOTDIR } from "../errstr.ts";
+import { exists, isFile } from "../fs_probe.ts";
 
 export { SupervisorFatal };
 
@@ -450,7 +458,10 @@ export class Supervisor {
     }
   }
 
-  /** posix_spawn, retried every 5 s while the system cannot make a process. */
+  /**
+   * Starts a child without waiting for its exec (as C runsv's fork: the status says run
+   * while it execs), retried every 5 s while the system cannot make a process.
+   */
   async #spawnRetrying(
     argv: readonly string[],
     isLog: boolean,
@@ -459,7 +470,7 @@ export class Supervisor {
     let pid: number;
     for (;;) {
       try {
-        pid = spawn({
+        pid = spawnNoWait({
           argv,
           cwd: isLog ? `${this.#abs}/log` : this.#abs,
           fds,
@@ -501,6 +512,14 @@ export class Supervisor {
       return;
     }
     this.#reaper.watch(pid, (exitedPid, status) => {
+      // A child that could not exec has exited 111; the C child prints this before it does.
+      const failure = execFailure(exitedPid);
+      if (failure !== 0) {
+        this.#say.fatal(
+          `unable to start ${isLog ? "log/" : ""}${argv[0]}`,
+          new SysError("execve", failure, argv[0]),
+        );
+      }
       this.#exits.push({ pid: exitedPid, wstat: status.raw });
       this.#wakeUp();
     });
@@ -559,9 +578,9 @@ export class Supervisor {
    */
   async #custom(letter: string): Promise<boolean> {
     const name = `control/${letter}`;
-    // Most services have no control/: the listing of the service directory says so
-    // without the exception a failing stat costs (~0.1 ms between `sv up` and run).
-    if (!listed(this.#abs, "control")) return false;
+    // Most services have no control/: a probe says so without the exception a failing
+    // stat costs (~0.1 ms between `sv up` and run); other errors reach the stat below.
+    if (missing(`${this.#abs}/${name}`)) return false;
     let info: Deno.FileInfo;
     try {
       info = Deno.statSync(`${this.#abs}/${name}`);
@@ -590,7 +609,7 @@ export class Supervisor {
   }
 
   #finishExists(): boolean {
-    if (!listed(this.#abs, "finish")) return false; // no exception for the usual case
+    if (missing(`${this.#abs}/finish`)) return false; // no exception for the usual case
     try {
       Deno.openSync(`${this.#abs}/finish`, { read: true }).close();
       return true;
@@ -691,8 +710,10 @@ export class Supervisor {
 }
 
 /** Whether `dir` lists `name`; true when it cannot be listed (ask the entry itself). */
-function listed(dir: string, name: string): boolean {
-  return listNames(dir)?.includes(name) ?? true;
+/** True when `path` certainly does not exist (ENOENT, ENOTDIR). */
+function missing(path: string): boolean {
+  const errno = existenceErrno(path);
+  return errno === ENOENT || errno === ENOTDIR;
 }
 
 function closeQuietly(fd: number): void {

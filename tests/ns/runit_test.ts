@@ -253,9 +253,12 @@ Deno.test("runit survives every catchable signal at random moments; SIGUSR1 open
     "2!": "#!/bin/sh\ntrap 'echo alarm' ALRM\necho stage 2 up\n" +
       "while :; do sleep 0.05; done\n",
   });
-  // 1-64 but KILL and STOP (uncatchable) and PWR (Debian's power-failure shutdown).
+  // 1-64 but KILL and STOP (uncatchable) and PWR (Debian's power-failure shutdown), and
+  // ALRM, which runit passes on to stage 2 by design (as C runit does): one that lands
+  // between stage 2's exec and its `trap` kills it, a race of the test's own (seen once
+  // under a loaded host). ALRM is sent once stage 2 is up, below.
   const signals: number[] = [];
-  for (let sig = 1; sig <= 64; sig++) if (![9, 19, 30].includes(sig)) signals.push(sig);
+  for (let sig = 1; sig <= 64; sig++) if (![9, 14, 19, 30].includes(sig)) signals.push(sig);
   const picks = [...signals];
   while (picks.length < 100) picks.push(signals[Math.floor(Math.random() * signals.length)]!);
   picks.sort(() => Math.random() - 0.5);
@@ -276,6 +279,8 @@ Deno.test("runit survives every catchable signal at random moments; SIGUSR1 open
     await new Promise((resolve) => setTimeout(resolve, Math.random() * 30));
   }
   await machine.waitConsole("stage 2 up");
+  assertEquals(tryKill(machine.initPid, 14), 0);
+  await machine.waitConsole("alarm");
   // Past Deno's inspector arming (~500 ms after start), SIGUSR1 must still do nothing.
   const started = performance.now();
   while (performance.now() - started < 1_000) {
