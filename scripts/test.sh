@@ -19,19 +19,28 @@ status=0
 # Unit tests that chdir (runit-style code does, in a one-shot process) run on their own
 # afterwards, or a child spawned meanwhile by another file starts in their temp dir.
 SERIAL="lib/chpst/files_test.ts"
+# sh has no pipefail: a pipeline's status is tee's, so deno test's own goes to a file.
+deno_test() { # TEE-ARGS -- DENO-TEST-ARGS...
+  tee_args=$1
+  shift
+  # shellcheck disable=SC2086 # $tee_args is empty or -a
+  { NO_COLOR=1 "$deno" test -A --no-lock "$@" 2>&1; echo $? >"$log.rc"; } | tee $tee_args "$log"
+  [ "$(cat "$log.rc")" = 0 ] || status=1
+}
 if [ $# -eq 0 ]; then
   ignore=$(echo $SERIAL | tr ' ' ',')
-  NO_COLOR=1 "$deno" test -A --no-lock --parallel --ignore="$ignore" 2>&1 | tee "$log" || status=1
-  NO_COLOR=1 "$deno" test -A --no-lock $SERIAL 2>&1 | tee -a "$log" || status=1
+  deno_test "" --parallel --ignore="$ignore"
+  deno_test -a $SERIAL
 else
-  NO_COLOR=1 "$deno" test -A --no-lock --parallel "$@" 2>&1 | tee "$log" || status=1
+  deno_test "" --parallel "$@"
 fi
 summaries=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$log")
 passed=0
 failed=0
 for n in $(echo "$summaries" | sed -nE 's/.*\| ([0-9]+) passed.*/\1/p'); do passed=$((passed + n)); done
 for n in $(echo "$summaries" | sed -nE 's/.*\| ([0-9]+) failed.*/\1/p'); do failed=$((failed + n)); done
-rm -f "$log"
+rm -f "$log" "$log.rc"
 echo "deno tests: $passed passed, $failed failed"
 [ -n "$summaries" ] || status=1
+[ "$failed" = 0 ] || status=1
 exit $status

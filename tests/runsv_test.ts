@@ -77,9 +77,14 @@ Deno.test("runsv: run missing retries about once per second without spinning", a
     r.proc.stderrText(),
     "runsv s: fatal: unable to start ./run: file does not exist\n",
   );
-  assertEquals(readStat(`${tmp.path}/s`), "down");
-  const status = await sv(["status", "./s"], { cwd: tmp.path });
-  assertMatch(status.stdout, /^down: \.\/s: \ds, normally up, want up\n$/);
+  // As with runit's runsv, each retry is a child that fails its exec: the status says run
+  // for that moment (pid, then 111), and down between the retries.
+  await waitFor(() => readStat(`${tmp.path}/s`) === "down");
+  const settled = await waitFor(async () => {
+    const status = await sv(["status", "./s"], { cwd: tmp.path });
+    return status.stdout.startsWith("down: ") ? status.stdout : "";
+  });
+  assertMatch(settled, /^down: \.\/s: \ds, normally up, want up\n$/);
 });
 
 Deno.test("runsv: non-executable run gives access denied", async () => {

@@ -51,6 +51,16 @@ export function readPid(dir: string, sub = "supervise"): number {
   }
 }
 
+/** The pid in `supervise/status` (bytes 12-15, little-endian; 0 when unreadable). */
+function statusPid(dir: string, sub: string): number {
+  try {
+    const bytes = Deno.readFileSync(`${dir}/${sub}/status`);
+    return bytes.length === 20 ? new DataView(bytes.buffer).getUint32(12, true) : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** Waits until `supervise/stat` equals `want`. */
 export async function waitStat(
   dir: string,
@@ -67,7 +77,14 @@ export async function waitStat(
 
 /** Waits until the service runs with a pid and returns that pid. */
 export async function waitRunning(dir: string, sub = "supervise"): Promise<number> {
-  return await waitFor(() => (readStat(dir, sub)?.startsWith("run") ? readPid(dir, sub) : 0), {
+  // runsv writes pid, then stat, then status: running means all three say so (a test that
+  // reads status the moment stat says run could otherwise see the record before).
+  const running = () => {
+    if (!readStat(dir, sub)?.startsWith("run")) return 0;
+    const pid = readPid(dir, sub);
+    return pid !== 0 && statusPid(dir, sub) === pid ? pid : 0;
+  };
+  return await waitFor(running, {
     timeoutMs: 8000,
     what: `${dir}/${sub} running`,
   });
