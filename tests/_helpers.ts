@@ -372,3 +372,16 @@ export function killTree(pid: number): void {
   const pids = descendantsOf(pid);
   killAll([pid, ...pids]);
 }
+
+/** The C compiler install.sh uses (`CC`, else `cc`), for tests that build its C parts. */
+export const CC: string = Deno.env.get("CC") ?? "cc";
+
+/** Whether {@linkcode CC} runs: tests of the C parts are ignored without one. */
+export function haveCompiler(): boolean {
+  try {
+    return new Deno.Command(CC, { args: ["--version"], stdout: "null", stderr: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}

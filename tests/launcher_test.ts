@@ -9,9 +9,7 @@
  */
 
 import { assertEquals } from "./_assert.ts";
-import { repoRoot, run, tempDir } from "./_helpers.ts";
-
-const CC = Deno.env.get("CC") ?? "cc";
+import { CC, haveCompiler, repoRoot, run, tempDir } from "./_helpers.ts";
 
 /** The flags install.sh builds the freestanding launcher with (keep in step). */
 const FREESTANDING = [
@@ -22,15 +20,6 @@ const FREESTANDING = [
   "-no-pie",
   "-DDENIT_FREESTANDING",
 ];
-
-function haveCompiler(): boolean {
-  try {
-    return new Deno.Command(CC, { args: ["--version"], stdout: "null", stderr: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-}
 
 const TABLE = [
   '{"sv", "entry/sv.js", SHORT_LIVED},',

@@ -8,7 +8,7 @@
  */
 
 import { assert, assertEquals } from "./_assert.ts";
-import { repoRoot, run } from "./_helpers.ts";
+import { CC, haveCompiler, repoRoot, run } from "./_helpers.ts";
 import { execFailure, spawnNoWait, useNoWaitLibrary } from "../ffi/spawn.ts";
 import {
   close,
@@ -24,18 +24,8 @@ import type { WaitStatus } from "../ffi/libc.ts";
 import { EACCES, ENOENT } from "../lib/errstr.ts";
 import { SysError } from "../lib/sys_error.ts";
 
-const CC = Deno.env.get("CC") ?? "cc";
 /** The flags install.sh builds libdenit_spawn.so with (keep in step). */
 const LIBRARY_FLAGS = ["-shared", "-fPIC", "-O2", "-fno-stack-protector"];
-
-function haveCompiler(): boolean {
-  try {
-    return new Deno.Command(CC, { args: ["--version"], stdout: "null", stderr: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-}
 
 const ignore = !haveCompiler();
 const workDir = Deno.makeTempDirSync({ prefix: "denit-nowait-" });
