@@ -2,9 +2,9 @@
  * libc through Deno.dlopen: the loader, errno capture, and thin typed wrappers.
  *
  * This is the only module that calls `Deno.dlopen` (libc, and denit's own library through
- * {@linkcode bindLibrary}). Symbols are bound lazily, one at a
- * time, on first use: binding ~50 symbols up front costs ~20 ms of start-up, and
- * `sv status` should pay only for the two or three it calls (ARCHITECTURE.md §1).
+ * {@linkcode bindLibrary}). Symbols are bound lazily, one at a time, on first use:
+ * binding ~50 symbols up front costs ~20 ms of start-up, and `sv status` should pay only
+ * for the two or three it calls (ARCHITECTURE.md §1).
  * Other `ffi/` modules declare their own symbol groups through {@linkcode bindLibc}.
  *
  * errno is read through `__errno_location()` in the same synchronous turn as the failing
@@ -219,13 +219,8 @@ export function bindLibrary<const D extends Deno.ForeignLibraryInterface>(
   options: BindOptions = {},
 ): Deno.DynamicLibrary<D>["symbols"] | undefined {
   try {
-    return openGroup(
-      defs,
-      options,
-      (group) => Deno.dlopen(path, group).symbols,
-    ) as Deno.DynamicLibrary<
-      D
-    >["symbols"];
+    const open = (group: Deno.ForeignLibraryInterface) => Deno.dlopen(path, group).symbols;
+    return openGroup(defs, options, open) as Deno.DynamicLibrary<D>["symbols"];
   } catch {
     return undefined;
   }
@@ -494,26 +489,6 @@ export function programShortName(): string {
   if (variable === null) return "";
   const value = new Deno.UnsafePointerView(variable).getPointer(0);
   return value === null ? "" : new Deno.UnsafePointerView(value).getCString();
-}
-
-// A supervisor probes `control/<c>` before each command and `finish` after each exit;
-// Deno's stat throws for the usual answer (no such file), and building the error costs
-// more than the system call. Called a few times per event: no fast-call trampoline.
-const probe = bindLibc({
-  // int faccessat(int dirfd, const char *path, int mode, int flags)
-  faccessat: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32" },
-}, { fastCalls: false });
-const AT_FDCWD = -100;
-const F_OK = 0;
-const AT_EACCESS = 0x200;
-
-/**
- * 0 when `path` exists (links followed, effective ids), else the errno that says why not
- * (ENOENT for the usual "no such file").
- */
-export function existenceErrno(path: string): number {
-  const cpath = cstr(path);
-  return callWithErrno(() => probe.faccessat(AT_FDCWD, cpath, F_OK, AT_EACCESS)).errno;
 }
 
 /** sync(2). */

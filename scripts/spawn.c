@@ -7,7 +7,7 @@
  * and then this one again, 0.2 to 1.6 ms, measured inside runsv, where C runsv's fork(2)
  * returns at once and the status says "run" while the child is still exec'ing. Here the
  * child is cloned with CLONE_VM and without CLONE_VFORK: it borrows this process's memory
- * (its own stack and a copy of everything it needs, in one mapping per child) until its
+ * (its own stack and a copy of everything it needs, in its slot's mapping) until its
  * exec, and the caller returns with the pid at once. The kernel clears the slot's
  * `running` word when the child stops using the memory, at its exec or its exit
  * (CLONE_CHILD_CLEARTID); a later call then reuses the slot.

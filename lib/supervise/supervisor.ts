@@ -16,15 +16,7 @@
 
 import net from "node:net";
 import { dupCloexec } from "../../ffi/fd.ts";
-import {
-  close,
-  existenceErrno,
-  O_CLOEXEC,
-  O_DIRECTORY,
-  O_RDONLY,
-  open,
-  pipe,
-} from "../../ffi/libc.ts";
+import { close, O_CLOEXEC, O_DIRECTORY, O_RDONLY, open, pipe } from "../../ffi/libc.ts";
 import { execFailure, spawn, spawnNoWait } from "../../ffi/spawn.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import type { LogSink, LogSinkFactory } from "../log_sink.ts";
@@ -54,8 +46,8 @@ import {
   takeLock,
   writeStatusFiles,
 } from "./supervise_dir.ts";
-import { EAGAIN, ENOENT, ENOMEM, ENOTDIR } from "../errstr.ts";
-import { exists, isFile } from "../fs_probe.ts";
+import { EAGAIN, ENOENT, ENOMEM } from "../errstr.ts";
+import { exists, isFile, listNames } from "../fs_probe.ts";
 
 export { SupervisorFatal };
 
@@ -578,9 +570,9 @@ export class Supervisor {
    */
   async #custom(letter: string): Promise<boolean> {
     const name = `control/${letter}`;
-    // Most services have no control/: a probe says so without the exception a failing
-    // stat costs (~0.1 ms between `sv up` and run); other errors reach the stat below.
-    if (missing(`${this.#abs}/${name}`)) return false;
+    // Most services have no control/: the listing of the service directory says so
+    // without the exception a failing stat costs (~0.1 ms between `sv up` and run).
+    if (!listed(this.#abs, "control")) return false;
     let info: Deno.FileInfo;
     try {
       info = Deno.statSync(`${this.#abs}/${name}`);
@@ -609,7 +601,7 @@ export class Supervisor {
   }
 
   #finishExists(): boolean {
-    if (missing(`${this.#abs}/finish`)) return false; // no exception for the usual case
+    if (!listed(this.#abs, "finish")) return false; // no exception for the usual case
     try {
       Deno.openSync(`${this.#abs}/finish`, { read: true }).close();
       return true;
@@ -710,10 +702,8 @@ export class Supervisor {
 }
 
 /** Whether `dir` lists `name`; true when it cannot be listed (ask the entry itself). */
-/** True when `path` certainly does not exist (ENOENT, ENOTDIR). */
-function missing(path: string): boolean {
-  const errno = existenceErrno(path);
-  return errno === ENOENT || errno === ENOTDIR;
+function listed(dir: string, name: string): boolean {
+  return listNames(dir)?.includes(name) ?? true;
 }
 
 function closeQuietly(fd: number): void {
