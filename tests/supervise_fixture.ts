@@ -5,6 +5,7 @@
  */
 
 import { bin, killTree, run, type RunResult, spawn, type Spawned, waitFor } from "./_helpers.ts";
+import { readStatus } from "../lib/status_record.ts";
 
 /** A run script that stays up until killed. */
 export const SLEEP_RUN = "#!/bin/sh\nexec sleep 1000\n";
@@ -51,11 +52,10 @@ export function readPid(dir: string, sub = "supervise"): number {
   }
 }
 
-/** The pid in `supervise/status` (bytes 12-15, little-endian; 0 when unreadable). */
+/** The pid in `supervise/status` (0 when it cannot be read or decoded). */
 function statusPid(dir: string, sub: string): number {
   try {
-    const bytes = Deno.readFileSync(`${dir}/${sub}/status`);
-    return bytes.length === 20 ? new DataView(bytes.buffer).getUint32(12, true) : 0;
+    return readStatus(`${dir}/${sub}/status`).pid;
   } catch {
     return 0;
   }
