@@ -152,6 +152,20 @@ export interface StatusPaths {
 const encoder = new TextEncoder();
 
 /**
+ * Creates (or truncates) `path` with mode 0644 less the umask, as runit's open_trunc, and
+ * writes `bytes`. Not Deno.writeFileSync with a mode: that adds an fchmod, which runsv
+ * does not make, on every state change.
+ */
+function createFile(path: string, bytes: Uint8Array): void {
+  const file = Deno.openSync(path, { write: true, create: true, truncate: true, mode: 0o644 });
+  try {
+    for (let at = 0; at < bytes.length;) at += file.writeSync(bytes.subarray(at));
+  } finally {
+    file.close();
+  }
+}
+
+/**
  * runit update_status(): `pid` (only when `writePid`), then `stat`, then `status`, each
  * through NAME.new + rename. Failures are warnings; returns whether `pid` was written
  * (the shared "pid changed" flag is cleared only then).
@@ -166,10 +180,9 @@ export function writeStatusFiles(
   let pidWritten = false;
   if (writePid) {
     try {
-      Deno.writeFileSync(
+      createFile(
         `${dir}/pid.new`,
         record.pid === 0 ? new Uint8Array() : encoder.encode(`${record.pid}\n`),
-        { mode: 0o644 },
       );
     } catch (err) {
       warn(`unable to open ${label}/pid.new`, err);
@@ -184,7 +197,7 @@ export function writeStatusFiles(
     pidWritten = true;
   }
   try {
-    Deno.writeFileSync(`${dir}/stat.new`, encoder.encode(formatStat(record)), { mode: 0o644 });
+    createFile(`${dir}/stat.new`, encoder.encode(formatStat(record)));
   } catch (err) {
     warn(`unable to open ${label}/stat.new`, err);
     return pidWritten;
