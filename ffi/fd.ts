@@ -1,6 +1,6 @@
 /**
- * File-descriptor duplication for the supervisor's in-process logger: a node:net socket
- * takes ownership of the fd it reads (destroy() closes it), so it gets a duplicate and
+ * File-descriptor duplication for the supervisor's in-process logger: its pipe watch
+ * (lib/pipe_input.ts) closes the fd it reads when it is closed, so it gets a duplicate and
  * the supervisor keeps the log pipe's own read end for the whole of its life.
  */
 

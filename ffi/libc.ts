@@ -12,7 +12,7 @@
  * `ffi/libc_test.ts` proves errno is reliable on the pinned Deno.
  */
 
-import { ECHILD, EINTR } from "../lib/errstr.ts";
+import { EAGAIN, ECHILD, EINTR } from "../lib/errstr.ts";
 import { SysError } from "../lib/sys_error.ts";
 
 export { SysError };
@@ -252,6 +252,7 @@ function coreDefs() {
     sync: { parameters: [], result: "void" }, // void sync(void)
     isatty: { parameters: ["i32"], result: "i32" }, // int isatty(int)
     waitid: { parameters: ["i32", "i32", "buffer", "i32"], result: "i32" }, // int waitid(idtype_t, id_t, siginfo_t *, int)
+    poll: { parameters: ["buffer", "usize", "i32"], result: "i32" }, // int poll(struct pollfd *, nfds_t, int)
   } as const;
 }
 
@@ -421,6 +422,64 @@ export function setNonblocking(fd: number, on: boolean): void {
   const flags = retryEintr("fcntl", () => core.fcntl(fd, F_GETFL, 0));
   const next = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
   if (next !== flags) retryEintr("fcntl", () => core.fcntl(fd, F_SETFL, next));
+}
+
+const F_SETOWN = 8;
+const O_ASYNC = 0o20000;
+
+/**
+ * Signal-driven input on `fd`, step one: this process becomes the owner that the kernel
+ * sends SIGIO to (see lib/pipe_input.ts), and O_NONBLOCK is set (O_ASYNC cleared) on its
+ * open file description. Returns those file status flags, for
+ * {@linkcode setSignalDrivenInput}.
+ */
+export function prepareSignalDrivenInput(fd: number): number {
+  retryEintr("fcntl", () => core.fcntl(fd, F_SETOWN, core.getpid()));
+  const flags = retryEintr("fcntl", () => core.fcntl(fd, F_GETFL, 0));
+  const next = (flags | O_NONBLOCK) & ~O_ASYNC;
+  if (next !== flags) retryEintr("fcntl", () => core.fcntl(fd, F_SETFL, next));
+  return next;
+}
+
+/**
+ * Sets the file status flags `flags` (from {@linkcode prepareSignalDrivenInput}) with
+ * O_ASYNC when `on`: one fcntl. A listener for SIGIO must be in place before O_ASYNC is:
+ * its default action ends the process.
+ */
+export function setSignalDrivenInput(fd: number, flags: number, on: boolean): void {
+  retryEintr("fcntl", () => core.fcntl(fd, F_SETFL, on ? flags | O_ASYNC : flags));
+}
+
+/**
+ * read(2) on a non-blocking descriptor: the count, 0 at end of file, or -1 when nothing is
+ * there now (EAGAIN). Retries on EINTR; other failures are thrown.
+ */
+export function readAvailable(fd: number, buf: Uint8Array<ArrayBuffer>): number {
+  for (;;) {
+    const count = Number(core.read(fd, buf, BigInt(buf.length)));
+    if (count >= 0) return count;
+    const code = errno();
+    if (code === EAGAIN) return -1;
+    if (code !== EINTR) throw new SysError("read", code);
+  }
+}
+
+const POLLIN = 1;
+const POLLFD_SIZE = 8; // struct pollfd { int fd; short events; short revents; }
+
+/**
+ * poll(2) with a zero timeout: for each of `fds`, whether a read would not block now (data,
+ * end of file or an error to collect).
+ */
+export function readableNow(fds: readonly number[]): boolean[] {
+  const table = new Uint8Array(fds.length * POLLFD_SIZE);
+  const view = new DataView(table.buffer);
+  fds.forEach((fd, i) => {
+    view.setInt32(i * POLLFD_SIZE, fd, true);
+    view.setInt16(i * POLLFD_SIZE + 4, POLLIN, true);
+  });
+  retryEintr("poll", () => core.poll(table, BigInt(fds.length), 0));
+  return fds.map((_, i) => view.getInt16(i * POLLFD_SIZE + 6, true) !== 0);
 }
 
 /** Sets or clears FD_CLOEXEC on `fd`. */

@@ -111,10 +111,11 @@ function sleep(ms: number): Promise<void> {
 type TreeModule = typeof import("../runsvdir/tree.ts");
 
 /**
- * Loads lib/runsvdir/tree.ts at stage 2, never with process 1's own code: its modules
- * import node:net, which Deno resolves at load time and panics on without /proc, before
- * stage 1 has mounted it. A literal `import()` would be inlined by `deno bundle`, with
- * node:net hoisted to the top of process 1's bundle, so the specifier is computed: the
+ * Loads lib/runsvdir/tree.ts at stage 2, never with process 1's own code: process 1
+ * starts without compiling the tree (it may never run stage 2 itself), and the tree's
+ * in-process svlogd imports node:dgram for a UDP log target, which Deno panics on without
+ * /proc. A literal `import()` would be inlined by `deno bundle` into process 1's
+ * bundle, so the specifier is computed: the
  * tree's own bundle beside an installed entry (`make install` writes
  * src/entry/runsvdir_tree.js), else the sources, from an entry or from lib/runit/.
  */
@@ -471,9 +472,9 @@ export class Runit {
    */
   async #startTree(stage2: InProcessStage2): Promise<boolean> {
     const { dir } = stage2.args;
-    // The supervisors' modules load node:net, and Deno panics loading it when /proc is
-    // not mounted (it looks up /proc/self/exe): that would end process 1. Stage 1 mounts
-    // /proc; if it did not, /etc/runit/2 runs as a script instead.
+    // Deno panics loading a node: module when /proc is not mounted (it looks up
+    // /proc/self/exe), and the tree's svlogd loads node:dgram for a UDP target: that would
+    // end process 1. Stage 1 mounts /proc; if it did not, /etc/runit/2 runs as a script.
     if (!exists("/proc/self/exe")) {
       this.#say.warn(`${STAGE2_RUNSVDIR}: /proc is not mounted; running ${STAGE_PATHS[2]}`);
       return false;

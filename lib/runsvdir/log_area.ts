@@ -3,12 +3,12 @@
  * becomes fd 2, so runsvdir's messages, every supervisor's and everything the services
  * write to stderr land in it; what is read back scrolls through the log argument, which
  * `ps` shows because the argument area is rewritten (ffi/proctitle.ts). The pipe is read
- * through a node:net socket (epoll): no blocking-pool thread is held.
+ * on SIGIO (lib/pipe_input.ts): no blocking-pool thread is held.
  */
 
-import net from "node:net";
 import { close, dup2, O_CLOEXEC, O_NONBLOCK, pipe } from "../../ffi/libc.ts";
 import { LOG_DOT_INTERVAL_MS, scrollLogWindow } from "./log_window.ts";
+import { watchPipe } from "../pipe_input.ts";
 
 /** The active log area. */
 export interface LogArea {
@@ -37,12 +37,13 @@ export function openLogArea(logArg: Uint8Array, onChange: () => void): LogArea {
     throw new Error("unable to set filedescriptor for log.");
   }
   close(writeFd);
-  const socket = new net.Socket({ fd: readFd, readable: true, writable: false });
-  socket.on("data", (chunk: Uint8Array) => {
-    scrollLogWindow(logArg, chunk);
-    onChange();
+  const input = watchPipe(readFd, {
+    chunkSize: 65536,
+    onData: (chunk) => {
+      scrollLogWindow(logArg, chunk);
+      onChange();
+    },
   });
-  socket.on("error", () => {});
   const dot = (): void => {
     try {
       Deno.stderr.writeSync(new Uint8Array([0x2e])); // "."
@@ -56,7 +57,7 @@ export function openLogArea(logArg: Uint8Array, onChange: () => void): LogArea {
   return {
     close(): void {
       clearInterval(timer);
-      socket.destroy();
+      input.close();
     },
   };
 }

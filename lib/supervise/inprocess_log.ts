@@ -4,9 +4,9 @@
  * (a {@linkcode LogSink}). Signals sent to the log "process" act as they would on svlogd.
  */
 
-import net from "node:net";
 import type { LogSink } from "../log_sink.ts";
 import { writeStderr } from "../output.ts";
+import { type PipeInput, watchPipe } from "../pipe_input.ts";
 import {
   SIGALRM,
   SIGHUP,
@@ -19,14 +19,14 @@ import {
 } from "../signals.ts";
 
 /**
- * The log pipe read by this process for an in-process svlogd. One socket for the
- * supervisor's life (on a duplicate of the pipe's read end), paused whenever no sink
- * consumes, so nothing read is lost when the sink is stopped or replaced; each chunk is
+ * The log pipe read by this process for an in-process svlogd. One watch (lib/pipe_input.ts)
+ * for the supervisor's life (on a duplicate of the pipe's read end), paused whenever no
+ * sink consumes, so nothing read is lost when the sink is stopped or replaced; each chunk is
  * written to the sink before the next is read (backpressure reaches the service).
  * Signals to the log "process" act as they would on svlogd.
  */
 export class InProcessLog {
-  readonly #socket: net.Socket;
+  readonly #input: PipeInput;
   readonly #onExit: (wstat: number, generation: number) => void;
   #generation = 0;
   #sink: LogSink | undefined;
@@ -36,27 +36,26 @@ export class InProcessLog {
 
   constructor(fd: number, onExit: (wstat: number, generation: number) => void) {
     this.#onExit = onExit;
-    this.#socket = new net.Socket({ fd, readable: true, writable: false });
-    this.#socket.pause();
-    this.#socket.on("data", (chunk: Uint8Array) => {
-      this.#socket.pause();
-      const sink = this.#sink;
-      this.#pending = (async () => {
-        try {
-          if (sink !== undefined) await sink.write(chunk);
-        } catch (err) {
-          writeStderr(`svlogd: warning: ${err instanceof Error ? err.message : String(err)}\n`);
-        }
-        this.#flow();
-      })();
-    });
-    this.#socket.on("end", () => {
-      this.#ended = true;
-      void this.#finish(0);
-    });
-    this.#socket.on("error", () => {
-      this.#ended = true;
-      void this.#finish(0);
+    this.#input = watchPipe(fd, {
+      chunkSize: 65536,
+      paused: true,
+      onData: (chunk) => {
+        this.#input.pause();
+        const sink = this.#sink;
+        this.#pending = (async () => {
+          try {
+            if (sink !== undefined) await sink.write(chunk);
+          } catch (err) {
+            writeStderr(`svlogd: warning: ${err instanceof Error ? err.message : String(err)}\n`);
+          }
+          this.#flow();
+        })();
+      },
+      // End of file or a read error.
+      onEnd: () => {
+        this.#ended = true;
+        void this.#finish(0);
+      },
     });
   }
 
@@ -76,7 +75,7 @@ export class InProcessLog {
   }
 
   #flow(): void {
-    if (this.#sink !== undefined && !this.#stopped && !this.#ended) this.#socket.resume();
+    if (this.#sink !== undefined && !this.#stopped && !this.#ended) this.#input.resume();
   }
 
   /** Ends the current sink (its buffered lines written) and reports the "exit". */
@@ -85,7 +84,7 @@ export class InProcessLog {
     if (sink === undefined) return;
     const generation = this.#generation;
     this.#sink = undefined;
-    this.#socket.pause();
+    this.#input.pause();
     // close() before waiting for the write in flight: on a full disk that write waits
     // for room that may never come, and close() is what ends svlogd's pause (DEVIATIONS.md
     // item 7). The chunk was handed to the sink when write() was called, so nothing read
@@ -122,7 +121,7 @@ export class InProcessLog {
         return;
       case "SIGSTOP":
         this.#stopped = true;
-        this.#socket.pause();
+        this.#input.pause();
         return;
       case "SIGCONT":
         this.#stopped = false;
@@ -142,13 +141,12 @@ export class InProcessLog {
     const sink = this.#sink;
     this.#sink = undefined;
     this.#ended = true;
-    const closed = destroySocket(this.#socket);
+    this.#input.close();
     if (sink !== undefined) {
       const closing = sink.close().catch(() => {});
       await this.#pending;
       await closing;
     }
-    await closed;
   }
 }
 
@@ -162,11 +160,3 @@ const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = {
   SIGALRM,
   SIGTERM,
 };
-
-/** Destroys a socket (closing its fd); resolves when the close has happened. */
-export function destroySocket(socket: net.Socket): Promise<void> {
-  if (socket.destroyed && socket.closed) return Promise.resolve();
-  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
-  socket.destroy();
-  return closed;
-}

@@ -9,12 +9,11 @@
  * The blocking parts of runsv (the 1-second restart delay, control scripts) block this
  * supervisor's loop only, never the process.
  *
- * Rules for many-per-process: never chdir (children get `cwd`), read FIFOs and pipes with
- * node:net sockets (epoll, no blocking-pool thread), no process-wide state except the
- * shared Reaper.
+ * Rules for many-per-process: never chdir (children get `cwd`), never hold a thread per
+ * FIFO or pipe (they are read on SIGIO, lib/pipe_input.ts), no process-wide state except
+ * the shared Reaper and the SIGIO listener.
  */
 
-import net from "node:net";
 import { dupCloexec } from "../../ffi/fd.ts";
 import { close, O_CLOEXEC, O_DIRECTORY, O_RDONLY, open, pipe } from "../../ffi/libc.ts";
 import { execFailure, spawn, spawnNoWait } from "../../ffi/spawn.ts";
@@ -26,7 +25,8 @@ import type { Reaper } from "../reaper.ts";
 import { errnoOf, errText, SysError } from "../sys_error.ts";
 import { type ControlByte, parseControlBytes } from "./control.ts";
 import { SupervisorFatal } from "./fatal.ts";
-import { destroySocket, InProcessLog } from "./inprocess_log.ts";
+import { InProcessLog } from "./inprocess_log.ts";
+import { type PipeInput, watchPipe } from "../pipe_input.ts";
 import {
   type Action,
   decisionScript,
@@ -82,7 +82,7 @@ interface Slot {
   label: string;
   lockFd: number;
   control: ControlFds | undefined;
-  socket: net.Socket | undefined;
+  input: PipeInput | undefined;
   okFd: number;
   bytes: ControlByte[];
   /** A state the status files do not show yet (see #flush). */
@@ -202,7 +202,7 @@ export class Supervisor {
       label: "supervise",
       lockFd: -1,
       control: undefined,
-      socket: undefined,
+      input: undefined,
       okFd: -1,
       bytes: [],
       unwritten: undefined,
@@ -223,7 +223,7 @@ export class Supervisor {
         label: "log/supervise",
         lockFd: -1,
         control: undefined,
-        socket: undefined,
+        input: undefined,
         okFd: -1,
         bytes: [],
         unwritten: undefined,
@@ -263,17 +263,14 @@ export class Supervisor {
   }
 
   #listen(slot: Slot): void {
-    const fd = slot.control!.read;
-    const socket = new net.Socket({ fd, readable: true, writable: false });
-    slot.socket = socket;
-    socket.on("data", (chunk: Uint8Array) => {
-      for (const byte of parseControlBytes(chunk)) slot.bytes.push(byte);
-      if (slot.bytes.length >= CONTROL_QUEUE_MAX) socket.pause();
-      this.#wakeUp();
+    const input = watchPipe(slot.control!.read, {
+      onData: (chunk) => {
+        for (const byte of parseControlBytes(chunk)) slot.bytes.push(byte);
+        if (slot.bytes.length >= CONTROL_QUEUE_MAX) input.pause();
+        this.#wakeUp();
+      },
     });
-    socket.on("error", () => {
-      // A FIFO read error: nothing to report in runit's vocabulary; keep the fd.
-    });
+    slot.input = input;
   }
 
   // ---- the main loop ----
@@ -350,8 +347,8 @@ export class Supervisor {
 
   #takeByte(slot: Slot): ControlByte | undefined {
     const byte = slot.bytes.shift();
-    if (slot.bytes.length < CONTROL_QUEUE_MAX / 2 && slot.socket?.isPaused()) {
-      slot.socket.resume();
+    if (slot.bytes.length < CONTROL_QUEUE_MAX / 2 && slot.input?.isPaused()) {
+      slot.input.resume();
     }
     return byte;
   }
@@ -677,12 +674,12 @@ export class Supervisor {
     const closing: Promise<void>[] = [];
     for (const slot of [this.#main, this.#log]) {
       if (slot === undefined) continue;
-      if (slot.socket !== undefined) closing.push(destroySocket(slot.socket)); // closes the fd
+      if (slot.input !== undefined) slot.input.close(); // closes the read end
       else if (slot.control !== undefined) closeQuietly(slot.control.read);
       if (slot.control !== undefined) closeQuietly(slot.control.write);
       closeQuietly(slot.okFd);
       closeQuietly(slot.lockFd);
-      slot.socket = undefined;
+      slot.input = undefined;
       slot.control = undefined;
       slot.okFd = -1;
       slot.lockFd = -1;
