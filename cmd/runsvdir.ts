@@ -86,7 +86,7 @@ export async function main(args: readonly string[], ctx: AppletContext): Promise
   }
 
   const say = new Messenger(`runsvdir ${dir}`);
-  // A bug in one supervisor's callback (a reaper handler, a socket event) must not end
+  // A bug in one supervisor's callback (a reaper handler, a pipe read) must not end
   // the process that supervises everything: report it and keep going.
   globalThis.addEventListener("error", (event) => {
     event.preventDefault();

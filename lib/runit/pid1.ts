@@ -217,7 +217,7 @@ export class Runit {
     Deno.addSignalListener("SIGPWR", () => this.#count("pwr"));
     Deno.addSignalListener("SIGALRM", () => this.#count("alrm"));
     ignoreInspectorSignal();
-    // An exception thrown by a callback (a supervisor's socket or timer when stage 2 runs
+    // An exception thrown by a callback (a supervisor's pipe read or timer when stage 2 runs
     // in this process) would end process 1, and with it the system: report it instead.
     globalThis.addEventListener("error", (event) => {
       event.preventDefault();

@@ -663,11 +663,11 @@ export class Supervisor {
     this.#ended = true;
     const closed = this.#release();
     this.#wakeUp();
-    // `finished` means every descriptor is really closed (sockets close asynchronously).
+    // `finished` means every descriptor is really closed (the log sink closes asynchronously).
     void closed.then(() => this.#resolveFinished());
   }
 
-  /** Closes everything; resolves when the sockets and the log sink have closed. */
+  /** Closes everything; resolves when the log sink has closed too. */
   #release(): Promise<void> {
     if (this.#released) return Promise.resolve();
     this.#released = true;
