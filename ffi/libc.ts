@@ -419,9 +419,15 @@ const FD_CLOEXEC = 1;
 
 /** Sets or clears O_NONBLOCK on the open file description of `fd`. */
 export function setNonblocking(fd: number, on: boolean): void {
+  changeStatusFlags(fd, on ? O_NONBLOCK : 0, on ? 0 : O_NONBLOCK);
+}
+
+/** Sets `set` and clears `clear` in `fd`'s file status flags; returns the new flags. */
+function changeStatusFlags(fd: number, set: number, clear: number): number {
   const flags = retryEintr("fcntl", () => core.fcntl(fd, F_GETFL, 0));
-  const next = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+  const next = (flags | set) & ~clear;
   if (next !== flags) retryEintr("fcntl", () => core.fcntl(fd, F_SETFL, next));
+  return next;
 }
 
 const F_SETOWN = 8;
@@ -435,10 +441,7 @@ const O_ASYNC = 0o20000;
  */
 export function prepareSignalDrivenInput(fd: number): number {
   retryEintr("fcntl", () => core.fcntl(fd, F_SETOWN, core.getpid()));
-  const flags = retryEintr("fcntl", () => core.fcntl(fd, F_GETFL, 0));
-  const next = (flags | O_NONBLOCK) & ~O_ASYNC;
-  if (next !== flags) retryEintr("fcntl", () => core.fcntl(fd, F_SETFL, next));
-  return next;
+  return changeStatusFlags(fd, O_NONBLOCK, O_ASYNC);
 }
 
 /**

@@ -14,9 +14,10 @@
  * pipe is, while each chunk is written to disk) and set again when the pipe is found
  * empty; then it is read once more (a write in between raised no signal). Left set, a
  * busy service writing 4 KiB at a time cost a signal per write (1 M lines through an
- * in-process log: 0.48 → 0.70 s; 0.56 s this way, against 0.46-0.56 s with node:net). A reader that stops short of emptying it must come back by itself: a paused
- * pipe is read again on `resume()`, and one still full after several reads on the next
- * turn of the event loop.
+ * in-process log: 0.48 → 0.70 s; 0.56 s this way, against 0.46-0.56 s with node:net).
+ * A reader that stops short of emptying a pipe must come back by itself: a paused pipe
+ * is read again on `resume()`, and one still full after several reads on the next turn
+ * of the event loop.
  *
  * Deno's signal listeners do not keep a process alive (a node:net socket did): while any
  * pipe is watched, a timer that never fires in practice does.

@@ -27,6 +27,18 @@ function send(fd: number, text: string): void {
   assertEquals(write(fd, bytes), bytes.length);
 }
 
+/** Runs `body` with a fresh FIFO, then closes its write end and removes it. */
+async function withFifo(body: (fifo: { read: number; write: number }) => Promise<void>) {
+  const dir = Deno.makeTempDirSync();
+  const fifo = makeFifo(dir, "control");
+  try {
+    await body(fifo);
+  } finally {
+    close(fifo.write);
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
 async function until(done: () => boolean, what: string, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!done()) {
@@ -36,10 +48,8 @@ async function until(done: () => boolean, what: string, ms = 5000): Promise<void
 }
 
 Deno.test("watchPipe() delivers what was written before and after, in order", async () => {
-  const dir = Deno.makeTempDirSync();
-  const fifo = makeFifo(dir, "control");
-  let got = "";
-  try {
+  await withFifo(async (fifo) => {
+    let got = "";
     send(fifo.write, "ud");
     const input = watchPipe(fifo.read, { onData: (bytes) => (got += decoder.decode(bytes)) });
     await until(() => got === "ud", "bytes written before the watch");
@@ -49,17 +59,12 @@ Deno.test("watchPipe() delivers what was written before and after, in order", as
     send(fifo.write, "k");
     await until(() => got === "udxtk", "two writes");
     input.close();
-  } finally {
-    close(fifo.write);
-    Deno.removeSync(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("watchPipe(): paused bytes stay in the FIFO until resume; a full FIFO arrives whole", async () => {
-  const dir = Deno.makeTempDirSync();
-  const fifo = makeFifo(dir, "control");
-  let got = 0;
-  try {
+  await withFifo(async (fifo) => {
+    let got = 0;
     const input = watchPipe(fifo.read, { onData: (bytes) => (got += bytes.length) });
     send(fifo.write, "u");
     await until(() => got === 1, "first byte");
@@ -73,10 +78,7 @@ Deno.test("watchPipe(): paused bytes stay in the FIFO until resume; a full FIFO 
     input.resume();
     await until(() => got === 1 + full.length, "all 64 KiB after resume");
     input.close();
-  } finally {
-    close(fifo.write);
-    Deno.removeSync(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("watchPipe(): 100 FIFOs each get their own bytes; closed ones get nothing more", async () => {

@@ -114,10 +114,10 @@ type TreeModule = typeof import("../runsvdir/tree.ts");
  * Loads lib/runsvdir/tree.ts at stage 2, never with process 1's own code: process 1
  * starts without compiling the tree (it may never run stage 2 itself), and the tree's
  * in-process svlogd imports node:dgram for a UDP log target, which Deno panics on without
- * /proc. A literal `import()` would be inlined by `deno bundle` into process 1's
- * bundle, so the specifier is computed: the
- * tree's own bundle beside an installed entry (`make install` writes
- * src/entry/runsvdir_tree.js), else the sources, from an entry or from lib/runit/.
+ * /proc. A literal `import()` would be inlined by `deno bundle` into process 1's bundle,
+ * so the specifier is computed: the tree's own bundle beside an installed entry (`make
+ * install` writes src/entry/runsvdir_tree.js), else the sources, from an entry or from
+ * lib/runit/.
  */
 function loadTreeModule(): Promise<TreeModule> {
   const candidates = ["./runsvdir_tree.js", "../lib/runsvdir/tree.ts", "../runsvdir/tree.ts"]

@@ -663,7 +663,7 @@ export class Supervisor {
     this.#ended = true;
     const closed = this.#release();
     this.#wakeUp();
-    // `finished` means every descriptor is really closed (the log sink closes asynchronously).
+    // `finished` means every descriptor is really closed (the log sink closes later).
     void closed.then(() => this.#resolveFinished());
   }
 
