@@ -55,21 +55,17 @@ function execDefs() {
 }
 const sym = bindLibc(execDefs);
 
-// The exec without resource limits calls these once: no fast-call trampolines (each costs
-// ~0.3–0.6 ms of start-up to compile), in one dlopen. Under limits `sym`'s are used: they
-// do not allocate. errno comes from ffi/libc.ts, whose first dlopen (this one) binds its
-// reader: a symbol fewer to bind (prepareExec 0.82 -> 0.71 ms, marks, median of 40).
-// Their results are declared as one-member structs here, as `fastCalls: false` would
-// declare them: Deno compiles no trampoline for a struct signature, and neither result is
-// read (execve returns only on failure, then errno tells; signal's old handler is not
-// needed), so ffi/libc.ts has nothing to convert or wrap (~0.05 ms of binding code
-// around the ~0.5 ms dlopen, marks, medians of 60 and 80).
+// The exec without resource limits calls these once, bound in one dlopen without fast-call
+// trampolines (each costs ~0.3-0.6 ms of start-up to compile): ffi/libc.ts calls them
+// through their addresses. Under limits `sym`'s are used: they do not allocate. errno
+// comes from ffi/libc.ts, whose first dlopen (this one) binds its reader: a symbol fewer
+// to bind (prepareExec 0.82 -> 0.71 ms, marks, median of 40).
 const once = bindLibcAll({
   // int execve(const char *path, char *const argv[], char *const envp[])
-  execve: { parameters: ["buffer", "buffer", "buffer"], result: { struct: ["i32"] } },
+  execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
   // sighandler_t signal(int, sighandler_t): restoreSignals, after prepareExec (same dlopen)
-  signal: { parameters: ["i32", "usize"], result: { struct: ["usize"] } },
-});
+  signal: { parameters: ["i32", "usize"], result: "usize" },
+}, { fastCalls: false });
 
 const utf8 = new TextEncoder();
 

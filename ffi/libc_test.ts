@@ -1,6 +1,8 @@
 import { assertEquals, assertThrows } from "../tests/_assert.ts";
 import {
+  bindLibcAll,
   close,
+  cstr,
   errno,
   getpid,
   kill,
@@ -15,6 +17,7 @@ import {
   write,
 } from "./libc.ts";
 import { SysError } from "../lib/sys_error.ts";
+import { EBADF } from "../lib/errstr.ts";
 
 Deno.test("getpid() equals Deno.pid", () => {
   assertEquals(getpid(), Deno.pid);
@@ -98,4 +101,19 @@ Deno.test("the very first failing call of a fresh process reports its own errno"
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
+});
+
+Deno.test("a group bound without fast calls returns what it declares, and errno", () => {
+  const slow = bindLibcAll({
+    getpid: { parameters: [], result: "i32" },
+    write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+    getenv: { parameters: ["buffer"], result: "pointer" },
+    strlen: { parameters: ["buffer"], result: "usize" },
+  }, { fastCalls: false });
+  assertEquals(slow.getpid(), Deno.pid);
+  assertEquals(slow.write(-1, new Uint8Array(1), 1n), -1n);
+  assertEquals(errno(), EBADF);
+  assertEquals(slow.getenv(cstr("DENIT_NO_SUCH_VARIABLE")), null);
+  // strlen is an IFUNC in glibc: its static is the resolved function, not the resolver.
+  assertEquals(slow.strlen(cstr("seven\u00e9")), 7n);
 });
