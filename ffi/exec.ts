@@ -10,7 +10,7 @@
  * chpst was given plus its lock.
  */
 
-import { bindLibc, bindLibcAll, cstr, errno, sysError } from "./libc.ts";
+import { bindLibc, bindLibcAll, clearErrno, cstr, errno, sysError } from "./libc.ts";
 import {
   byteStringCstr,
   execCandidates,
@@ -21,18 +21,34 @@ import {
 } from "../lib/chpst/inherit.ts";
 import { ENOENT } from "../lib/errstr.ts";
 
-// Read on first use (resource limits, credentials, a failed exec): a function
-// declaration is not parsed or built when chpst loads.
-function execDefs() {
+// What may run after chpst's resource limits (see prepareExec), bound one by one with
+// fast calls, which do not allocate. Read on first use: a function declaration is not
+// parsed or built when chpst loads.
+function underLimitsDefs() {
   return {
     // int execve(const char *path, char *const argv[], char *const envp[])
     execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
+    // int setrlimit(int resource, const struct rlimit *rlim)
+    setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+    // ssize_t write(int fd, const void *buf, size_t count)
+    write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+    // void _exit(int status)
+    _exit: { parameters: ["i32"], result: "void" },
+    // int *__errno_location(void)
+    __errno_location: { parameters: [], result: "pointer" },
+  } as const;
+}
+const sym = bindLibc(underLimitsDefs);
+
+// Called once each, before any limit: one dlopen on the first use of any, without
+// fast-call trampolines (each costs ~0.3-0.6 ms of start-up to compile; `chpst -u`
+// used to compile three).
+function oneShotDefs() {
+  return {
     // int sigprocmask(int how, const sigset_t *set, sigset_t *oldset)
     sigprocmask: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
     // int getrlimit(int resource, struct rlimit *rlim)
     getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
-    // int setrlimit(int resource, const struct rlimit *rlim)
-    setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
     // int chroot(const char *path)
     chroot: { parameters: ["buffer"], result: "i32" },
     // int nice(int inc)
@@ -43,17 +59,11 @@ function execDefs() {
     setgid: { parameters: ["u32"], result: "i32" },
     // int setuid(uid_t uid)
     setuid: { parameters: ["u32"], result: "i32" },
-    // ssize_t write(int fd, const void *buf, size_t count)
-    write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-    // void _exit(int status)
-    _exit: { parameters: ["i32"], result: "void" },
     // int fchdir(int fd)
     fchdir: { parameters: ["i32"], result: "i32" },
-    // int *__errno_location(void)
-    __errno_location: { parameters: [], result: "pointer" },
   } as const;
 }
-const sym = bindLibc(execDefs);
+const calls = bindLibcAll(oneShotDefs, { fastCalls: false });
 
 // The exec without resource limits calls these once, bound in one dlopen without fast-call
 // trampolines (each costs ~0.3-0.6 ms of start-up to compile): ffi/libc.ts calls them
@@ -255,7 +265,7 @@ export function restoreSignals(restore: SignalRestore, blocked: bigint): void {
   if (!restore.setMask) return;
   const set = new Uint8Array(SIGSET_SIZE);
   new DataView(set.buffer).setBigUint64(0, blocked, true); // kernel sigset: bit n-1, LE
-  if (sym.sigprocmask(SIG_SETMASK, set, null) === -1) throw sysError("sigprocmask");
+  if (calls.sigprocmask(SIG_SETMASK, set, null) === -1) throw sysError("sigprocmask");
 }
 
 /** A resource limit pair; RLIM_INFINITY is 2^64-1. */
@@ -267,7 +277,7 @@ export interface Rlimit {
 /** getrlimit(2). */
 export function getrlimit(resource: number): Rlimit {
   const pair = new BigUint64Array(2);
-  if (sym.getrlimit(resource, new Uint8Array(pair.buffer)) === -1) throw sysError("getrlimit");
+  if (calls.getrlimit(resource, new Uint8Array(pair.buffer)) === -1) throw sysError("getrlimit");
   return { soft: pair[0]!, hard: pair[1]! };
 }
 
@@ -279,7 +289,7 @@ export function setrlimit(resource: number, limit: Rlimit): void {
 
 /** chroot(2). */
 export function chroot(path: string): void {
-  if (sym.chroot(cstr(path)) === -1) throw sysError("chroot", path);
+  if (calls.chroot(cstr(path)) === -1) throw sysError("chroot", path);
 }
 
 /**
@@ -287,21 +297,17 @@ export function chroot(path: string): void {
  * first and only a set errno is an error (as chpst.c does).
  */
 export function nice(increment: number): void {
+  const call = calls.nice; // bound first: binding may change errno
   clearErrno();
-  if (sym.nice(increment) === -1) {
+  if (call(increment) === -1) {
     const code = errno();
     if (code !== 0) throw sysError("nice");
   }
 }
 
-function clearErrno(): void {
-  const ptr = sym.__errno_location();
-  if (ptr !== null) new DataView(Deno.UnsafePointerView.getArrayBuffer(ptr, 4)).setInt32(0, 0);
-}
-
 /** fchdir(2). */
 export function fchdir(fd: number): void {
-  if (sym.fchdir(fd) === -1) throw sysError("fchdir");
+  if (calls.fchdir(fd) === -1) throw sysError("fchdir");
 }
 
 // Credentials for chpst -u and setuidgid (spec chpst.md §6), called in this order:
@@ -311,17 +317,17 @@ export function fchdir(fd: number): void {
 /** setgroups(2) with exactly `gids`. */
 export function setgroups(gids: readonly number[]): void {
   const list = new Uint32Array(gids);
-  if (sym.setgroups(BigInt(gids.length), new Uint8Array(list.buffer)) === -1) {
+  if (calls.setgroups(BigInt(gids.length), new Uint8Array(list.buffer)) === -1) {
     throw sysError("setgroups");
   }
 }
 
 /** setgid(2). */
 export function setgid(gid: number): void {
-  if (sym.setgid(gid) === -1) throw sysError("setgid");
+  if (calls.setgid(gid) === -1) throw sysError("setgid");
 }
 
 /** setuid(2). */
 export function setuid(uid: number): void {
-  if (sym.setuid(uid) === -1) throw sysError("setuid");
+  if (calls.setuid(uid) === -1) throw sysError("setuid");
 }

@@ -258,6 +258,12 @@ export function errno(): number {
   return errnoView?.getInt32(0) ?? 0;
 }
 
+/** Sets the calling thread's errno to 0, for calls where -1 is also a valid result. */
+export function clearErrno(): void {
+  if (errnoView === undefined) return;
+  new DataView(Deno.UnsafePointerView.getArrayBuffer(errnoView.pointer, 4)).setInt32(0, 0, true);
+}
+
 /** Builds a {@linkcode SysError} from the current errno. Call right after the failure. */
 export function sysError(syscall: string, path?: string): SysError {
   return new SysError(syscall, errno(), path);
