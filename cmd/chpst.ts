@@ -59,6 +59,7 @@ import {
   O_RDONLY,
   O_WRONLY,
   open,
+  preferOneShotCalls,
   setsid,
 } from "../ffi/libc.ts";
 import {
@@ -394,6 +395,8 @@ function parse(args: readonly string[], ctx: AppletContext): ChpstRequest | stri
 }
 
 export function main(args: readonly string[], ctx: AppletContext): number {
+  // chpst calls each libc function once: binding without fast-call trampolines is cheaper.
+  preferOneShotCalls();
   // The signal state from the C launcher, else /proc (the sh launcher, mod.ts dispatch).
   const fromLauncher = launcherSignals();
   const inherited = {

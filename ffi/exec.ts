@@ -38,7 +38,7 @@ function underLimitsDefs() {
     __errno_location: { parameters: [], result: "pointer" },
   } as const;
 }
-const sym = bindLibc(underLimitsDefs);
+const sym = bindLibc(underLimitsDefs, { fastCalls: true });
 
 // Called once each, before any limit: one dlopen on the first use of any, without
 // fast-call trampolines (each costs ~0.3-0.6 ms of start-up to compile; `chpst -u`

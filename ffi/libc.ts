@@ -80,7 +80,8 @@ export interface BindOptions {
    * false: bind without Deno's fast-call trampoline. Deno compiles one per symbol at
    * dlopen, ~0.3–0.6 ms each (measured), which a symbol a short-lived applet calls once
    * or twice never earns back; each call then costs ~1 µs instead of ~0.3 µs and
-   * allocates (so not for code that runs under chpst's memory limits). Default true.
+   * allocates (so not for code that runs under chpst's memory limits). Default true,
+   * or false after {@linkcode preferOneShotCalls}.
    */
   fastCalls?: boolean;
   /**
@@ -90,6 +91,17 @@ export interface BindOptions {
    * true.
    */
   bindErrno?: boolean;
+}
+
+let fastCallsByDefault = true;
+
+/**
+ * For a process that calls each libc function once or twice and exits (chpst): groups
+ * bound from now on that do not ask for fast calls get none. The wrappers here (open,
+ * flock, setsid, ...) serve the daemons too, where fast calls pay.
+ */
+export function preferOneShotCalls(): void {
+  fastCallsByDefault = false;
 }
 
 /**
@@ -106,7 +118,7 @@ function openGroup(
   open: (defs: Deno.ForeignLibraryInterface) => Record<string, unknown> = (group) =>
     openLibc(group, options.bindErrno),
 ): Record<string, unknown> {
-  if (options.fastCalls !== false) return open(defs);
+  if ((options.fastCalls ?? fastCallsByDefault) !== false) return open(defs);
   const declared: Record<string, Deno.ForeignFunction | Deno.ForeignStatic> = {};
   const functions: [string, Deno.ForeignFunction][] = [];
   for (const [name, def] of Object.entries(defs)) {
