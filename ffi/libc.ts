@@ -12,7 +12,7 @@
  * `ffi/libc_test.ts` proves errno is reliable on the pinned Deno.
  */
 
-import { EAGAIN, ECHILD, EINTR } from "../lib/errstr.ts";
+import { EAGAIN, ECHILD, EINTR, ENOENT } from "../lib/errstr.ts";
 import { SysError } from "../lib/sys_error.ts";
 
 export { SysError };
@@ -514,6 +514,30 @@ export function setsid(): number {
   const sid = core.setsid();
   if (sid === -1) throw sysError("setsid");
   return sid;
+}
+
+// Existence probes of the long-running supervisors (`control/<c>` and `finish` around
+// every start and stop): one faccessat(2) through its address, where listing the service
+// directory took five system calls and Deno's iterator, and a failing stat a thrown error.
+const probes = bindLibcAll({
+  // int faccessat(int dirfd, const char *path, int mode, int flags)
+  faccessat: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32" },
+}, { fastCalls: false });
+const AT_FDCWD = -100;
+const AT_EACCESS = 0x200; // the effective ids, as stat(2) uses
+const F_OK = 0;
+
+/**
+ * Whether `path` is certainly missing (ENOENT, links followed), as a failing stat(2)
+ * would say, without an exception; false when it exists or cannot be told (a caller then
+ * stats it and reports why, as runit does).
+ */
+export function pathMissing(path: string): boolean {
+  const cpath = cstr(path);
+  const { errno: code } = callWithErrno(() =>
+    probes.faccessat(AT_FDCWD, cpath, F_OK, AT_EACCESS) as number
+  );
+  return code === ENOENT;
 }
 
 /** setpgid(2). */

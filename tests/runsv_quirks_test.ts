@@ -69,6 +69,23 @@ Deno.test("runsv: non-executable finish: access denied after each exit, then res
   );
 });
 
+Deno.test("runsv: a control that is no directory warns on each command, as C runsv", async () => {
+  // custom() stats control/<c>: only a missing one is quiet (ENOTDIR here is not).
+  const warnings = async (debian: boolean): Promise<string> => {
+    await using tmp = tempDir();
+    writeTree(tmp.path, { "s/run!": SLEEP_RUN, "s/down": "", "s/control": "x\n" });
+    await using r = await startRunsv(tmp.path, "s", { debian });
+    await waitStat(`${tmp.path}/s`, "down");
+    await sv(["up", "./s"], { cwd: tmp.path });
+    await waitStat(`${tmp.path}/s`, "run");
+    await waitFor(() => r.proc.stderrText().includes("control/u"));
+    return r.proc.stderrText();
+  };
+  const ours = await warnings(false);
+  assertEquals(ours, "runsv s: warning: unable to stat control/u: not a directory\n");
+  if (haveDebianRunit()) assertEquals(await warnings(true), ours);
+});
+
 Deno.test("runsv: control/u runs before every start of ./run, automatic ones too", async () => {
   await using tmp = tempDir();
   writeTree(tmp.path, {

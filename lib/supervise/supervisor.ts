@@ -15,7 +15,15 @@
  */
 
 import { dupCloexec } from "../../ffi/fd.ts";
-import { close, O_CLOEXEC, O_DIRECTORY, O_RDONLY, open, pipe } from "../../ffi/libc.ts";
+import {
+  close,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_RDONLY,
+  open,
+  pathMissing,
+  pipe,
+} from "../../ffi/libc.ts";
 import { execFailure, spawn, spawnNoWait } from "../../ffi/spawn.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import type { LogSink, LogSinkFactory } from "../log_sink.ts";
@@ -47,7 +55,7 @@ import {
   writeStatusFiles,
 } from "./supervise_dir.ts";
 import { EAGAIN, ENOENT, ENOMEM } from "../errstr.ts";
-import { exists, isFile, listNames } from "../fs_probe.ts";
+import { exists, isFile } from "../fs_probe.ts";
 
 export { SupervisorFatal };
 
@@ -567,9 +575,8 @@ export class Supervisor {
    */
   async #custom(letter: string): Promise<boolean> {
     const name = `control/${letter}`;
-    // Most services have no control/: the listing of the service directory says so
-    // without the exception a failing stat costs (~0.1 ms between `sv up` and run).
-    if (!listed(this.#abs, "control")) return false;
+    // Most services have no control/: asked without the exception a failing stat costs.
+    if (pathMissing(`${this.#abs}/${name}`)) return false;
     let info: Deno.FileInfo;
     try {
       info = Deno.statSync(`${this.#abs}/${name}`);
@@ -598,7 +605,7 @@ export class Supervisor {
   }
 
   #finishExists(): boolean {
-    if (!listed(this.#abs, "finish")) return false; // no exception for the usual case
+    if (pathMissing(`${this.#abs}/finish`)) return false; // no exception for the usual case
     try {
       Deno.openSync(`${this.#abs}/finish`, { read: true }).close();
       return true;
@@ -696,11 +703,6 @@ export class Supervisor {
       this.#dirFd = -1;
     });
   }
-}
-
-/** Whether `dir` lists `name`; true when it cannot be listed (ask the entry itself). */
-function listed(dir: string, name: string): boolean {
-  return listNames(dir)?.includes(name) ?? true;
 }
 
 function closeQuietly(fd: number): void {
