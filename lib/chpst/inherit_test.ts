@@ -36,6 +36,19 @@ Deno.test("signalRestore() resets Deno's ignored SIGPIPE and keeps the caller's 
   assertEquals(signalRestore(inherited, { ignored: 0x1006n, blocked: 1n }).setMask, true);
 });
 
+Deno.test("signalRestore() handles signals above 32 (real-time ones, bit 63)", () => {
+  const bit = (signal: number): bigint => 1n << BigInt(signal - 1);
+  const inherited = { ignored: bit(34) | bit(40) | bit(64), blocked: 0n };
+  const current = { ignored: bit(35) | bit(40) | bit(13), blocked: 0n };
+  assertEquals(signalRestore(inherited, current), {
+    ignore: [34, 64],
+    reset: [13, 35],
+    setMask: false,
+  });
+  // 32 and 33 (glibc's) are never touched, even when they differ.
+  assertEquals(signalRestore({ ignored: bit(32) | bit(33), blocked: 0n }, current).ignore, []);
+});
+
 Deno.test("signalRestore() without the current state sets every settable signal", () => {
   const all = signalRestore({ ignored: 0x2n, blocked: 0n }, undefined);
   assertEquals(all.ignore, [2]);
