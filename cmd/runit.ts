@@ -1,7 +1,7 @@
 /** runit — process 1: stages 1, 2, 3 (spec runit.md §2). */
 
 import type { AppletContext } from "../lib/applet.ts";
-import { getpid, setProcessName } from "../ffi/libc.ts";
+import { setProcessName } from "../ffi/libc.ts";
 import { ArgArea } from "../ffi/proctitle.ts";
 import { writeStderr } from "../lib/output.ts";
 import { startRunit } from "../lib/runit/pid1.ts";
@@ -30,7 +30,7 @@ export function becomeRunit(): Promise<never> {
 
 export function main(_args: readonly string[], _ctx: AppletContext): number | Promise<number> {
   // runit takes no arguments and ignores any it is given.
-  if (getpid() !== 1) {
+  if (Deno.pid !== 1) {
     writeStderr("- runit: fatal: must be run as process no 1.\n");
     return EXIT_FATAL;
   }
