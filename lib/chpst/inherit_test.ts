@@ -116,6 +116,11 @@ Deno.test("byte strings carry any byte through the environment unchanged", () =>
   assertEquals(utf8ByteString("é"), "\xc3\xa9");
   assertEquals(byteStringText("\xc3\xa9"), "é");
   assertEquals(parseEnviron(new Uint8Array([0x58, 0x3d, 0xff, 0])), ["X=\xff"]);
+  // Longer than one 8192-byte chunk, every byte value, in order.
+  const all = new Uint8Array(20000).map((_, i) => i % 256);
+  const long = byteString(all);
+  assertEquals(long.length, all.length);
+  assertEquals([...byteStringCstr(long).subarray(0, all.length)], [...all]);
 });
 
 Deno.test("rawArguments() takes the exact bytes of the trailing words of cmdline", () => {
