@@ -71,6 +71,18 @@ export async function interleave(
 }
 
 /** The label of the empty `deno run` floor. */
+/**
+ * Other builds to measure in the same rounds (before/after comparisons), from an
+ * environment variable holding "label=/path/to/program,…".
+ */
+export function extraPrograms(variable: string): { label: string; path: string }[] {
+  const spec = Deno.env.get(variable) ?? "";
+  return spec.split(",").filter((item) => item.includes("=")).map((item) => {
+    const at = item.indexOf("=");
+    return { label: item.slice(0, at), path: item.slice(at + 1) };
+  });
+}
+
 export const FLOOR = "empty deno run (floor)";
 
 /**

@@ -2,11 +2,15 @@
  * chpst start-up: `chpst -e DIR /bin/true` wall time for Debian's C chpst, the empty
  * `deno run` floor (same Deno, cache dir and flags as the launcher; see startup.ts), and
  * denit's chpst through the installed launcher. Goal (issue #6): ≤ 1.15× the floor.
+ *
+ * BENCH_CHPST_ROUNDS (default 100) sets the interleaved rounds; BENCH_EXTRA_CHPST=
+ * "label=/path/to/chpst,…" adds other builds to the same rounds (before/after runs).
  */
 
 import { cLaunchers } from "../tests/_helpers.ts";
 import {
   benchPrefix,
+  extraPrograms,
   floorContender,
   interleave,
   ratioTable,
@@ -36,7 +40,12 @@ const medians = await interleave([
     cmd: `${prefix}/bin/chpst`,
     args: ["-e", envDir, "/bin/true"],
   },
-], { rounds: 40 });
+  ...extraPrograms("BENCH_EXTRA_CHPST").map(({ label, path }) => ({
+    label: `${label}: chpst -e DIR /bin/true`,
+    cmd: path,
+    args: ["-e", envDir, "/bin/true"],
+  })),
+], { rounds: Number(Deno.env.get("BENCH_CHPST_ROUNDS") ?? 100) });
 Deno.removeSync(work, { recursive: true });
 
 report("chpst", ratioTable(medians, { label: "C chpst -e DIR /bin/true", column: "× C chpst" }));

@@ -19,6 +19,7 @@
 
 import {
   benchPrefix,
+  extraPrograms,
   FLOOR,
   floorContender,
   median,
@@ -49,11 +50,7 @@ function spread(values: readonly number[], format: (n: number) => string): strin
 
 /** Extra supervisors from BENCH_EXTRA_RUNSV ("label=/path/to/runsv,…"). */
 function extraRunsvs(): { label: string; runsv: string }[] {
-  const spec = Deno.env.get("BENCH_EXTRA_RUNSV") ?? "";
-  return spec.split(",").filter((item) => item.includes("=")).map((item) => {
-    const at = item.indexOf("=");
-    return { label: item.slice(0, at), runsv: item.slice(at + 1) };
-  });
+  return extraPrograms("BENCH_EXTRA_RUNSV").map(({ label, path }) => ({ label, runsv: path }));
 }
 
 const pollCell = new Int32Array(new SharedArrayBuffer(4));
