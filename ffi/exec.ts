@@ -41,8 +41,8 @@ function underLimitsDefs() {
 const sym = bindLibc(underLimitsDefs, { fastCalls: true });
 
 // Called once each, before any limit: one dlopen on the first use of any, without
-// fast-call trampolines (each costs ~0.3-0.6 ms of start-up to compile; `chpst -u`
-// used to compile three).
+// fast-call trampolines (their cost: BindOptions in ffi/libc.ts; `chpst -u` used to
+// compile three, each in a dlopen of its own).
 function oneShotDefs() {
   return {
     // int sigprocmask(int how, const sigset_t *set, sigset_t *oldset)
@@ -66,8 +66,7 @@ function oneShotDefs() {
 const calls = bindLibcAll(oneShotDefs, { fastCalls: false });
 
 // The exec without resource limits calls these once, bound in one dlopen without fast-call
-// trampolines (each costs ~0.3-0.6 ms of start-up to compile): ffi/libc.ts calls them
-// through their addresses. Under limits `sym`'s are used: they do not allocate. errno
+// trampolines (see oneShotDefs): ffi/libc.ts calls them through their addresses. Under limits `sym`'s are used: they do not allocate. errno
 // comes from ffi/libc.ts, whose first dlopen (this one) binds its reader: a symbol fewer
 // to bind (prepareExec 0.82 -> 0.71 ms, marks, median of 40).
 const once = bindLibcAll({
