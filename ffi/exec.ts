@@ -66,9 +66,10 @@ function oneShotDefs() {
 const calls = bindLibcAll(oneShotDefs, { fastCalls: false });
 
 // The exec without resource limits calls these once, bound in one dlopen without fast-call
-// trampolines (see oneShotDefs): ffi/libc.ts calls them through their addresses. Under limits `sym`'s are used: they do not allocate. errno
-// comes from ffi/libc.ts, whose first dlopen (this one) binds its reader: a symbol fewer
-// to bind (prepareExec 0.82 -> 0.71 ms, marks, median of 40).
+// trampolines (see oneShotDefs): ffi/libc.ts calls them through their addresses. Under
+// limits `sym`'s are used: they do not allocate. errno comes from ffi/libc.ts, whose
+// first dlopen (this one) binds its reader: a symbol fewer to bind (prepareExec 0.82 ->
+// 0.71 ms, marks, median of 40).
 const once = bindLibcAll({
   // int execve(const char *path, char *const argv[], char *const envp[])
   execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },

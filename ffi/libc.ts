@@ -80,8 +80,8 @@ export interface BindOptions {
    * false: bind without Deno's fast-call trampoline. Deno compiles one per symbol at
    * dlopen: the first of a process ~0.8 ms, each later one ~0.1 ms more, ~0.2 ms in a
    * dlopen of its own (measured, fresh processes), which a symbol a short-lived applet
-   * calls once or twice never earns back; each call then costs ~1 µs instead of ~0.3 µs and
-   * allocates (so not for code that runs under chpst's memory limits). Default true,
+   * calls once or twice never earns back; each call then costs ~1 µs instead of ~0.3 µs
+   * and allocates (so not for code that runs under chpst's memory limits). Default true,
    * or false after {@linkcode preferOneShotCalls}.
    */
   fastCalls?: boolean;
