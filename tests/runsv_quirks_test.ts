@@ -6,6 +6,7 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
 import {
   bin,
+  exists,
   haveDebianRunit,
   readText,
   run,
@@ -182,10 +183,12 @@ Deno.test("sv against our runsv: restart with a passing check, failing check tim
 
 Deno.test("sv against our runsv: force-shutdown of a TERM-ignoring service, then not running", async () => {
   await using tmp = tempDir();
-  writeTree(tmp.path, { "s/run!": "#!/bin/sh\ntrap '' TERM\nwhile :; do sleep 0.1; done\n" });
+  writeTree(tmp.path, {
+    "s/run!": "#!/bin/sh\ntrap '' TERM\n: >ready\nwhile :; do sleep 0.1; done\n",
+  });
   await using r = await startRunsv(tmp.path, "s");
   await waitRunning(`${tmp.path}/s`);
-  await sleep(200);
+  await waitFor(() => exists(`${tmp.path}/s/ready`)); // TERM ignored from here
   const result = await sv(["-w", "1", "force-shutdown", "./s"], { cwd: tmp.path });
   assertEquals(result.code, 1);
   // want exit is recorded as 'd': sv prints "want down".

@@ -1,7 +1,17 @@
 /** Black-box tests of runsv (spec runsv.md and supervise-protocol.md "Test cases"). */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
-import { bin, cpuTicks, readText, run, sleep, tempDir, waitFor, writeTree } from "./_helpers.ts";
+import {
+  bin,
+  cpuTicks,
+  exists,
+  readText,
+  run,
+  sleep,
+  tempDir,
+  waitFor,
+  writeTree,
+} from "./_helpers.ts";
 import {
   alive,
   procState,
@@ -16,8 +26,14 @@ import {
 } from "./supervise_fixture.ts";
 
 const TRAP_TERM_RUN =
-  "#!/bin/sh\ntrap 'echo TERM >>signals' TERM\ntrap 'echo CONT >>signals' CONT\n" +
+  "#!/bin/sh\ntrap 'echo TERM >>signals' TERM\ntrap 'echo CONT >>signals' CONT\n: >ready\n" +
   "while :; do sleep 0.1; done\n";
+
+/** Waits for a run script's `: >ready`, written once its traps are set (a fixed sleep
+ * was not always enough on a loaded machine). */
+function trapsSet(dir: string): Promise<unknown> {
+  return waitFor(() => exists(`${dir}/ready`));
+}
 
 Deno.test("runsv: usage errors exit 1 with argv[0] as given", async () => {
   const runsv = await bin("runsv");
@@ -159,7 +175,7 @@ Deno.test("runsv: TERM-ignoring service: d sends TERM+CONT, k kills", async () =
   await using _r = await startRunsv(tmp.path, "s");
   const dir = `${tmp.path}/s`;
   const pid = await waitRunning(dir);
-  await sleep(200); // traps installed
+  await trapsSet(dir);
   writeControl(dir, "d");
   await waitStat(dir, "run, got TERM, want down");
   // status is renamed into place just after stat (runit's order).
@@ -257,7 +273,7 @@ Deno.test("runsv: control/t exiting 0 suppresses TERM but CONT and control/d run
   await using _r = await startRunsv(tmp.path, "s");
   const dir = `${tmp.path}/s`;
   await waitRunning(dir);
-  await sleep(200);
+  await trapsSet(dir);
   writeControl(dir, "d");
   await waitFor(() => readText(`${dir}/scripts`) === "u\nt\nd\n");
   await waitFor(() => readText(`${dir}/signals`) === "CONT\n");
@@ -267,14 +283,14 @@ Deno.test("runsv: control/t exiting 0 suppresses TERM but CONT and control/d run
 Deno.test("runsv: control/h exit 0 suppresses HUP, exit 1 lets it through", async () => {
   await using tmp = tempDir();
   writeTree(tmp.path, {
-    "s/run!": "#!/bin/sh\ntrap 'echo HUP >>signals' HUP\nwhile :; do sleep 0.1; done\n",
+    "s/run!": "#!/bin/sh\ntrap 'echo HUP >>signals' HUP\n: >ready\nwhile :; do sleep 0.1; done\n",
     "s/control/h!": "#!/bin/sh\nexit $(cat code)\n",
     "s/code": "0\n",
   });
   await using _r = await startRunsv(tmp.path, "s");
   const dir = `${tmp.path}/s`;
   await waitRunning(dir);
-  await sleep(200);
+  await trapsSet(dir);
   writeControl(dir, "h");
   await sleep(500);
   assertEquals(readText(`${dir}/signals`), "");
