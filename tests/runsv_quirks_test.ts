@@ -134,18 +134,30 @@ Deno.test("runsv: a run that lasted over 1 s is restarted at once", async () => 
 });
 
 Deno.test("runsv: commands during the 1 s restart delay are applied after it (Q3)", async () => {
-  await using tmp = tempDir();
-  writeTree(tmp.path, { "s/run!": "#!/bin/sh\necho run >>runs\nexit 0\n" });
-  await using _r = await startRunsv(tmp.path, "s");
-  const dir = `${tmp.path}/s`;
-  await waitFor(() => readText(`${dir}/runs`) === "run\n");
-  await waitStat(dir, "down");
-  writeControl(dir, "d");
-  await sleep(300);
-  assertEquals(Deno.readFileSync(`${dir}/supervise/status`)[17], 0x75); // still want up
-  await waitFor(() => Deno.readFileSync(`${dir}/supervise/status`)[17] === 0x64);
-  await sleep(1300);
-  assertEquals(readText(`${dir}/runs`), "run\n"); // not restarted after the delay
+  // The check is only meaningful while the delay lasts: ./run started after runsv did, so
+  // a reading taken less than 1 s after runsv's start is inside it. A loaded machine can
+  // take longer to get there; such an attempt proves nothing and is made again.
+  for (let attempt = 1;; attempt++) {
+    await using tmp = tempDir();
+    writeTree(tmp.path, { "s/run!": "#!/bin/sh\necho run >>runs\nexit 0\n" });
+    const started = performance.now();
+    await using _r = await startRunsv(tmp.path, "s");
+    const dir = `${tmp.path}/s`;
+    await waitFor(() => readText(`${dir}/runs`) === "run\n");
+    await waitStat(dir, "down");
+    writeControl(dir, "d");
+    await sleep(300);
+    const want = Deno.readFileSync(`${dir}/supervise/status`)[17];
+    if (performance.now() - started >= 1000) {
+      assert(attempt < 5, "five attempts, none read inside the 1 s delay");
+      continue;
+    }
+    assertEquals(want, 0x75); // still want up
+    await waitFor(() => Deno.readFileSync(`${dir}/supervise/status`)[17] === 0x64);
+    await sleep(1300);
+    assertEquals(readText(`${dir}/runs`), "run\n"); // not restarted after the delay
+    return;
+  }
 });
 
 Deno.test("runsv: ./run shares runsv's process group and session", async () => {
