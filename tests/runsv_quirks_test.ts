@@ -137,13 +137,18 @@ Deno.test("runsv: commands during the 1 s restart delay are applied after it (Q3
   // The check is only meaningful while the delay lasts: ./run started after runsv did, so
   // a reading taken less than 1 s after runsv's start is inside it. A loaded machine can
   // take longer to get there; such an attempt proves nothing and is made again.
+  // ./run exits only when told: runsv writes "down" once before the first start too, and
+  // `d` sent on that one (seen when ./run ran before runsv wrote "run") is no test.
   for (let attempt = 1;; attempt++) {
     await using tmp = tempDir();
-    writeTree(tmp.path, { "s/run!": "#!/bin/sh\necho run >>runs\nexit 0\n" });
+    writeTree(tmp.path, {
+      "s/run!": "#!/bin/sh\necho run >>runs\nwhile [ ! -f go ]; do sleep 0.01; done\nexit 0\n",
+    });
     const started = performance.now();
     await using _r = await startRunsv(tmp.path, "s");
     const dir = `${tmp.path}/s`;
-    await waitFor(() => readText(`${dir}/runs`) === "run\n");
+    await waitStat(dir, "run");
+    Deno.writeTextFileSync(`${dir}/go`, "");
     await waitStat(dir, "down");
     writeControl(dir, "d");
     await sleep(300);
@@ -152,6 +157,7 @@ Deno.test("runsv: commands during the 1 s restart delay are applied after it (Q3
       assert(attempt < 5, "five attempts, none read inside the 1 s delay");
       continue;
     }
+    assertEquals(readText(`${dir}/runs`), "run\n");
     assertEquals(want, 0x75); // still want up
     await waitFor(() => Deno.readFileSync(`${dir}/supervise/status`)[17] === 0x64);
     await sleep(1300);
