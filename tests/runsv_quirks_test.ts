@@ -6,7 +6,6 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
 import {
   bin,
-  exists,
   haveDebianRunit,
   readText,
   run,
@@ -22,6 +21,7 @@ import {
   SLEEP_RUN,
   startRunsv,
   sv,
+  trapsSet,
   waitRunning,
   waitStat,
   writeControl,
@@ -206,7 +206,7 @@ Deno.test("sv against our runsv: force-shutdown of a TERM-ignoring service, then
   });
   await using r = await startRunsv(tmp.path, "s");
   await waitRunning(`${tmp.path}/s`);
-  await waitFor(() => exists(`${tmp.path}/s/ready`)); // TERM ignored from here
+  await trapsSet(`${tmp.path}/s`); // TERM ignored from here
   const result = await sv(["-w", "1", "force-shutdown", "./s"], { cwd: tmp.path });
   assertEquals(result.code, 1);
   // want exit is recorded as 'd': sv prints "want down".

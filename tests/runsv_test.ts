@@ -20,6 +20,7 @@ import {
   SLEEP_RUN,
   startRunsv,
   sv,
+  trapsSet,
   waitRunning,
   waitStat,
   writeControl,
@@ -28,12 +29,6 @@ import {
 const TRAP_TERM_RUN =
   "#!/bin/sh\ntrap 'echo TERM >>signals' TERM\ntrap 'echo CONT >>signals' CONT\n: >ready\n" +
   "while :; do sleep 0.1; done\n";
-
-/** Waits for a run script's `: >ready`, written once its traps are set (a fixed sleep
- * was not always enough on a loaded machine). */
-function trapsSet(dir: string): Promise<unknown> {
-  return waitFor(() => exists(`${dir}/ready`));
-}
 
 Deno.test("runsv: usage errors exit 1 with argv[0] as given", async () => {
   const runsv = await bin("runsv");

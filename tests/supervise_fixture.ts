@@ -4,7 +4,16 @@
  * kills the whole process tree even when a test fails.
  */
 
-import { bin, killTree, run, type RunResult, spawn, type Spawned, waitFor } from "./_helpers.ts";
+import {
+  bin,
+  exists,
+  killTree,
+  run,
+  type RunResult,
+  spawn,
+  type Spawned,
+  waitFor,
+} from "./_helpers.ts";
 import { readStatus } from "../lib/status_record.ts";
 
 /** A run script that stays up until killed. */
@@ -131,4 +140,10 @@ export function alive(pid: number): boolean {
 /** Replaces pids and ages in sv output so lines from different runs compare. */
 export function normalizeSv(text: string): string {
   return text.replace(/\(pid \d+\)/g, "(pid N)").replace(/ \d+s/g, " Ns");
+}
+
+/** Waits for a run script's `: >ready`, written once its traps are set (a fixed sleep
+ * was not always enough on a loaded machine). */
+export function trapsSet(dir: string): Promise<unknown> {
+  return waitFor(() => exists(`${dir}/ready`));
 }
