@@ -1,17 +1,7 @@
 /** Black-box tests of runsv (spec runsv.md and supervise-protocol.md "Test cases"). */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
-import {
-  bin,
-  cpuTicks,
-  exists,
-  readText,
-  run,
-  sleep,
-  tempDir,
-  waitFor,
-  writeTree,
-} from "./_helpers.ts";
+import { bin, cpuTicks, readText, run, sleep, tempDir, waitFor, writeTree } from "./_helpers.ts";
 import {
   alive,
   procState,
