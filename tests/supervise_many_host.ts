@@ -39,6 +39,13 @@ await Promise.all(names.map(async (name) => {
   }
 }));
 
+// Listening before the first report: the test signals as soon as it has read it, and a
+// loaded machine can let it do so before this process runs its next statement.
+const told = new Promise<"terminate" | "kill">((resolve) => {
+  Deno.addSignalListener("SIGTERM", () => resolve("terminate"));
+  Deno.addSignalListener("SIGINT", () => resolve("kill"));
+});
+
 const stat = (name: string) => {
   try {
     return Deno.readTextFileSync(`${root}/${name}/supervise/stat`);
@@ -59,10 +66,7 @@ out({
   pids: Object.fromEntries([...supervisors].map(([n, s]) => [n, s.pids])),
 });
 
-const how = await new Promise<"terminate" | "kill">((resolve) => {
-  Deno.addSignalListener("SIGTERM", () => resolve("terminate"));
-  Deno.addSignalListener("SIGINT", () => resolve("kill"));
-});
+const how = await told;
 if (how === "terminate") {
   await Promise.all([...supervisors.values()].map((s) => s.terminate()));
 } else {
