@@ -65,7 +65,14 @@ Deno.test("svlogd: SIGHUP re-reads config and reopens (case 38)", async () => {
     await waitFor(() => read(`${tmp.path}/d/current`) === "a\n", { what: "a logged" });
     Deno.writeTextFileSync(`${tmp.path}/d/config`, "pX \n");
     svlogd.signal("SIGHUP");
-    await waitFor(() => svlogd.stderr().includes("append: d/current"), { what: "reopen" });
+    // 15 s: it once took longer than 5 s with the whole suite beside four busy loops; the
+    // message says which svlogd and what it printed, should it ever be a lost signal.
+    await waitFor(() => svlogd.stderr().includes("append: d/current"), {
+      timeoutMs: 15_000,
+      what: `${cmd} to reopen after SIGHUP`,
+    }).catch((err) => {
+      throw new Error(`${err.message}; stderr: ${JSON.stringify(svlogd.stderr())}`);
+    });
     await svlogd.write("b\n");
     await waitFor(() => read(`${tmp.path}/d/current`) === "a\nX b\n", { what: "prefix" });
     await svlogd.closeInput();
