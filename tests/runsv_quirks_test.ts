@@ -22,6 +22,7 @@ import {
   startRunsv,
   sv,
   trapsSet,
+  waitExeced,
   waitRunning,
   waitStat,
   writeControl,
@@ -171,6 +172,7 @@ Deno.test("runsv: ./run shares runsv's process group and session", async () => {
   writeTree(tmp.path, { "s/run!": SLEEP_RUN });
   await using r = await startRunsv(tmp.path, "s");
   const pid = await waitRunning(`${tmp.path}/s`);
+  await waitExeced(pid);
   const field = (p: number, index: number) => {
     const stat = Deno.readTextFileSync(`/proc/${p}/stat`);
     return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[index];

@@ -11,6 +11,7 @@ import {
   startRunsv,
   sv,
   trapsSet,
+  waitExeced,
   waitRunning,
   waitStat,
   writeControl,
@@ -59,6 +60,7 @@ Deno.test("runsv: supervise/ files, modes, status bytes and pid", async () => {
   assertEquals(view.getUint32(12, true), pid);
   assertEquals([...bytes.subarray(16)], [0, 0x75, 0, 1]);
   // cwd of ./run is the service dir; argv[0] is ./run as exec'd (sleep replaced it).
+  await waitExeced(pid);
   assertEquals(Deno.readLinkSync(`/proc/${pid}/cwd`), Deno.realPathSync(dir));
 });
 

@@ -8,6 +8,7 @@ import {
   bin,
   exists,
   killTree,
+  readOrUndefined,
   run,
   type RunResult,
   spawn,
@@ -146,4 +147,13 @@ export function normalizeSv(text: string): string {
  * was not always enough on a loaded machine). */
 export function trapsSet(dir: string): Promise<unknown> {
   return waitFor(() => exists(`${dir}/ready`));
+}
+
+/**
+ * Waits until `pid` runs `comm` (its exec is done). runsv publishes a child's pid at the
+ * clone, as C runsv's fork does: until the exec the child is still runsv, with the spawn
+ * helper's blocked signals and runsv's cwd.
+ */
+export function waitExeced(pid: number, comm = "sleep"): Promise<unknown> {
+  return waitFor(() => readOrUndefined(`/proc/${pid}/comm`) === `${comm}\n`);
 }
