@@ -70,7 +70,6 @@ export async function interleave(
   return new Map([...samples].map(([label, values]) => [label, median(values)]));
 }
 
-/** The label of the empty `deno run` floor. */
 /**
  * Other builds to measure in the same rounds (before/after comparisons), from an
  * environment variable holding "label=/path/to/program,…".
@@ -83,6 +82,7 @@ export function extraPrograms(variable: string): { label: string; path: string }
   });
 }
 
+/** The label of the empty `deno run` floor. */
 export const FLOOR = "empty deno run (floor)";
 
 /**
