@@ -299,6 +299,40 @@ Deno.test({
 });
 
 Deno.test({
+  name: "svlogd: pruning neither counts nor deletes .u files, as Debian's svlogd (not §5.3)",
+  ignore,
+  async fn() {
+    // Two leftover .u files older than everything: Debian's svlogd keeps them and keeps n
+    // .s files besides them.
+    const leftovers = await same({
+      args: ["-v", "-l", "10", "-b", "20", "d"],
+      files: {
+        "d/config": "s100\nn2\n",
+        "d/@000000000000000000000001.u": "one\n",
+        "d/@000000000000000000000002.u": "two\n",
+        "d/@000000000000000000000003.s": "three\n",
+      },
+      stdin: lines(10, 50),
+    });
+    // Names are normalised (@#N, in order); contents are not.
+    const files = leftovers.trees.d!.filter((line) => line.startsWith("@#"));
+    const kept = (suffix: string) => files.filter((line) => line.split(" ")[0]!.endsWith(suffix));
+    assertEquals(kept(".u").map((line) => line.split(" ")[2]), ['"one\\n"', '"two\\n"']);
+    assertEquals(kept(".s").length, 2, files.join("\n"));
+    assert(!files.some((line) => line.includes("three")), files.join("\n"));
+    // With a processor the .u being processed is not counted either: n .s files, then
+    // n + 1 once the last one is processed.
+    const processed = await same({
+      args: ["d"],
+      files: { "d/config": "s100\nn3\n!cat\n" },
+      stdin: lines(20, 50),
+    });
+    const rotated = processed.trees.d!.filter((line) => line.startsWith("@#"));
+    assertEquals(rotated.length, 4, processed.trees.d!.join("\n"));
+  },
+});
+
+Deno.test({
   name: "svlogd: lock, not-a-directory and config-as-directory messages (cases 32, 33, 36)",
   ignore,
   async fn() {

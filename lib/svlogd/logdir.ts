@@ -392,7 +392,7 @@ export class LogDir {
     return extra.includes(name) || this.#processor?.uses(name) === true;
   }
 
-  /** Removes `.t` leftovers and, if more than `n` old files remain, the oldest (§5.3). */
+  /** Removes `.t` leftovers and, if more than `n` old files (`.u` aside) remain, the oldest (§5.3). */
   async #prune(keep: readonly string[] = []): Promise<void> {
     let names: string[];
     try {
@@ -412,6 +412,10 @@ export class LogDir {
         }
         continue;
       }
+      // A `.u` (rotated, not yet processed) is neither counted nor deleted here, as in
+      // Debian's svlogd (spec §5.3 says counted; the binary keeps `n` `.s` files besides
+      // the `.u` being processed, and never deletes a leftover `.u`).
+      if (name[26] === "u") continue;
       old.push(name);
     }
     if (this.config.nMax === 0 || old.length <= this.config.nMax) return;
