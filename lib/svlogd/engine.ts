@@ -65,6 +65,8 @@ export class SvlogdEngine {
   readonly #now: () => number;
   readonly #ctx: LogDirContext;
   #dirs: LogDir[] = [];
+  /** Positions in the dir list that have opened once (runit keeps their name: `close:`). */
+  readonly #everOpened = new Set<number>();
   readonly #stamp: StampCache | undefined;
   readonly #replace: Uint8Array | undefined;
   readonly #head: Uint8Array;
@@ -138,11 +140,13 @@ export class SvlogdEngine {
 
   async #openAll(): Promise<void> {
     const dirs: LogDir[] = [];
-    for (const name of this.#options.dirs) {
+    for (const [slot, name] of this.#options.dirs.entries()) {
       try {
         dirs.push(await LogDir.open(this.#ctx, name, this.#host.resolve(name)));
+        this.#everOpened.add(slot);
       } catch (err) {
         if (!(err instanceof LogDirSkipped)) throw err;
+        if (err.afterOpen) this.#ctx.info(`close: ${this.#everOpened.has(slot) ? name : ""}`);
         this.#ctx.warn(err.message);
       }
     }

@@ -45,6 +45,17 @@ export interface LogDirContext {
 /** A failure of one open step: the directory is skipped with this warning. */
 export class LogDirSkipped extends Error {
   override name = "LogDirSkipped";
+  /**
+   * The directory itself had been opened when the step failed (it is not a directory, or
+   * its lock cannot be taken): runit closes it first, which with -v prints `close: NAME`
+   * before the warning, NAME being what the same slot last opened ("" if never).
+   */
+  readonly afterOpen: boolean;
+
+  constructor(message: string, afterOpen = true) {
+    super(message);
+    this.afterOpen = afterOpen;
+  }
 }
 
 /** A UDP copy due at a given offset of the pending output. */
@@ -107,7 +118,7 @@ export class LogDir {
     try {
       Deno.openSync(path, { read: true }).close();
     } catch (err) {
-      throw new LogDirSkipped(`unable to open log directory: ${name}: ${errText(err)}`);
+      throw new LogDirSkipped(`unable to open log directory: ${name}: ${errText(err)}`, false);
     }
     let isDir = false;
     try {

@@ -4,7 +4,7 @@
  * exits 111). Shared by the CLI and the in-process sink (`log/svlogd` holds these words).
  */
 
-import { getopt, scanUlong } from "../getopt.ts";
+import { getoptEach, scanUlong } from "../getopt.ts";
 import { UsageError } from "../sys_error.ts";
 
 /** The usage line's arguments, after `usage: ARGV0 `. */
@@ -49,7 +49,6 @@ const encoder = new TextEncoder();
  * ```
  */
 export function parseSvlogdArgs(args: readonly string[], name: string): SvlogdOptions {
-  const { options, operands } = getopt(args, "R:r:l:b:tvV", name);
   const result: SvlogdOptions = {
     stamp: 0,
     verbose: false,
@@ -57,9 +56,11 @@ export function parseSvlogdArgs(args: readonly string[], name: string): SvlogdOp
     replaceBytes: new Uint8Array(0),
     lineMax: 1000,
     bufferSize: 1024,
-    dirs: operands,
+    dirs: [],
   };
-  for (const { letter, value } of options) {
+  // Each option takes effect where it stands, as in runit's getopt loop: `-V` and a bad
+  // `-r` end the parse before a later illegal option is seen.
+  const operands = getoptEach(args, "R:r:l:b:tvV", name, ({ letter, value }) => {
     switch (letter) {
       case "R":
         result.replaceBytes = encoder.encode(value!);
@@ -86,7 +87,8 @@ export function parseSvlogdArgs(args: readonly string[], name: string): SvlogdOp
       case "V":
         throw new VersionRequest(SVLOGD_VERSION);
     }
-  }
+  });
+  result.dirs = operands;
   if (operands.length === 0) throw new UsageError("");
   if (result.bufferSize <= result.lineMax) throw new UsageError("");
   return result;

@@ -50,3 +50,11 @@ Deno.test("parseSvlogdArgs() keeps operands as given, stopping at the first one"
   assertEquals(parse("-t", "a", "-v", "b").dirs, ["a", "-v", "b"]);
   assertEquals(parse("--", "-x").dirs, ["-x"]);
 });
+
+Deno.test("parseSvlogdArgs() acts on each option where it stands, as runit's getopt loop", () => {
+  assertThrows(() => parse("-V", "-h", "d"), VersionRequest);
+  const badR = assertThrows(() => parse("-r", "", "-h", "d"), UsageError);
+  assertEquals(badR.message, "");
+  const illegal = assertThrows(() => parse("-h", "-V", "d"), UsageError);
+  assertEquals(illegal.message, "svlogd: illegal option -- h");
+});
