@@ -5,20 +5,8 @@
  */
 
 import { assertEquals } from "./_assert.ts";
-import { bin, run, tempDir } from "./_helpers.ts";
+import { bin, run, seededRandom, tempDir } from "./_helpers.ts";
 import { sideBySide } from "./chpst_helpers.ts";
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const OPTIONS: readonly (readonly string[])[] = [
   ["-v"],
@@ -80,7 +68,7 @@ Deno.test({
     await using t = tempDir();
     Deno.mkdirSync(`${t.path}/env`);
     Deno.writeTextFileSync(`${t.path}/env/A`, "1\n");
-    const random = prng(20261125);
+    const random = seededRandom(20261125);
     const ours = await bin("chpst");
     for (let round = 0; round < 40; round++) {
       const args: string[] = [];

@@ -8,7 +8,7 @@
  */
 
 import { assertEquals } from "./_assert.ts";
-import { tempDir, writeTree } from "./_helpers.ts";
+import { seededRandom, tempDir, writeTree } from "./_helpers.ts";
 import {
   DEBIAN_SVLOGD,
   haveDebianSvlogd,
@@ -16,18 +16,6 @@ import {
   ourSvlogd,
   runSvlogd,
 } from "./svlogd_helpers.ts";
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One of each group may be drawn (undefined: none), then a few extra lines, shuffled. */
 const CONFIG_GROUPS: readonly (readonly (string | undefined)[])[] = [
@@ -91,7 +79,7 @@ Deno.test({
   name: "random svlogd configs and command lines: same files, contents and messages as Debian's",
   ignore: !haveDebianSvlogd(),
   async fn() {
-    const random = prng(20261126);
+    const random = seededRandom(20261126);
     const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
     const ours = await ourSvlogd();
     let input = "";
