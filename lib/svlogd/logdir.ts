@@ -403,7 +403,7 @@ export class LogDir {
     return extra.includes(name) || this.#processor?.uses(name) === true;
   }
 
-  /** Removes `.t` leftovers and, if more than `n` old files (`.u` aside) remain, the oldest (§5.3). */
+  /** Removes `.t` leftovers and, if more than `n` old files (`.u` aside) remain, the oldest. */
   async #prune(keep: readonly string[] = []): Promise<void> {
     let names: string[];
     try {
