@@ -59,14 +59,24 @@ export function normalise(text: string): string {
   return text.replace(TAI_LABEL, "@STAMP").replace(HUMAN_STAMP, "STAMP");
 }
 
-/** A log directory's files: names (rotated names numbered in order), modes, contents. */
-export function snapshot(dir: string): string[] {
+/**
+ * A log directory's names in order, each with the name to show: rotated names numbered
+ * in order (`@#1.s`), the rest as they are.
+ */
+export function shownNames(dir: string): { name: string; shown: string }[] {
   const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
   let n = 0;
-  return names.map((name) => {
+  return names.map((name) => ({
+    name,
+    shown: /^@[0-9a-f]{24}\./.test(name) ? `@#${++n}${name.slice(25)}` : name,
+  }));
+}
+
+/** A log directory's files: names (rotated names numbered in order), modes, contents. */
+export function snapshot(dir: string): string[] {
+  return shownNames(dir).map(({ name, shown }) => {
     const path = `${dir}/${name}`;
     const stat = Deno.lstatSync(path);
-    const shown = /^@[0-9a-f]{24}\./.test(name) ? `@#${++n}${name.slice(25)}` : name;
     if (stat.isDirectory) return `${shown}/`;
     const mode = ((stat.mode ?? 0) & 0o777).toString(8);
     const content = normalise(new TextDecoder().decode(Deno.readFileSync(path)));

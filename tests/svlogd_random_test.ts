@@ -15,6 +15,7 @@ import {
   normalise,
   ourSvlogd,
   runSvlogd,
+  shownNames,
 } from "./svlogd_helpers.ts";
 
 /** One of each group may be drawn (undefined: none), then a few extra lines, shuffled. */
@@ -58,13 +59,10 @@ const ARGS: readonly (readonly string[])[] = [
 
 /** Files in name order with modes and sizes, and their contents joined, stamps normalised. */
 function observe(dir: string): { files: string[]; text: string } {
-  const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
   const files: string[] = [];
   let text = "";
-  let rotated = 0;
-  for (const name of names) {
+  for (const { name, shown } of shownNames(dir)) {
     const stat = Deno.statSync(`${dir}/${name}`);
-    const shown = /^@[0-9a-f]{24}\./.test(name) ? `@#${++rotated}${name.slice(25)}` : name;
     files.push(`${shown} ${((stat.mode ?? 0) & 0o777).toString(8)} ${stat.size}`);
     if (name.startsWith("@") || name === "current") {
       text += new TextDecoder().decode(Deno.readFileSync(`${dir}/${name}`));
