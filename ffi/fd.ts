@@ -6,7 +6,7 @@
 
 import { bindLibc, retryEintr } from "./libc.ts";
 
-const sym = bindLibc({
+const sym = /* @__PURE__ */ bindLibc({
   fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" }, // int fcntl(int, int, int)
 });
 

@@ -20,11 +20,11 @@ import { EINTR } from "../lib/errstr.ts";
 // always needs, and the errno reader only if the open fails (callWithErrno); write is
 // bound when a command needs it. sv calls each a few times, so without fast-call
 // trampolines (0.78 → ~0.3 ms for open and close).
-const sym = bindLibcAll({
+const sym = /* @__PURE__ */ bindLibcAll({
   open: { parameters: ["buffer", "i32", "u32"], result: "i32" }, // int open(const char *, int, mode_t)
   close: { parameters: ["i32"], result: "i32" }, // int close(int)
 }, { fastCalls: false, bindErrno: false });
-const more = bindLibcAll({
+const more = /* @__PURE__ */ bindLibcAll({
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" }, // ssize_t write(int, const void *, size_t)
 }, { fastCalls: false });
 

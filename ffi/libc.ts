@@ -148,6 +148,10 @@ function openGroup(
  * first access. `defs` may be a function returning them, called on the first access (a
  * large group that most runs never use, see `coreDefs`). Used by every `ffi/` module;
  * nothing outside `ffi/` may call it.
+ *
+ * Nothing happens until a symbol is used: the groups bound at a module's top level are
+ * marked `@__PURE__` for the bundler, which then drops a group (and its table) that a
+ * bundle never uses (chpst's quick entry is compiled whole at load).
  */
 export function bindLibc<const D extends Deno.ForeignLibraryInterface>(
   defs: D | (() => D),
@@ -235,10 +239,10 @@ function coreDefs() {
   } as const;
 }
 
-const core = bindLibc(coreDefs);
+const core = /* @__PURE__ */ bindLibc(coreDefs);
 
 // Set once at start-up (and by chpst for a few signals): not worth a fast-call trampoline.
-const once = bindLibc({
+const once = /* @__PURE__ */ bindLibc({
   signal: { parameters: ["i32", "usize"], result: "usize" }, // sighandler_t signal(int, sighandler_t)
 }, { fastCalls: false });
 
@@ -520,7 +524,7 @@ export function setsid(): number {
 // Existence probes of the long-running supervisors (`control/<c>` and `finish` around
 // every start and stop): one faccessat(2) through its address, where listing the service
 // directory took five system calls and Deno's iterator, and a failing stat a thrown error.
-const probes = bindLibcAll({
+const probes = /* @__PURE__ */ bindLibcAll({
   // int faccessat(int dirfd, const char *path, int mode, int flags)
   faccessat: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32" },
 }, { fastCalls: false });

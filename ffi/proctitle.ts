@@ -13,7 +13,7 @@
 
 import { bindLibc } from "./libc.ts";
 
-const sym = bindLibc({
+const sym = /* @__PURE__ */ bindLibc({
   // int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)
   prctl: { name: "prctl", parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
 });

@@ -10,7 +10,7 @@
 
 import { bindLibc, getpid, sysError } from "./libc.ts";
 
-const sym = bindLibc({
+const sym = /* @__PURE__ */ bindLibc({
   reboot: { parameters: ["i32"], result: "i32" }, // int reboot(int howto) (glibc adds the magic)
 });
 

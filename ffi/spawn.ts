@@ -47,7 +47,7 @@ function spawnDefs() {
     sigfillset: { parameters: ["buffer"], result: "i32" },
   } as const;
 }
-const sym = bindLibcAll(spawnDefs, { fastCalls: false });
+const sym = /* @__PURE__ */ bindLibcAll(spawnDefs, { fastCalls: false });
 
 // glibc x86_64: file actions 80 B, attributes 336 B, sigset 128 B; oversized on purpose.
 const FILE_ACTIONS_SIZE = 256;

@@ -35,236 +35,252 @@ export const EINVAL = 22;
 /** No space left on device. */
 export const ENOSPC = 28;
 
-// The tables are built on first use: most runs never print an error, and building them
-// at load cost ~0.2 ms of every applet's start-up (measured). Function declarations, not
-// arrow constants: should a bundle ever wrap this module in a closure run at load (esbuild
-// does for a bundle with a dynamic import), V8 would reparse the ~6 kB of tables inside
-// it on every start (~0.1 ms, V8's function-event log); a function declaration stays out.
+// The tables are text, made into Maps on first use: most runs never print an error, and
+// building them at load cost ~0.2 ms of every applet's start-up (measured). Text, not Map
+// literals: a string costs V8's parser a scan, a literal of ~200 pairs is code, compiled
+// whole when a bundle runs with --no-lazy (chpst's quick entry, scripts/launcher.c: ~0.5 ms
+// of its start-up, marks, medians of 40).
 
-/** errno value → runit text (Linux numbering). */
-function runitTexts(): ReadonlyMap<number, string> {
-  return new Map([
-    [4, "interrupted system call"], // EINTR
-    [12, "out of memory"], // ENOMEM
-    [2, "file does not exist"], // ENOENT
-    [26, "text busy"], // ETXTBSY
-    [5, "input/output error"], // EIO
-    [17, "file already exists"], // EEXIST
-    [110, "timed out"], // ETIMEDOUT
-    [115, "operation in progress"], // EINPROGRESS
-    [11, "temporary failure"], // EAGAIN
-    [32, "broken pipe"], // EPIPE
-    [1, "permission denied"], // EPERM
-    [13, "access denied"], // EACCES
-    [6, "device not configured"], // ENXIO
-    [71, "protocol error"], // EPROTO
-    [21, "is a directory"], // EISDIR
-    [111, "connection refused"], // ECONNREFUSED
-    [20, "not a directory"], // ENOTDIR
-    [3, "no such process"], // ESRCH
-    [7, "argument list too long"], // E2BIG
-    [8, "exec format error"], // ENOEXEC
-    [9, "file descriptor not open"], // EBADF
-    [10, "no child processes"], // ECHILD
-    [35, "operation would cause deadlock"], // EDEADLK
-    [14, "bad address"], // EFAULT
-    [15, "not a block device"], // ENOTBLK
-    [16, "device busy"], // EBUSY
-    [18, "cross-device link"], // EXDEV
-    [19, "device does not support operation"], // ENODEV
-    [22, "invalid argument"], // EINVAL
-    [23, "system cannot open more files"], // ENFILE
-    [24, "process cannot open more files"], // EMFILE
-    [25, "not a tty"], // ENOTTY
-    [27, "file too big"], // EFBIG
-    [28, "out of disk space"], // ENOSPC
-    [29, "unseekable descriptor"], // ESPIPE
-    [30, "read-only file system"], // EROFS
-    [31, "too many links"], // EMLINK
-    [33, "input out of range"], // EDOM
-    [34, "output out of range"], // ERANGE
-    [114, "operation already in progress"], // EALREADY
-    [88, "not a socket"], // ENOTSOCK
-    [89, "destination address required"], // EDESTADDRREQ
-    [90, "message too long"], // EMSGSIZE
-    [91, "incorrect protocol type"], // EPROTOTYPE
-    [92, "protocol not available"], // ENOPROTOOPT
-    [93, "protocol not supported"], // EPROTONOSUPPORT
-    [94, "socket type not supported"], // ESOCKTNOSUPPORT
-    [95, "operation not supported"], // EOPNOTSUPP
-    [96, "protocol family not supported"], // EPFNOSUPPORT
-    [97, "address family not supported"], // EAFNOSUPPORT
-    [98, "address already used"], // EADDRINUSE
-    [99, "address not available"], // EADDRNOTAVAIL
-    [100, "network down"], // ENETDOWN
-    [101, "network unreachable"], // ENETUNREACH
-    [102, "network reset"], // ENETRESET
-    [103, "connection aborted"], // ECONNABORTED
-    [104, "connection reset"], // ECONNRESET
-    [105, "out of buffer space"], // ENOBUFS
-    [106, "already connected"], // EISCONN
-    [107, "not connected"], // ENOTCONN
-    [108, "socket shut down"], // ESHUTDOWN
-    [109, "too many references"], // ETOOMANYREFS
-    [40, "symbolic link loop"], // ELOOP
-    [36, "file name too long"], // ENAMETOOLONG
-    [112, "host down"], // EHOSTDOWN
-    [113, "host unreachable"], // EHOSTUNREACH
-    [39, "directory not empty"], // ENOTEMPTY
-    [87, "too many users"], // EUSERS
-    [122, "disk quota exceeded"], // EDQUOT
-    [116, "stale NFS file handle"], // ESTALE
-    [66, "too many levels of remote in path"], // EREMOTE
-    [37, "no locks available"], // ENOLCK
-    [38, "system call not available"], // ENOSYS
-    [60, "not a stream device"], // ENOSTR
-    [62, "timer expired"], // ETIME
-    [63, "out of stream resources"], // ENOSR
-    [42, "no message of desired type"], // ENOMSG
-    [74, "bad message type"], // EBADMSG
-    [43, "identifier removed"], // EIDRM
-    [64, "machine not on network"], // ENONET
-    [67, "link severed"], // ENOLINK
-    [68, "advertise error"], // EADV
-    [69, "srmount error"], // ESRMNT
-    [70, "communication error"], // ECOMM
-    [72, "multihop attempted"], // EMULTIHOP
-    [78, "remote address changed"], // EREMCHG
-  ]);
+/** errno value → runit text (Linux numbering), one "VALUE TEXT" per line. */
+const RUNIT_TEXTS_TABLE = `
+4 interrupted system call
+12 out of memory
+2 file does not exist
+26 text busy
+5 input/output error
+17 file already exists
+110 timed out
+115 operation in progress
+11 temporary failure
+32 broken pipe
+1 permission denied
+13 access denied
+6 device not configured
+71 protocol error
+21 is a directory
+111 connection refused
+20 not a directory
+3 no such process
+7 argument list too long
+8 exec format error
+9 file descriptor not open
+10 no child processes
+35 operation would cause deadlock
+14 bad address
+15 not a block device
+16 device busy
+18 cross-device link
+19 device does not support operation
+22 invalid argument
+23 system cannot open more files
+24 process cannot open more files
+25 not a tty
+27 file too big
+28 out of disk space
+29 unseekable descriptor
+30 read-only file system
+31 too many links
+33 input out of range
+34 output out of range
+114 operation already in progress
+88 not a socket
+89 destination address required
+90 message too long
+91 incorrect protocol type
+92 protocol not available
+93 protocol not supported
+94 socket type not supported
+95 operation not supported
+96 protocol family not supported
+97 address family not supported
+98 address already used
+99 address not available
+100 network down
+101 network unreachable
+102 network reset
+103 connection aborted
+104 connection reset
+105 out of buffer space
+106 already connected
+107 not connected
+108 socket shut down
+109 too many references
+40 symbolic link loop
+36 file name too long
+112 host down
+113 host unreachable
+39 directory not empty
+87 too many users
+122 disk quota exceeded
+116 stale NFS file handle
+66 too many levels of remote in path
+37 no locks available
+38 system call not available
+60 not a stream device
+62 timer expired
+63 out of stream resources
+42 no message of desired type
+74 bad message type
+43 identifier removed
+64 machine not on network
+67 link severed
+68 advertise error
+69 srmount error
+70 communication error
+72 multihop attempted
+78 remote address changed
+`;
+
+/** errno value → symbolic name (Linux x86_64 numbering), one "VALUE NAME" per line. */
+const ERRNO_NAMES_TABLE = `
+1 EPERM
+2 ENOENT
+3 ESRCH
+4 EINTR
+5 EIO
+6 ENXIO
+7 E2BIG
+8 ENOEXEC
+9 EBADF
+10 ECHILD
+11 EAGAIN
+12 ENOMEM
+13 EACCES
+14 EFAULT
+15 ENOTBLK
+16 EBUSY
+17 EEXIST
+18 EXDEV
+19 ENODEV
+20 ENOTDIR
+21 EISDIR
+22 EINVAL
+23 ENFILE
+24 EMFILE
+25 ENOTTY
+26 ETXTBSY
+27 EFBIG
+28 ENOSPC
+29 ESPIPE
+30 EROFS
+31 EMLINK
+32 EPIPE
+33 EDOM
+34 ERANGE
+36 ENAMETOOLONG
+37 ENOLCK
+38 ENOSYS
+39 ENOTEMPTY
+40 ELOOP
+42 ENOMSG
+43 EIDRM
+44 ECHRNG
+45 EL2NSYNC
+46 EL3HLT
+47 EL3RST
+48 ELNRNG
+49 EUNATCH
+50 ENOCSI
+51 EL2HLT
+52 EBADE
+53 EBADR
+54 EXFULL
+55 ENOANO
+56 EBADRQC
+57 EBADSLT
+59 EBFONT
+60 ENOSTR
+61 ENODATA
+62 ETIME
+63 ENOSR
+64 ENONET
+65 ENOPKG
+66 EREMOTE
+67 ENOLINK
+68 EADV
+69 ESRMNT
+70 ECOMM
+71 EPROTO
+72 EMULTIHOP
+73 EDOTDOT
+74 EBADMSG
+75 EOVERFLOW
+76 ENOTUNIQ
+77 EBADFD
+78 EREMCHG
+79 ELIBACC
+80 ELIBBAD
+81 ELIBSCN
+82 ELIBMAX
+83 ELIBEXEC
+84 EILSEQ
+85 ERESTART
+86 ESTRPIPE
+87 EUSERS
+88 ENOTSOCK
+89 EDESTADDRREQ
+90 EMSGSIZE
+91 EPROTOTYPE
+92 ENOPROTOOPT
+93 EPROTONOSUPPORT
+94 ESOCKTNOSUPPORT
+96 EPFNOSUPPORT
+97 EAFNOSUPPORT
+98 EADDRINUSE
+99 EADDRNOTAVAIL
+100 ENETDOWN
+101 ENETUNREACH
+102 ENETRESET
+103 ECONNABORTED
+104 ECONNRESET
+105 ENOBUFS
+106 EISCONN
+107 ENOTCONN
+108 ESHUTDOWN
+109 ETOOMANYREFS
+110 ETIMEDOUT
+111 ECONNREFUSED
+112 EHOSTDOWN
+113 EHOSTUNREACH
+114 EALREADY
+115 EINPROGRESS
+116 ESTALE
+117 EUCLEAN
+118 ENOTNAM
+119 ENAVAIL
+120 EISNAM
+121 EREMOTEIO
+122 EDQUOT
+123 ENOMEDIUM
+124 EMEDIUMTYPE
+125 ECANCELED
+126 ENOKEY
+127 EKEYEXPIRED
+128 EKEYREVOKED
+129 EKEYREJECTED
+130 EOWNERDEAD
+131 ENOTRECOVERABLE
+132 ERFKILL
+`;
+
+/** A map from "NUMBER TEXT" lines; a later line of the same number wins, as in a Map. */
+function numberedLines(table: string): Map<number, string> {
+  const map = new Map<number, string>();
+  for (const line of table.split("\n")) {
+    const space = line.indexOf(" ");
+    if (space > 0) map.set(Number(line.slice(0, space)), line.slice(space + 1));
+  }
+  return map;
 }
 
-/** errno value → symbolic name (Linux x86_64 numbering). */
+/** errno value → runit text. */
+function runitTexts(): ReadonlyMap<number, string> {
+  return numberedLines(RUNIT_TEXTS_TABLE);
+}
+
+/** errno value → symbolic name. */
 function errnoNames(): ReadonlyMap<number, string> {
-  return new Map([
-    [1, "EPERM"],
-    [2, "ENOENT"],
-    [3, "ESRCH"],
-    [4, "EINTR"],
-    [5, "EIO"],
-    [6, "ENXIO"],
-    [7, "E2BIG"],
-    [8, "ENOEXEC"],
-    [9, "EBADF"],
-    [10, "ECHILD"],
-    [11, "EAGAIN"],
-    [12, "ENOMEM"],
-    [13, "EACCES"],
-    [14, "EFAULT"],
-    [15, "ENOTBLK"],
-    [16, "EBUSY"],
-    [17, "EEXIST"],
-    [18, "EXDEV"],
-    [19, "ENODEV"],
-    [20, "ENOTDIR"],
-    [21, "EISDIR"],
-    [22, "EINVAL"],
-    [23, "ENFILE"],
-    [24, "EMFILE"],
-    [25, "ENOTTY"],
-    [26, "ETXTBSY"],
-    [27, "EFBIG"],
-    [28, "ENOSPC"],
-    [29, "ESPIPE"],
-    [30, "EROFS"],
-    [31, "EMLINK"],
-    [32, "EPIPE"],
-    [33, "EDOM"],
-    [34, "ERANGE"],
-    [36, "ENAMETOOLONG"],
-    [37, "ENOLCK"],
-    [38, "ENOSYS"],
-    [39, "ENOTEMPTY"],
-    [40, "ELOOP"],
-    [42, "ENOMSG"],
-    [43, "EIDRM"],
-    [44, "ECHRNG"],
-    [45, "EL2NSYNC"],
-    [46, "EL3HLT"],
-    [47, "EL3RST"],
-    [48, "ELNRNG"],
-    [49, "EUNATCH"],
-    [50, "ENOCSI"],
-    [51, "EL2HLT"],
-    [52, "EBADE"],
-    [53, "EBADR"],
-    [54, "EXFULL"],
-    [55, "ENOANO"],
-    [56, "EBADRQC"],
-    [57, "EBADSLT"],
-    [59, "EBFONT"],
-    [60, "ENOSTR"],
-    [61, "ENODATA"],
-    [62, "ETIME"],
-    [63, "ENOSR"],
-    [64, "ENONET"],
-    [65, "ENOPKG"],
-    [66, "EREMOTE"],
-    [67, "ENOLINK"],
-    [68, "EADV"],
-    [69, "ESRMNT"],
-    [70, "ECOMM"],
-    [71, "EPROTO"],
-    [72, "EMULTIHOP"],
-    [73, "EDOTDOT"],
-    [74, "EBADMSG"],
-    [75, "EOVERFLOW"],
-    [76, "ENOTUNIQ"],
-    [77, "EBADFD"],
-    [78, "EREMCHG"],
-    [79, "ELIBACC"],
-    [80, "ELIBBAD"],
-    [81, "ELIBSCN"],
-    [82, "ELIBMAX"],
-    [83, "ELIBEXEC"],
-    [84, "EILSEQ"],
-    [85, "ERESTART"],
-    [86, "ESTRPIPE"],
-    [87, "EUSERS"],
-    [88, "ENOTSOCK"],
-    [89, "EDESTADDRREQ"],
-    [90, "EMSGSIZE"],
-    [91, "EPROTOTYPE"],
-    [92, "ENOPROTOOPT"],
-    [93, "EPROTONOSUPPORT"],
-    [94, "ESOCKTNOSUPPORT"],
-    [96, "EPFNOSUPPORT"],
-    [97, "EAFNOSUPPORT"],
-    [98, "EADDRINUSE"],
-    [99, "EADDRNOTAVAIL"],
-    [100, "ENETDOWN"],
-    [101, "ENETUNREACH"],
-    [102, "ENETRESET"],
-    [103, "ECONNABORTED"],
-    [104, "ECONNRESET"],
-    [105, "ENOBUFS"],
-    [106, "EISCONN"],
-    [107, "ENOTCONN"],
-    [108, "ESHUTDOWN"],
-    [109, "ETOOMANYREFS"],
-    [110, "ETIMEDOUT"],
-    [111, "ECONNREFUSED"],
-    [112, "EHOSTDOWN"],
-    [113, "EHOSTUNREACH"],
-    [114, "EALREADY"],
-    [115, "EINPROGRESS"],
-    [116, "ESTALE"],
-    [117, "EUCLEAN"],
-    [118, "ENOTNAM"],
-    [119, "ENAVAIL"],
-    [120, "EISNAM"],
-    [121, "EREMOTEIO"],
-    [122, "EDQUOT"],
-    [123, "ENOMEDIUM"],
-    [124, "EMEDIUMTYPE"],
-    [125, "ECANCELED"],
-    [126, "ENOKEY"],
-    [127, "EKEYEXPIRED"],
-    [128, "EKEYREVOKED"],
-    [129, "EKEYREJECTED"],
-    [130, "EOWNERDEAD"],
-    [131, "ENOTRECOVERABLE"],
-    [132, "ERFKILL"],
-  ]);
+  return numberedLines(ERRNO_NAMES_TABLE);
 }
 
 let RUNIT_TEXTS: ReadonlyMap<number, string> | undefined;
