@@ -1,7 +1,8 @@
 /**
  * chpst start-up: `chpst -e DIR /bin/true` wall time for Debian's C chpst, the empty
  * `deno run` floor (same Deno, cache dir and flags as the launcher; see startup.ts), and
- * denit's chpst through the installed launcher. Goal (issue #6): ≤ 1.15× the floor.
+ * denit's chpst through the installed launcher (its quick entry, lib/chpst/quick.ts; and
+ * the full chpst for the same request). Goal (issue #6): ≤ 1.15× the floor.
  *
  * BENCH_CHPST_ROUNDS (default 100) sets the interleaved rounds; BENCH_EXTRA_CHPST=
  * "label=/path/to/chpst,…" adds other builds to the same rounds (before/after runs).
@@ -39,6 +40,12 @@ const medians = await interleave([
     label: `denit chpst -e DIR /bin/true (${launcher})`,
     cmd: `${prefix}/bin/chpst`,
     args: ["-e", envDir, "/bin/true"],
+  },
+  // The same request through the full chpst: `--` is no shape the quick entry takes.
+  {
+    label: `denit chpst -e DIR -- /bin/true, full chpst (${launcher})`,
+    cmd: `${prefix}/bin/chpst`,
+    args: ["-e", envDir, "--", "/bin/true"],
   },
   ...extraPrograms("BENCH_EXTRA_CHPST").map(({ label, path }) => ({
     label: `${label}: chpst -e DIR /bin/true`,

@@ -9,7 +9,6 @@
 
 import type { AppletContext } from "../lib/applet.ts";
 import { Messenger, usageText } from "../lib/msg.ts";
-import { launcherSignals, removedAtStart, restoredAtStart } from "../lib/launch.ts";
 import { writeStderr } from "../lib/output.ts";
 import { SysError } from "../lib/sys_error.ts";
 import {
@@ -27,36 +26,28 @@ import {
 } from "../lib/chpst/request.ts";
 import {
   type Credentials,
-  type CwdKeeper,
   filesAccountDb,
-  readEnvDir,
   resolveAccount,
   resolveUserSpec,
 } from "../lib/chpst/files.ts";
+import type { EnvChange } from "../lib/chpst/inherit.ts";
 import {
-  applyEnvChanges,
-  entryName,
-  type EnvChange,
-  keptEnviron,
-  lookupEnv,
-  parseEnviron,
-  parseSignalState,
-  rawArguments,
-  signalRestore,
-  type SignalState,
-  utf8ByteString,
-} from "../lib/chpst/inherit.ts";
+  envDirChanges,
+  execFailure,
+  EXIT_FATAL,
+  type Inherited,
+  prepareProgram,
+  readInherited,
+  reportFatal,
+} from "../lib/chpst/process.ts";
 import {
   close,
   flock,
   LOCK_EX,
   LOCK_NB,
   O_APPEND,
-  O_CLOEXEC,
   O_CREAT,
-  O_DIRECTORY,
   O_NONBLOCK,
-  O_RDONLY,
   O_WRONLY,
   open,
   preferOneShotCalls,
@@ -64,15 +55,12 @@ import {
 } from "../ffi/libc.ts";
 import {
   chroot,
-  fchdir,
   getrlimit,
   nice,
   type PreparedDeath,
   prepareDeath,
   type PreparedExec,
-  prepareExec,
   prepareLimits,
-  restoreSignals,
   setgid,
   setgroups,
   setuid,
@@ -81,106 +69,10 @@ import {
 export const meta = { name: "chpst" } as const;
 
 const EXIT_USAGE = 100; // chpst and personalities: usage (chpst.8)
-const EXIT_FATAL = 111; // chpst: any failure to change state or to exec (chpst.8)
 
 /** setlock -x: a lock or exec failure ends chpst quietly with 0. */
 class QuietExit extends Error {
   override name = "QuietExit";
-}
-
-/** What chpst inherited, read first thing: the program must inherit the same. */
-interface Inherited {
-  signals: SignalState;
-  /** `signals` was read before Deno started (the C launcher): its SIGPIPE is the caller's. */
-  pipeKnown: boolean;
-  environ: string[] | undefined;
-  /** The arguments as byte strings (see rawArguments). */
-  args: string[];
-}
-
-/** The signal state now, from /proc (undefined when /proc cannot be read). */
-function currentSignals(): SignalState | undefined {
-  try {
-    return parseSignalState(Deno.readTextFileSync("/proc/self/status"));
-  } catch {
-    return undefined;
-  }
-}
-
-const SIGPIPE_BIT = 1n << 12n;
-/** Deno arms its own HUP/INT/TERM/USR1 handlers ~500 ms after start (DENO-NOTES §4). */
-const DENO_ARMING_MS = 400;
-
-/**
- * The signal state just before the exec. Until Deno's event loop has run ~500 ms it has
- * only ignored SIGPIPE (caught handlers need nothing: exec resets them), so /proc is read
- * again only after that (chpst -l can wait that long, though without the event loop).
- */
-function signalsNow(inherited: Inherited): SignalState | undefined {
-  if (performance.now() < DENO_ARMING_MS) {
-    return { ignored: inherited.signals.ignored | SIGPIPE_BIT, blocked: inherited.signals.blocked };
-  }
-  return currentSignals();
-}
-
-function readProc(path: string): Uint8Array | undefined {
-  try {
-    return Deno.readFileSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The environment chpst was started with (see lib/chpst/inherit.ts), if /proc has it. */
-function initialEnviron(): string[] | undefined {
-  const block = readProc("/proc/self/environ");
-  return block === undefined ? undefined : parseEnviron(block);
-}
-
-/**
- * The environment to pass on (byte strings): the initial one minus what lib/launch.ts
- * removed at start-up (the launcher's variables, Deno's PATH shim). Nothing else changes
- * the environment before the exec (env dir changes apply to this list), so no
- * Deno.env.toObject() is needed (~0.1 ms). Without /proc, Deno's environment as it is.
- */
-function environList(initial: readonly string[] | undefined): string[] {
-  if (initial !== undefined) {
-    const removed = removedAtStart();
-    const kept = keptEnviron(initial, (name) => !removed.has(name));
-    const restored = restoredAtStart();
-    if (restored.size === 0) return kept;
-    // The caller's DENO_DIR and the like, back under their names, where the caller had them.
-    return kept.map((entry) => {
-      const name = restored.get(entryName(entry));
-      return name === undefined ? entry : name + entry.slice(entry.indexOf("="));
-    });
-  }
-  return Object.entries(Deno.env.toObject()).map(([name, value]) =>
-    utf8ByteString(`${name}=${value}`)
-  );
-}
-
-/**
- * The way back from the env dir: by path, or, when the current directory has no path
- * (removed), by an fd on "." and fchdir as runit does (FFI only then: start-up cost).
- */
-function cwdKeeper(): CwdKeeper {
-  let path: string | undefined;
-  let fd = -1;
-  return {
-    save: () => {
-      try {
-        path = Deno.cwd();
-      } catch {
-        fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      }
-    },
-    restore: () => {
-      if (path !== undefined) return Deno.chdir(path);
-      fchdir(fd);
-      close(fd);
-    },
-  };
 }
 
 function lookUp(spec: string, extended: boolean): Credentials {
@@ -299,29 +191,9 @@ function runSteps(steps: readonly Step[], inherited: Inherited, say: Messenger):
   let death: PreparedDeath | undefined;
   for (const step of steps) {
     if ((step.op === "limit" || step.op === "exec") && prepared === undefined) {
-      // Everything the exec needs is built now, and the signal state restored, before
-      // the limits can get in the way (a small RLIMIT_AS or RLIMIT_NOFILE).
       const exec = steps[steps.length - 1] as Extract<Step, { op: "exec" }>;
-      const env = applyEnvChanges(environList(inherited.environ), changes);
-      const fallbackPath = Deno.env.get("PATH");
-      const path = inherited.environ !== undefined
-        ? lookupEnv(inherited.environ, "PATH")
-        : fallbackPath === undefined
-        ? undefined
-        : utf8ByteString(fallbackPath);
       const limits = step.op === "limit";
-      // The program's words are a suffix of chpst's arguments: take their exact bytes.
-      const argv = inherited.args.slice(inherited.args.length - exec.argv.length);
-      const file = argv[0]!;
-      if (exec.argv[0] !== exec.file) argv[0] = utf8ByteString(exec.argv[0]!); // -b
-      prepared = prepareExec({ file, argv, env, path, underLimits: limits });
-      // Only what differs is changed: each libc symbol bound costs start-up time.
-      const restore = signalRestore(
-        inherited.signals,
-        limits ? undefined : signalsNow(inherited),
-        inherited.pipeKnown,
-      );
-      restoreSignals(restore, inherited.signals.blocked);
+      prepared = prepareProgram(exec, inherited, changes, limits);
       if (limits) death = setLimits(steps, exec.argv[0]!, say);
     }
     switch (step.op) {
@@ -333,12 +205,7 @@ function runSteps(steps: readonly Step[], inherited: Inherited, say: Messenger):
         }
         break;
       case "envdir":
-        changes.push(...readEnvDir(step.dir, {
-          strict: step.strict,
-          verbose: step.verbose,
-          warn: (text, err) => say.warn(text, err),
-          cwd: cwdKeeper(),
-        }));
+        changes.push(...envDirChanges(step, say));
         break;
       case "chroot":
         attempt(`unable to change directory: ${step.root}`, () => Deno.chdir(step.root));
@@ -374,7 +241,7 @@ function runSteps(steps: readonly Step[], inherited: Inherited, say: Messenger):
         const code = prepared!.run();
         death?.die(code);
         if (step.quiet) throw new QuietExit();
-        throw new FatalError(`unable to run: ${step.argv[0]}`, new SysError("execve", code));
+        throw execFailure(step, code);
       }
     }
   }
@@ -398,18 +265,7 @@ export function main(args: readonly string[], ctx: AppletContext): number {
   // chpst calls each libc function once: binding without fast-call trampolines is cheaper.
   preferOneShotCalls();
   // The signal state from the C launcher, else /proc (the sh launcher, mod.ts dispatch).
-  const fromLauncher = launcherSignals();
-  const inherited = {
-    signals: fromLauncher ?? currentSignals() ?? { ignored: 0n, blocked: 0n },
-    pipeKnown: fromLauncher !== undefined,
-    environ: initialEnviron(),
-    // Deno decodes arguments that are not UTF-8 lossily (U+FFFD): only then are their
-    // bytes needed from /proc (~0.1 ms).
-    args: rawArguments(
-      args.join("\0").includes("\ufffd") ? readProc("/proc/self/cmdline") : undefined,
-      args,
-    ),
-  };
+  const inherited = readInherited(args);
   const request = parse(args, ctx);
   if (typeof request === "string") {
     writeStderr(request);
@@ -421,8 +277,6 @@ export function main(args: readonly string[], ctx: AppletContext): number {
   } catch (err) {
     if (err instanceof QuietExit) return 0;
     if (!(err instanceof FatalError)) throw err;
-    if (err.hasReason) say.fatal(err.message, err.reason);
-    else say.fatal(err.message);
-    return EXIT_FATAL;
+    return reportFatal(err, say);
   }
 }

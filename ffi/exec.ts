@@ -38,7 +38,7 @@ function underLimitsDefs() {
     __errno_location: { parameters: [], result: "pointer" },
   } as const;
 }
-const sym = bindLibc(underLimitsDefs, { fastCalls: true });
+const sym = /* @__PURE__ */ bindLibc(underLimitsDefs, { fastCalls: true });
 
 // Called once each, before any limit: one dlopen on the first use of any, without
 // fast-call trampolines (their cost: BindOptions in ffi/libc.ts; `chpst -u` used to
@@ -63,14 +63,14 @@ function oneShotDefs() {
     fchdir: { parameters: ["i32"], result: "i32" },
   } as const;
 }
-const calls = bindLibcAll(oneShotDefs, { fastCalls: false });
+const calls = /* @__PURE__ */ bindLibcAll(oneShotDefs, { fastCalls: false });
 
 // The exec without resource limits calls these once, bound in one dlopen without fast-call
 // trampolines (see oneShotDefs): ffi/libc.ts calls them through their addresses. Under
 // limits `sym`'s are used: they do not allocate. errno comes from ffi/libc.ts, whose
 // first dlopen (this one) binds its reader: a symbol fewer to bind (prepareExec 0.82 ->
 // 0.71 ms, marks, median of 40).
-const once = bindLibcAll({
+const once = /* @__PURE__ */ bindLibcAll({
   // int execve(const char *path, char *const argv[], char *const envp[])
   execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
   // sighandler_t signal(int, sighandler_t): restoreSignals, after prepareExec (same dlopen)
@@ -260,12 +260,17 @@ const SIGSET_SIZE = 128; // glibc sigset_t
  * makes every caught signal default.
  */
 export function restoreSignals(restore: SignalRestore, blocked: bigint): void {
-  for (const signal of restore.ignore) once.signal(signal, 1n); // SIG_IGN
-  for (const signal of restore.reset) once.signal(signal, 0n); // SIG_DFL
+  setDispositions(restore);
   if (!restore.setMask) return;
   const set = new Uint8Array(SIGSET_SIZE);
   new DataView(set.buffer).setBigUint64(0, blocked, true); // kernel sigset: bit n-1, LE
   if (calls.sigprocmask(SIG_SETMASK, set, null) === -1) throw sysError("sigprocmask");
+}
+
+/** The SIG_IGN and SIG_DFL of a {@linkcode SignalRestore}, not its mask. */
+export function setDispositions(restore: SignalRestore): void {
+  for (const signal of restore.ignore) once.signal(signal, 1n); // SIG_IGN
+  for (const signal of restore.reset) once.signal(signal, 0n); // SIG_DFL
 }
 
 /** A resource limit pair; RLIM_INFINITY is 2^64-1. */

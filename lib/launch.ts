@@ -13,7 +13,7 @@ import { baseName } from "./msg.ts";
 import { writeStderr } from "./output.ts";
 
 /** argv[0] as the user gave it, or "" when it cannot be found. */
-function rawArgv0(): string {
+export function rawArgv0(): string {
   const fromLauncher = Deno.env.get("DENIT_ARGV0");
   if (fromLauncher !== undefined) return fromLauncher;
   try {
@@ -46,7 +46,19 @@ export function removedAtStart(): ReadonlySet<string> {
  * those (a Deno program among the services) travel as DENIT_CALLER_NAME, in place, and are
  * given back here. Keyed by the travelling name.
  */
-const CALLER_PREFIX = "DENIT_CALLER_";
+export const CALLER_PREFIX = "DENIT_CALLER_";
+/** The caller's variables that travel as CALLER_PREFIX + name (the launcher sets its own). */
+export const CALLER_VARIABLES = ["DENO_DIR", "DENO_NO_UPDATE_CHECK"] as const;
+/** What the C launcher adds (scripts/launcher.c), removed when DENIT_LAUNCHER is set. */
+export const LAUNCHER_VARIABLES = [
+  "DENIT_LAUNCHER",
+  "DENO_DIR",
+  "DENO_NO_UPDATE_CHECK",
+  "DENIT_SELF",
+  "DENIT_SIGNALS",
+] as const;
+/** What every launcher (the sh ones too) may add, always removed. */
+export const ENTRY_VARIABLES = ["DENIT_APPLET", "DENIT_ARGV0"] as const;
 const restoredNames = new Map<string, string>();
 
 /** DENIT_CALLER_NAME → NAME for what {@linkcode takeArgv0} gave back to the caller. */
@@ -55,7 +67,7 @@ export function restoredAtStart(): ReadonlyMap<string, string> {
 }
 
 function restoreCallers(): void {
-  for (const name of ["DENO_DIR", "DENO_NO_UPDATE_CHECK"]) {
+  for (const name of CALLER_VARIABLES) {
     const travelling = CALLER_PREFIX + name;
     const value = Deno.env.get(travelling);
     if (value === undefined) continue;
@@ -105,7 +117,13 @@ let signalText: string | undefined;
  * `deno run mod.ts`): then only /proc/self/status has them.
  */
 export function launcherSignals(): { ignored: bigint; blocked: bigint } | undefined {
-  const text = signalText;
+  return parseLauncherSignals(signalText);
+}
+
+/** The sets in a `DENIT_SIGNALS` value ("IGN:BLK", hex), or undefined when malformed. */
+export function parseLauncherSignals(
+  text: string | undefined,
+): { ignored: bigint; blocked: bigint } | undefined {
   if (text === undefined || text.length !== 33 || text[16] !== ":") return undefined;
   return { ignored: BigInt("0x" + text.slice(0, 16)), blocked: BigInt("0x" + text.slice(17)) };
 }
@@ -130,15 +148,11 @@ export function settleEnvironment(): void {
   restoreDenoShimmedPath();
   if (Deno.env.get("DENIT_LAUNCHER") !== undefined) {
     // The launcher's own settings must not leak into services and their children.
-    for (const name of ["DENIT_LAUNCHER", "DENO_DIR", "DENO_NO_UPDATE_CHECK", "DENIT_SELF"]) {
-      remove(name);
-    }
     signalText = Deno.env.get("DENIT_SIGNALS");
-    if (signalText !== undefined) remove("DENIT_SIGNALS");
+    for (const name of LAUNCHER_VARIABLES) remove(name);
     restoreCallers();
   }
-  remove("DENIT_APPLET");
-  remove("DENIT_ARGV0");
+  for (const name of ENTRY_VARIABLES) remove(name);
 }
 
 /** Reports a bug without a stack trace, in runit's warning shape. */

@@ -52,6 +52,15 @@ done
 DENO_NO_UPDATE_CHECK=1 "$lib/deno" bundle --quiet --no-config --no-lock --minify \
   -o "$lib/src/entry/runsvdir_tree.js" "$lib/src/lib/runsvdir/tree.ts" >/dev/null 2>&1 ||
   rm -f "$lib/src/entry/runsvdir_tree.js"
+# chpst's quick entry (lib/chpst/quick.ts): `chpst -e DIR PROG` and `envdir DIR PROG`
+# without the rest of chpst's code, which the C launcher runs for those command lines; it
+# loads chpst's own entry for anything else.
+full=chpst.ts
+if [ -f "$lib/src/entry/chpst.js" ]; then full=chpst.js; fi
+printf 'import { runQuick } from "../lib/chpst/quick.ts";\nrunQuick(import.meta.url, "%s");\n' "$full" >"$lib/src/entry/chpst-quick.ts"
+DENO_NO_UPDATE_CHECK=1 "$lib/deno" bundle --quiet --no-config --no-lock --minify \
+  -o "$lib/src/entry/chpst-quick.js" "$lib/src/entry/chpst-quick.ts" >/dev/null 2>&1 ||
+  rm -f "$lib/src/entry/chpst-quick.js"
 # Fill the module cache (transpiled sources, applets included).
 DENO_DIR="$lib/cache" DENO_NO_UPDATE_CHECK=1 "$lib/deno" cache --no-config --no-lock "$lib/src/mod.ts" "$lib/src"/entry/*.ts $(ls "$lib/src"/entry/*.js 2>/dev/null) >/dev/null
 
@@ -128,7 +137,12 @@ if [ "$use_c" = yes ]; then
     # chpst passes on the signal state it inherited (Deno changes its own before JS runs).
     chpst | envdir | envuidgid | pgrphack | setuidgid | setlock | softlimit) flags="$flags | SIGNALS" ;;
     esac
-    printf '{"%s", "%s", %s},\n' "$name" "$(entry_of "$name")" "$flags"
+    quick=
+    case $name in
+    chpst) flags="$flags | QUICK_E" quick=", \"$(entry_of chpst-quick)\"" ;;
+    envdir) flags="$flags | QUICK_ARGS" quick=", \"$(entry_of chpst-quick)\"" ;;
+    esac
+    printf '{"%s", "%s", %s%s},\n' "$name" "$(entry_of "$name")" "$flags" "$quick"
   done >"$build/table.h"
   # -s: no symbols, and nothing of the build directory in the binary (the rootfs image is
   # reproducible).

@@ -34,8 +34,12 @@
  * Compile-time settings (-D): DENIT_PREFIX "PREFIX" and DENIT_TABLE "FILE", a C file
  * install.sh writes with one line per applet:
  *   { "sv", "entry/sv.js", SHORT_LIVED },
+ *   { "chpst", "entry/chpst.js", SHORT_LIVED | SIGNALS | QUICK_E, "entry/chpst-quick.js" },
  * where SHORT_LIVED adds --no-code-cache --v8-flags=--single-threaded and SIGNALS passes
- * DENIT_SIGNALS (see install.sh for why). DENIT_PROBE builds install.sh's probe instead:
+ * DENIT_SIGNALS (see install.sh for why). A fourth field is a quick entry for one shape
+ * of command line (QUICK_E: `-e DIR PROG...`; QUICK_ARGS: `DIR PROG...`), run with
+ * --no-lazy added to the V8 flags; it checks the command line itself and loads the
+ * applet's own entry for anything it does not carry out (lib/chpst/quick.ts). DENIT_PROBE builds install.sh's probe instead:
  * it finds its own applet and exits 42. If Deno cannot be run: runit's message shape on
  * stderr and exit 111.
  */
@@ -123,11 +127,16 @@ static const char *base_name(const char *path) {
 
 #define SHORT_LIVED 1 /* --no-code-cache --v8-flags=--single-threaded */
 #define SIGNALS 2     /* pass DENIT_SIGNALS */
+#define QUICK_E 4     /* `-e DIR PROG...` runs the quick entry */
+#define QUICK_ARGS 8  /* `DIR PROG...` runs the quick entry */
 
 struct applet {
   const char *name;
   const char *entry; /* under PREFIX/lib/denit/src/ */
   int flags;
+  /* An entry for one common shape of command line, compiled at load (--no-lazy): nearly
+     all of it runs. It checks the shape again and loads `entry` for anything else. */
+  const char *quick;
 };
 
 static const struct applet applets[] = {
@@ -174,6 +183,14 @@ static const char *resolved_name(const char *ran) {
     next ^= 1;
   }
   return base_name(ran);
+}
+
+/* Whether this command line has the shape of the applet's quick entry (see QUICK_*). */
+static int takes_quick(const struct applet *applet, int argc, char **argv) {
+  if (applet->quick == NULL) return 0;
+  if (applet->flags & QUICK_E) return argc >= 4 && same(argv[1], "-e") && argv[3][0] != '-';
+  if (applet->flags & QUICK_ARGS) return argc >= 3;
+  return 0;
 }
 
 static const struct applet *own_applet(const char *ran) {
@@ -277,6 +294,8 @@ static int launch(int argc, char **argv, char **environ, const char *ran) {
   static const char applet_name[] = "DENIT_APPLET=";
   static const char self_name[] = "DENIT_SELF=";
   const char *argv0 = argc > 0 && argv[0] != NULL ? argv[0] : "";
+  const int quick = takes_quick(applet, argc, argv);
+  const char *entry_name = quick ? applet->quick : applet->entry;
 
   /* One block: the environment's and the arguments' pointers, then the joined strings. */
   size_t count = 0, text = 0;
@@ -285,7 +304,7 @@ static int launch(int argc, char **argv, char **environ, const char *ran) {
   }
   text += sizeof argv0_name + length(argv0) + sizeof applet_name + length(applet->name);
   if (ran != NULL) text += sizeof self_name + length(ran);
-  text += sizeof "DENIT_SIGNALS=" + 33 + sizeof LIB "/src/" + length(applet->entry);
+  text += sizeof "DENIT_SIGNALS=" + 33 + sizeof LIB "/src/" + length(entry_name);
   char **envp = allocate((count + 8 + (size_t)argc + 12) * sizeof *envp + text);
   if (envp == NULL) return fail(applet->name, deno, ENOMEM);
   char **args = envp + count + 8;
@@ -326,7 +345,7 @@ static int launch(int argc, char **argv, char **environ, const char *ran) {
 
   /* deno run -A --cached-only [FLAGS] --no-config --no-lock ENTRY ARGS... */
   char *entry = strings;
-  copy_to(copy_to(entry, LIB "/src/"), applet->entry);
+  copy_to(copy_to(entry, LIB "/src/"), entry_name);
   int a = 0;
   args[a++] = (char *)deno;
   args[a++] = "run";
@@ -334,7 +353,7 @@ static int launch(int argc, char **argv, char **environ, const char *ran) {
   args[a++] = "--cached-only";
   if (applet->flags & SHORT_LIVED) {
     args[a++] = "--no-code-cache";
-    args[a++] = "--v8-flags=--single-threaded";
+    args[a++] = quick ? "--v8-flags=--single-threaded,--no-lazy" : "--v8-flags=--single-threaded";
   }
   args[a++] = "--no-config";
   args[a++] = "--no-lock";

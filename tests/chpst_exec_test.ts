@@ -6,7 +6,7 @@
 
 import { assert, assertEquals } from "./_assert.ts";
 import { bin, cLaunchers, repoRoot, run } from "./_helpers.ts";
-import { sideBySide } from "./chpst_helpers.ts";
+import { sideBySide, withoutGlibcSignals } from "./chpst_helpers.ts";
 
 /** fds of this process that are not close-on-exec: the harness's, passed to every child. */
 function inheritedFds(): number[] {
@@ -21,15 +21,6 @@ function inheritedFds(): number[] {
     }
   }
   return fds;
-}
-
-/** glibc catches signal 33 from start-up, so an inherited SIG_IGN of it is lost. */
-function withoutGlibcSignals(lines: string): string {
-  return lines.replace(
-    /^(SigIgn:\s*)([0-9a-f]+)$/m,
-    (_, label: string, hex: string) =>
-      label + (BigInt(`0x${hex}`) & ~0x180000000n).toString(16).padStart(16, "0"),
-  );
 }
 
 const SIG_LINES = "grep -E '^Sig(Blk|Ign|Cgt)' /proc/self/status";

@@ -103,3 +103,12 @@ export const sideBySide = {
   sanitizeResources: false,
   sanitizeOps: false,
 };
+
+/** glibc catches signal 33 from start-up, so an inherited SIG_IGN of it is lost. */
+export function withoutGlibcSignals(lines: string): string {
+  return lines.replace(
+    /^(SigIgn:\s*)([0-9a-f]+)$/m,
+    (_, label: string, hex: string) =>
+      label + (BigInt(`0x${hex}`) & ~0x180000000n).toString(16).padStart(16, "0"),
+  );
+}

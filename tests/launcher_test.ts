@@ -24,7 +24,8 @@ const FREESTANDING = [
 const TABLE = [
   '{"sv", "entry/sv.js", SHORT_LIVED},',
   '{"runsv", "entry/runsv.js", 0},',
-  '{"chpst", "entry/chpst.js", SHORT_LIVED | SIGNALS},',
+  '{"chpst", "entry/chpst.js", SHORT_LIVED | SIGNALS | QUICK_E, "entry/chpst-quick.js"},',
+  '{"envdir", "entry/envdir.js", SHORT_LIVED | SIGNALS | QUICK_ARGS, "entry/chpst-quick.js"},',
 ].join("\n");
 
 /** Stand-in for Deno: its arguments, a blank line, then its initial environment block. */
@@ -59,7 +60,7 @@ async function build(dir: string, kind: "freestanding" | "hosted", withDeno = tr
   ]);
   assertEquals(result.stderr, "", `${kind} build`);
   assertEquals(result.code, 0);
-  for (const name of ["sv", "runsv", "chpst", "other"]) {
+  for (const name of ["sv", "runsv", "chpst", "envdir", "other"]) {
     Deno.linkSync(launcher, `${prefix}/bin/${name}`);
   }
   return { prefix, launcher } satisfies Built;
@@ -165,6 +166,49 @@ for (const kind of ["freestanding", "hosted"] as const) {
       assertEquals(other.env.includes(`DENIT_SELF=${prefix}/bin/other`), true);
       assertEquals(other.env.some((line) => line.startsWith("DENIT_APPLET=")), false);
       assertEquals(other.env.some((line) => line.startsWith("DENIT_SIGNALS=")), true);
+    },
+  });
+
+  Deno.test({
+    name: `launcher (${kind}): chpst -e DIR PROG and envdir DIR PROG run the quick entry`,
+    ignore: !haveCompiler() || (kind === "freestanding" && Deno.build.arch !== "x86_64" &&
+      Deno.build.arch !== "aarch64"),
+    async fn() {
+      await using dir = tempDir();
+      const { prefix } = await build(dir.path, kind);
+      const src = `${prefix}/lib/denit/src`;
+      const ran = async (name: string, args: string[]) => {
+        const got = parts((await launch(`${prefix}/bin/${name}`, args, [])).stdout).args;
+        const entry = got.findIndex((arg) => arg.startsWith(`${src}/`));
+        return { flags: got.slice(4, entry), entry: got[entry], args: got.slice(entry + 1) };
+      };
+      const quick = {
+        flags: [
+          "--no-code-cache",
+          "--v8-flags=--single-threaded,--no-lazy",
+          "--no-config",
+          "--no-lock",
+        ],
+        entry: `${src}/entry/chpst-quick.js`,
+      };
+      const full = (name: string) => ({
+        flags: ["--no-code-cache", "--v8-flags=--single-threaded", "--no-config", "--no-lock"],
+        entry: `${src}/entry/${name}.js`,
+      });
+      for (const args of [["-e", "d", "p"], ["-e", "-v", "p", "-x"], ["-e", "d d", "p q"]]) {
+        assertEquals(await ran("chpst", args), { ...quick, args }, JSON.stringify(args));
+      }
+      // getopt would take these differently: the full chpst parses them.
+      for (
+        const args of [["-e", "d"], ["-e", "d", "-v", "p"], ["-v", "-e", "d", "p"], ["-ed", "p"]]
+      ) {
+        assertEquals(await ran("chpst", args), { ...full("chpst"), args }, JSON.stringify(args));
+      }
+      for (const args of [["d", "p"], ["-e", "d", "p"]]) {
+        assertEquals(await ran("envdir", args), { ...quick, args }, JSON.stringify(args));
+      }
+      assertEquals(await ran("envdir", ["d"]), { ...full("envdir"), args: ["d"] });
+      assertEquals(await ran("envdir", []), { ...full("envdir"), args: [] });
     },
   });
 

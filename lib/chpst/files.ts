@@ -119,6 +119,31 @@ export function readEnvDir(dir: string, options: EnvDirOptions): EnvChange[] {
   return changes;
 }
 
+/**
+ * The env dir's changes when reading it is the common case, for chpst's quick entry
+ * (lib/chpst/quick.ts): read by path, without changing directory; every entry not starting
+ * with `.` a file that can be read, and at least one (so the directory can be searched,
+ * as chdir into it needs). Undefined for anything else, having changed nothing: then
+ * {@linkcode readEnvDir} is the one to run, and reports it as runit does.
+ */
+export function readEnvDirQuick(dir: string): EnvChange[] | undefined {
+  const changes: EnvChange[] = [];
+  try {
+    for (const entry of Deno.readDirSync(dir)) {
+      if (entry.name.startsWith(".")) continue;
+      const { value } = envValueFromBuffer(Deno.readFileSync(`${dir}/${entry.name}`));
+      changes.push(envChange(entry.name, value));
+    }
+  } catch {
+    return undefined;
+  }
+  return changes.length === 0 ? undefined : changes;
+}
+
+function envChange(name: string, value: Uint8Array | undefined): EnvChange {
+  return { name: utf8ByteString(name), value: value === undefined ? undefined : byteString(value) };
+}
+
 function readEntries(dir: string, options: EnvDirOptions): EnvChange[] {
   try {
     Deno.chdir(dir);
@@ -159,10 +184,7 @@ function readEntries(dir: string, options: EnvDirOptions): EnvChange[] {
     }
     const processed = envValueFromBuffer(buffer);
     buffer = processed.buffer;
-    changes.push({
-      name: utf8ByteString(name),
-      value: processed.value === undefined ? undefined : byteString(processed.value),
-    });
+    changes.push(envChange(name, processed.value));
   }
   return changes;
 }

@@ -6,6 +6,7 @@ import {
   findPasswdEntry,
   parseNumericSpec,
   readEnvDir,
+  readEnvDirQuick,
   resolveAccount,
   resolveUserSpec,
 } from "./files.ts";
@@ -134,4 +135,32 @@ Deno.test("resolveUserSpec() lets a reader error through", () => {
   };
   assertThrows(() => resolveUserSpec("nobody", broken), Deno.errors.NotFound);
   assertEquals(resolveUserSpec(":1:1", broken), { uid: 1, gids: [1] });
+});
+
+Deno.test("readEnvDirQuick() gives readEnvDir()'s changes in the common case, else nothing", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const quiet = { strict: false, verbose: false, warn: () => {} };
+    const write = (name: string, text: string) => Deno.writeTextFileSync(`${dir}/${name}`, text);
+    Deno.mkdirSync(`${dir}/plain`);
+    for (const [name, text] of [["A", "a  \nb"], ["E", ""], ["N", "x\0y"], [".h", "z"]]) {
+      write(`plain/${name}`, text!);
+    }
+    assertEquals(readEnvDirQuick(`${dir}/plain`), readEnvDir(`${dir}/plain`, quiet));
+    assertEquals(readEnvDirQuick(`${dir}/plain`)?.length, 3);
+    // What needs runit's rules, or fails: readEnvDir's to report.
+    Deno.mkdirSync(`${dir}/sub/S`, { recursive: true });
+    write("sub/A", "1");
+    Deno.mkdirSync(`${dir}/dangling`);
+    write("dangling/A", "1");
+    Deno.symlinkSync("nowhere", `${dir}/dangling/Z`);
+    Deno.mkdirSync(`${dir}/empty`);
+    Deno.mkdirSync(`${dir}/dots`);
+    write("dots/.a", "1");
+    for (const name of ["sub", "dangling", "empty", "dots", "missing", "plain/A"]) {
+      assertEquals(readEnvDirQuick(`${dir}/${name}`), undefined, name);
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });

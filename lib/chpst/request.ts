@@ -512,3 +512,44 @@ export function planSteps(request: ChpstRequest): Step[] {
   steps.push({ op: "exec", file, argv, quiet: request.quiet });
   return steps;
 }
+
+/** The steps of the quick entry's shape: an env dir, then the program. */
+export type QuickSteps = [Extract<Step, { op: "envdir" }>, Extract<Step, { op: "exec" }>];
+
+/**
+ * The steps for the one shape chpst's quick entry carries out (lib/chpst/quick.ts):
+ * `chpst -e DIR PROG...` and `envdir DIR PROG...`, the two forms run scripts use most.
+ * They equal what {@linkcode parseChpst} or {@linkcode parsePersonality} and then
+ * {@linkcode planSteps} give; undefined for any other command line (other options, other
+ * personalities, usage errors), which the full chpst handles. `name` is argv[0]'s base
+ * name, as for {@linkcode personalityOf}.
+ *
+ * @example
+ * ```ts
+ * import { quickSteps } from "./request.ts";
+ * quickSteps(["-e", "env", "true"], "chpst")?.map((s) => s.op); // ["envdir", "exec"]
+ * quickSteps(["-v", "-e", "env", "true"], "chpst"); // undefined
+ * ```
+ */
+export function quickSteps(args: readonly string[], name: string): QuickSteps | undefined {
+  const { personality } = personalityOf(name);
+  let dir: string;
+  let argv: string[];
+  if (personality === "chpst") {
+    // getopt takes DIR whatever it holds, and stops at PROG unless it looks like an option.
+    if (args.length < 3 || args[0] !== "-e" || args[2]!.startsWith("-")) return undefined;
+    dir = args[1]!;
+    argv = args.slice(2);
+  } else if (personality === "envdir") {
+    if (args.length < 2) return undefined;
+    dir = args[0]!;
+    argv = args.slice(1);
+  } else {
+    return undefined;
+  }
+  const strict = personality === "envdir";
+  return [
+    { op: "envdir", dir, strict, verbose: false },
+    { op: "exec", file: argv[0]!, argv, quiet: false },
+  ];
+}

@@ -7,6 +7,7 @@ import {
   parsePersonality,
   personalityOf,
   planSteps,
+  quickSteps,
   scanUlong64,
   softLimitFor,
 } from "./request.ts";
@@ -214,4 +215,38 @@ Deno.test("options take effect in order: an earlier bad value wins over a later 
     ChpstUsageError,
   );
   assertEquals([soft.message, soft.usage], ["", "chpst"]);
+});
+
+Deno.test("quickSteps() is planSteps() for every command line it takes, and takes the two forms", () => {
+  const words = ["-e", "env", "true", "-v", "--", "-", "", "-eenv", "-u", "x", "-P", "a b"];
+  const names = ["chpst", "dchpst", "envdir", "denvdir", "setlock", "envuidgid", "other"];
+  let taken = 0;
+  const lines: string[][] = [[]];
+  for (let length = 1; length <= 4; length++) {
+    for (const line of lines.filter((l) => l.length === length - 1)) {
+      for (const word of words) lines.push([...line, word]);
+    }
+  }
+  for (const name of names) {
+    const { personality } = personalityOf(name);
+    for (const args of lines) {
+      const quick = quickSteps(args, name);
+      if (quick === undefined) continue;
+      taken++;
+      const request = personality === "chpst"
+        ? parseChpst(args, name)
+        : parsePersonality(personality, args, name);
+      assertEquals(quick, planSteps(request), `${name} ${JSON.stringify(args)}`);
+    }
+  }
+  assertEquals(quickSteps(["-e", "e", "p", "-v"], "chpst")?.[1].argv, ["p", "-v"]);
+  assertEquals(quickSteps(["e", "-p"], "envdir")?.[0], {
+    op: "envdir",
+    dir: "e",
+    strict: true,
+    verbose: false,
+  });
+  assertEquals(quickSteps(["-e", "e", "--", "p"], "chpst"), undefined);
+  assertEquals(quickSteps(["e", "p"], "setuidgid"), undefined);
+  assertEquals(taken > 1000, true, `${taken} command lines taken`);
 });
