@@ -153,16 +153,30 @@ export interface ExecRequest {
  * memory: binding a symbol or even compiling a function on first call would abort the
  * process. Every symbol is bound and the code run once (dry) now, before the limits.
  */
-export function prepareExec(
-  { file, argv, env, path, underLimits = false }: ExecRequest,
+export function prepareExec(request: ExecRequest): PreparedExec {
+  if (!request.underLimits) return prepareExecNow(request);
+  const prepared = preparedRun(request, sym.execve, errnoReader());
+  prepared.run(true);
+  return prepared;
+}
+
+/**
+ * {@linkcode prepareExec} without resource limits, in a function of its own: a bundle
+ * that never sets limits (chpst's quick entry) leaves out what limits need.
+ */
+export function prepareExecNow(request: ExecRequest): PreparedExec {
+  return preparedRun(request, once.execve, errno);
+}
+
+function preparedRun(
+  { file, argv, env, path }: ExecRequest,
+  call: (path: Uint8Array, argv: Uint8Array, envp: Uint8Array) => number,
+  errnoNow: () => number,
 ): PreparedExec {
   const candidates = execCandidates(file, path).map(byteStringCstr);
   const args = pointerArray(argv, byteStringCstr);
   const envp = pointerArray(env, byteStringCstr);
-  const lib = underLimits ? sym : once;
-  const call = lib.execve; // bound now
-  const errnoNow = underLimits ? errnoReader() : errno;
-  const prepared = {
+  return {
     run(dry = false): number {
       // No allocation in here: it may run under chpst's memory limits.
       let saved = 0;
@@ -178,8 +192,6 @@ export function prepareExec(
       return searchResult(saved);
     },
   };
-  if (underLimits) prepared.run(true);
-  return prepared;
 }
 
 /** Ends the process with a message chosen by errno, through libc only (no new memory). */

@@ -15,7 +15,13 @@ import {
   restoredAtStart,
 } from "../launch.ts";
 import { close, O_CLOEXEC, O_DIRECTORY, O_RDONLY, open } from "../../ffi/libc.ts";
-import { fchdir, type PreparedExec, prepareExec, restoreSignals } from "../../ffi/exec.ts";
+import {
+  type ExecRequest,
+  fchdir,
+  type PreparedExec,
+  prepareExec,
+  restoreSignals,
+} from "../../ffi/exec.ts";
 import { Messenger } from "../msg.ts";
 import { SysError } from "../sys_error.ts";
 import { type CwdKeeper, readEnvDir } from "./files.ts";
@@ -174,15 +180,14 @@ export function openCwd(): void {
 }
 
 /**
- * The program's exec made ready: `env` is the environment to pass, chpst's own PATH is
+ * What the program's exec needs: `env` is the environment to pass, chpst's own PATH is
  * searched, the program's words are passed as given (`-b` aside).
  */
-export function programExec(
+export function execRequest(
   exec: Extract<Step, { op: "exec" }>,
   inherited: Inherited,
   env: readonly string[],
-  underLimits: boolean,
-): PreparedExec {
+): ExecRequest {
   const fallbackPath = Deno.env.get("PATH");
   const path = inherited.environ !== undefined
     ? lookupEnv(inherited.environ, "PATH")
@@ -193,7 +198,7 @@ export function programExec(
   const argv = inherited.args.slice(inherited.args.length - exec.argv.length);
   const file = argv[0]!;
   if (exec.argv[0] !== exec.file) argv[0] = utf8ByteString(exec.argv[0]!); // -b
-  return prepareExec({ file, argv, env, path, underLimits });
+  return { file, argv, env, path };
 }
 
 /**
@@ -208,7 +213,7 @@ export function prepareProgram(
   underLimits: boolean,
 ): PreparedExec {
   const env = applyEnvChanges(environList(inherited.environ), changes);
-  const prepared = programExec(exec, inherited, env, underLimits);
+  const prepared = prepareExec({ ...execRequest(exec, inherited, env), underLimits });
   // Only what differs is changed: each libc symbol bound costs start-up time.
   const restore = signalRestore(
     inherited.signals,

@@ -19,14 +19,14 @@
 import { baseName } from "../msg.ts";
 import { internalError, parseLauncherSignals, rawArgv0 } from "../launch.ts";
 import { preferOneShotCalls } from "../../ffi/libc.ts";
-import { setDispositions } from "../../ffi/exec.ts";
+import { prepareExecNow, setDispositions } from "../../ffi/exec.ts";
 import { quickSteps } from "./request.ts";
 import { readEnvDirQuick } from "./files.ts";
 import { applyEnvChanges, signalRestore } from "./inherit.ts";
 import {
+  execRequest,
   launcherCallerEnviron,
   openCwd,
-  programExec,
   readInherited,
   signalsNow,
 } from "./process.ts";
@@ -65,7 +65,7 @@ function execCommonCase(): void {
   if (inherited.environ === undefined) return;
   preferOneShotCalls();
   const env = applyEnvChanges(launcherCallerEnviron(inherited.environ), changes);
-  const prepared = programExec(exec, inherited, env, false);
+  const prepared = prepareExecNow(execRequest(exec, inherited, env));
   const restore = signalRestore(inherited.signals, signalsNow(inherited), true);
   if (restore.setMask) return; // never with the launcher's state: the full chpst sets it
   setDispositions(restore);

@@ -166,15 +166,18 @@ export const MEMORY_LIMITS: readonly LimitName[] = ["data", "stack", "memlock", 
  * take positional arguments (setlock and softlimit have their own options).
  */
 
-/** chpst's name for itself and the personalities it can take (spec chpst.md §2). */
-export type Personality =
-  | "chpst"
-  | "envdir"
-  | "envuidgid"
-  | "pgrphack"
-  | "setuidgid"
-  | "setlock"
-  | "softlimit";
+/** The personalities chpst can take (spec chpst.md §2), by program name. */
+const PERSONALITIES = [
+  "envdir",
+  "envuidgid",
+  "pgrphack",
+  "setuidgid",
+  "setlock",
+  "softlimit",
+] as const;
+
+/** chpst's name for itself and the personalities it can take. */
+export type Personality = "chpst" | typeof PERSONALITIES[number];
 
 /** runit 2.1.2's `$Id$` line for chpst.c, printed by `-V` (Debian's build). */
 export const CHPST_VERSION_LINE = "$Id: f279d44141c981dd7535a12260efcf1ef7beed26 $";
@@ -262,7 +265,10 @@ function emptyRequest(): ChpstRequest {
 export function personalityOf(name: string): { prog: string; personality: Personality } {
   const base = name.slice(name.lastIndexOf("/") + 1);
   const prog = base.startsWith("d") ? base.slice(1) : base;
-  const personality = (prog in USAGE_ARGS && prog !== "chpst" ? prog : "chpst") as Personality;
+  // A list, not USAGE_ARGS's keys: chpst's quick entry needs the names, not the texts.
+  const personality: Personality = (PERSONALITIES as readonly string[]).includes(prog)
+    ? prog as Personality
+    : "chpst";
   return { prog, personality };
 }
 
