@@ -58,6 +58,9 @@ Deno.test("personalityOf() strips one leading d and knows the personalities", ()
   assertEquals(personalityOf("dfoo"), { prog: "foo", personality: "chpst" });
   assertEquals(personalityOf("chpst"), { prog: "chpst", personality: "chpst" });
   assertEquals(personalityOf("ddenvdir"), { prog: "denvdir", personality: "chpst" });
+  // Names an object has from its prototype are no personalities.
+  assertEquals(personalityOf("toString").personality, "chpst");
+  assertEquals(personalityOf("dconstructor").personality, "chpst");
 });
 
 Deno.test("parseChpst() takes bundled flags, attached and separate values, last wins", () => {
