@@ -9,8 +9,8 @@
  * It and lib/launch.ts are the only modules that call `Deno.exit`.
  */
 
-import { APPLET_NAMES, APPLETS } from "./lib/applet.ts";
-import { guardedMain, takeArgv0 } from "./lib/launch.ts";
+import { APPLET_NAMES, APPLETS, isApplet } from "./lib/applet.ts";
+import { guardedMain, returnToRemovedCwd, takeArgv0 } from "./lib/launch.ts";
 import { baseName } from "./lib/msg.ts";
 import { writeStderr, writeStdout } from "./lib/output.ts";
 
@@ -30,7 +30,7 @@ function appletThroughLinks(path: string): string | undefined {
       ? target
       : current.slice(0, current.lastIndexOf("/") + 1) + target;
     const name = baseName(current);
-    if (name in APPLETS) return name;
+    if (isApplet(name)) return name;
   }
   return undefined;
 }
@@ -63,6 +63,7 @@ function installLinks(dir: string, self: string): number {
 }
 
 async function dispatch(): Promise<number> {
+  returnToRemovedCwd();
   // The launcher names its applet: its file name is the applet, whatever argv[0] says.
   const fromLauncher = Deno.env.get("DENIT_APPLET");
   // The C launcher's own path (argv[0] may be a bare name found through PATH).
@@ -71,12 +72,12 @@ async function dispatch(): Promise<number> {
   if (argv0 === "") argv0 = await libcShortName();
   let args: readonly string[] = Deno.args;
 
-  let applet: string | undefined = fromLauncher !== undefined && fromLauncher in APPLETS
+  let applet: string | undefined = fromLauncher !== undefined && isApplet(fromLauncher)
     ? fromLauncher
     : undefined;
   if (applet === undefined) {
     const name = baseName(argv0);
-    if (name in APPLETS) applet = name;
+    if (isApplet(name)) applet = name;
     else applet = appletThroughLinks(argv0);
   }
   if (applet === undefined) {
@@ -93,7 +94,7 @@ async function dispatch(): Promise<number> {
       }
       return installLinks(dir, self ?? argv0);
     }
-    if (first !== undefined && first in APPLETS) {
+    if (first !== undefined && isApplet(first)) {
       applet = first;
       argv0 = first;
       args = args.slice(1);

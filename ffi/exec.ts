@@ -59,8 +59,6 @@ function oneShotDefs() {
     setgid: { parameters: ["u32"], result: "i32" },
     // int setuid(uid_t uid)
     setuid: { parameters: ["u32"], result: "i32" },
-    // int fchdir(int fd)
-    fchdir: { parameters: ["i32"], result: "i32" },
   } as const;
 }
 const calls = /* @__PURE__ */ bindLibcAll(oneShotDefs, { fastCalls: false });
@@ -320,11 +318,6 @@ export function nice(increment: number): void {
     const code = errno();
     if (code !== 0) throw sysError("nice");
   }
-}
-
-/** fchdir(2). */
-export function fchdir(fd: number): void {
-  if (calls.fchdir(fd) === -1) throw sysError("fchdir");
 }
 
 // Credentials for chpst -u and setuidgid (spec chpst.md §6), called in this order:

@@ -219,6 +219,7 @@ function coreDefs() {
     kill: { parameters: ["i32", "i32"], result: "i32" }, // int kill(pid_t, int)
     open: { parameters: ["buffer", "i32", "u32"], result: "i32" }, // int open(const char *, int, mode_t)
     close: { parameters: ["i32"], result: "i32" }, // int close(int)
+    fchdir: { parameters: ["i32"], result: "i32" }, // int fchdir(int)
     read: { parameters: ["i32", "buffer", "usize"], result: "isize" }, // ssize_t read(int, void *, size_t)
     write: { parameters: ["i32", "buffer", "usize"], result: "isize" }, // ssize_t write(int, const void *, size_t)
     mkfifo: { parameters: ["buffer", "u32"], result: "i32" }, // int mkfifo(const char *, mode_t)
@@ -339,6 +340,11 @@ export function open(path: string, flags: number, mode = 0o666): number {
 /** close(2); errors other than EINTR are thrown. */
 export function close(fd: number): void {
   if (core.close(fd) === -1 && errno() !== EINTR) throw sysError("close");
+}
+
+/** fchdir(2). */
+export function fchdir(fd: number): void {
+  if (core.fchdir(fd) === -1) throw sysError("fchdir");
 }
 
 /** read(2) into `buf`; returns the count (0 at end of file). Retries on EINTR. */

@@ -52,3 +52,8 @@ export const APPLETS: Readonly<Record<string, () => Promise<AppletModule>>> = {
 
 /** The applet names, in the order `denit --list` prints them. */
 export const APPLET_NAMES: readonly string[] = Object.keys(APPLETS);
+
+/** Whether `name` is an applet (not `in`: "toString" and "constructor" are no applets). */
+export function isApplet(name: string): boolean {
+  return Object.hasOwn(APPLETS, name);
+}

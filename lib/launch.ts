@@ -9,6 +9,7 @@
  */
 
 import type { AppletModule } from "./applet.ts";
+import { close, fchdir } from "../ffi/libc.ts";
 import { baseName } from "./msg.ts";
 import { writeStderr } from "./output.ts";
 
@@ -56,7 +57,28 @@ export const LAUNCHER_VARIABLES = [
   "DENO_NO_UPDATE_CHECK",
   "DENIT_SELF",
   "DENIT_SIGNALS",
+  "DENIT_CWD_FD",
 ] as const;
+
+/**
+ * Goes back into the caller's working directory when it had been removed: Deno cannot
+ * start in one, so the C launcher started it in "/" and kept the directory as an fd
+ * (`DENIT_CWD_FD`). Relative names then fail as they would for C runit's tools, and
+ * children start there. FFI only in that case.
+ */
+export function returnToRemovedCwd(): void {
+  const text = Deno.env.get("DENIT_CWD_FD");
+  if (text === undefined) return;
+  remove("DENIT_CWD_FD");
+  const fd = Number(text);
+  if (!Number.isInteger(fd) || fd < 0) return;
+  try {
+    fchdir(fd);
+    close(fd);
+  } catch {
+    // Not the launcher's fd after all: stay in "/".
+  }
+}
 /** What every launcher (the sh ones too) may add, always removed. */
 export const ENTRY_VARIABLES = ["DENIT_APPLET", "DENIT_ARGV0"] as const;
 const restoredNames = new Map<string, string>();
@@ -213,6 +235,7 @@ function runGuarded(main: () => number | Promise<number>): void {
  */
 export function runApplet(module: AppletModule): void {
   guardedMain(() => {
+    returnToRemovedCwd();
     const argv0 = (module.meta.settleEnvironmentLate ? rawArgv0() : takeArgv0()) ||
       module.meta.name;
     return module.main(Deno.args, { argv0, name: baseName(argv0) });

@@ -20,6 +20,8 @@
  *   DENIT_APPLET  the applet (none for the generic `denit` launcher)
  *   DENIT_LAUNCHER=1, DENO_DIR=PREFIX/lib/denit/cache, DENO_NO_UPDATE_CHECK=1
  *   DENIT_SELF    the generic launcher's own path (`denit --install DIR` links to it)
+ *   DENIT_CWD_FD  when the current directory has been removed: an fd on it, Deno
+ *                 started in "/" (see keep_removed_cwd)
  *   DENIT_SIGNALS for the chpst family: "IGN:BLK", the ignored and blocked signal sets
  *                 it inherited as hex kernel masks (bit n-1 for signal n, as SigIgn and
  *                 SigBlk in /proc/PID/status). Deno ignores SIGPIPE before any JS runs,
@@ -238,7 +240,7 @@ static int is_callers_deno(const char *entry) {
 static int is_ours(const char *entry) {
   static const char *const names[] = {"DENIT_ARGV0=",  "DENIT_APPLET=",  "DENIT_LAUNCHER=",
                                       "DENIT_SELF=",   "DENIT_SIGNALS=", "DENIT_CALLER_",
-                                      "DENO_DIR=",     "DENO_NO_UPDATE_CHECK="};
+                                      "DENIT_CWD_FD=", "DENO_DIR=",     "DENO_NO_UPDATE_CHECK="};
   if (entry[0] != 'D') return 0;
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     if (starts_with(entry, names[i])) return 1;
@@ -276,6 +278,33 @@ static int fail(const char *prog, const char *what, long code) {
   return 111;
 }
 
+/*
+ * Deno reads the current directory's path before any JavaScript runs, and cannot start in
+ * one that has been removed (C runit's tools can: a `finish` script in a deleted service
+ * directory runs sv). Such a directory is kept open (not close-on-exec), Deno starts in
+ * "/", and lib/launch.ts changes back into it and closes the fd. Returns the fd, or -1
+ * when the directory is there (or cannot be kept: then Deno reports it).
+ */
+static long keep_removed_cwd(void) {
+  static char path[PATH_MAX];
+  if (sys(SYS_getcwd, (long)path, sizeof path, 0, 0) != -ENOENT) return -1;
+  long fd = sys(SYS_openat, AT_FDCWD, (long)".", O_PATH | O_DIRECTORY, 0);
+  if (fd < 0) return -1;
+  if (sys(SYS_chdir, (long)"/", 0, 0, 0) != 0) {
+    sys(SYS_close, fd, 0, 0, 0);
+    return -1;
+  }
+  return fd;
+}
+
+static char *decimal(char *to, unsigned long value) {
+  char digits[24];
+  int n = 0;
+  do digits[n++] = (char)('0' + value % 10); while ((value /= 10) != 0);
+  while (n > 0) *to++ = digits[--n];
+  return to;
+}
+
 /* Fresh zeroed memory for the argument and environment blocks, or NULL. */
 static void *allocate(size_t bytes) {
   long at = sys6(SYS_mmap, 0, (long)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -305,9 +334,10 @@ static int launch(int argc, char **argv, char **environ, const char *ran) {
   text += sizeof argv0_name + length(argv0) + sizeof applet_name + length(applet->name);
   if (ran != NULL) text += sizeof self_name + length(ran);
   text += sizeof "DENIT_SIGNALS=" + 33 + sizeof LIB "/src/" + length(entry_name);
-  char **envp = allocate((count + 8 + (size_t)argc + 12) * sizeof *envp + text);
+  text += sizeof "DENIT_CWD_FD=" + 24;
+  char **envp = allocate((count + 9 + (size_t)argc + 12) * sizeof *envp + text);
   if (envp == NULL) return fail(applet->name, deno, ENOMEM);
-  char **args = envp + count + 8;
+  char **args = envp + count + 9;
   char *strings = (char *)(args + argc + 12);
 
   /* The environment: the one given, minus our names, plus ours at the end. */
@@ -340,6 +370,11 @@ static int launch(int argc, char **argv, char **environ, const char *ran) {
     strings = hex(strings, ignored);
     *strings++ = ':';
     strings = hex(strings, blocked) + 1;
+  }
+  long cwd_fd = keep_removed_cwd();
+  if (cwd_fd >= 0) {
+    envp[e++] = strings;
+    strings = decimal(copy_to(strings, "DENIT_CWD_FD="), (unsigned long)cwd_fd) + 1;
   }
   envp[e] = NULL;
 

@@ -16,6 +16,7 @@ import {
   testPrefix,
   waitFor,
 } from "./_helpers.ts";
+import { debianAs } from "./chpst_helpers.ts";
 
 const DEBIAN_PATHS: Record<string, string> = {
   runit: "/sbin/runit",
@@ -41,9 +42,12 @@ Deno.test("every applet name is installed and listed", async () => {
 });
 
 Deno.test("an unknown applet name prints the list and exits 127", async () => {
-  const result = await run(await bin("denit"), ["nosuchapplet"]);
-  assertEquals(result.code, 127);
-  assertStringIncludes(result.stderr, "\nsv\n");
+  // Names every object has from its prototype are unknown too.
+  for (const name of ["nosuchapplet", "constructor", "toString", "__proto__"]) {
+    const result = await run(await bin("denit"), [name]);
+    assertEquals(result.code, 127, name);
+    assertStringIncludes(result.stderr, "\nsv\n");
+  }
 });
 
 Deno.test({
@@ -220,4 +224,41 @@ Deno.test("sv's check script gets the caller's environment; nothing of denit's",
   } finally {
     killTree(runsv.pid);
   }
+});
+
+Deno.test({
+  name: "applets run in a removed working directory, as Debian's do, and leave it to programs",
+  ignore: !haveDebianRunit() || !(await cLaunchers()),
+  async fn() {
+    await using t = tempDir();
+    Deno.mkdirSync(`${t.path}/env`);
+    Deno.writeTextFileSync(`${t.path}/env/A`, "1\n");
+    // The program reports its directory, its fds and anything of denit's in its environment
+    // (the same as under Debian's chpst: no fd and no variable of the launcher's).
+    const report = "readlink /proc/self/cwd; ls /proc/self/fd | wc -l; env | grep -c DENIT_";
+    const lines = [
+      ["chpst", "-e", `${t.path}/env`, "sh", "-c", report],
+      ["chpst", "-e", `${t.path}/env`, "--", "sh", "-c", report],
+      ["envdir", `${t.path}/env`, "sh", "-c", report],
+      ["chpst", "-e", "env", "true"],
+      ["sv", "status", `${t.path}/nonexist`],
+      ["sv", "status", "relative"],
+    ];
+    let round = 0;
+    for (const [name, ...args] of lines) {
+      const ran = async (path: string) => {
+        const gone = `${t.path}/gone${round++}`;
+        Deno.mkdirSync(gone);
+        const quoted = [path, ...args].map((word) => `'${word.replaceAll("'", "'\\''")}'`);
+        const script = `cd ${gone} && rmdir ${gone} && exec ${quoted.join(" ")}`;
+        const result = await run("/bin/sh", ["-c", script], { env: { SVDIR: t.path } });
+        const hide = (text: string) => text.replaceAll(gone, "GONE");
+        return { code: result.code, stdout: hide(result.stdout), stderr: hide(result.stderr) };
+      };
+      const ours = await ran(await bin(name!));
+      const theirs = await ran(name === "sv" ? "/usr/bin/sv" : debianAs(name!));
+      assertEquals(ours, theirs, [name, ...args].join(" "));
+      if (args.includes("-c")) assertEquals(ours.stdout.split("\n")[0], "GONE (deleted)");
+    }
+  },
 });

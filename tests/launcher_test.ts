@@ -213,6 +213,38 @@ for (const kind of ["freestanding", "hosted"] as const) {
   });
 
   Deno.test({
+    name: `launcher (${kind}): a removed working directory is handed over as an fd, Deno in /`,
+    ignore: !haveCompiler() || (kind === "freestanding" && Deno.build.arch !== "x86_64" &&
+      Deno.build.arch !== "aarch64"),
+    async fn() {
+      await using dir = tempDir();
+      const { prefix } = await build(dir.path, kind, false);
+      // This stand-in prints where it runs and what DENIT_CWD_FD names.
+      Deno.writeTextFileSync(
+        `${prefix}/lib/denit/deno`,
+        '#!/bin/sh\nreadlink /proc/$$/cwd\necho "fd=$DENIT_CWD_FD"\n' +
+          'readlink "/proc/$$/fd/$DENIT_CWD_FD"\n',
+      );
+      Deno.chmodSync(`${prefix}/lib/denit/deno`, 0o755);
+      const gone = `${dir.path}/gone`;
+      Deno.mkdirSync(gone);
+      // The shell's own getcwd fails there too; it only has to exec the launcher.
+      const script = `cd ${gone} && rmdir ${gone} && exec ${prefix}/bin/sv status x`;
+      const removed = await run("/bin/sh", ["-c", script]);
+      const [cwd, fd, target] = removed.stdout.split("\n");
+      assertEquals(cwd, "/");
+      assertEquals(/^fd=[0-9]+$/.test(fd ?? ""), true, removed.stdout);
+      assertEquals(target, `${gone} (deleted)`);
+      // A directory that is there: no fd, the caller's stale value dropped.
+      const there = await run(`${prefix}/bin/sv`, ["status", "x"], {
+        cwd: dir.path,
+        env: { DENIT_CWD_FD: "7" },
+      });
+      assertEquals(there.stdout.split("\n").slice(0, 2), [dir.path, "fd="]);
+    },
+  });
+
+  Deno.test({
     name: `launcher (${kind}): Deno missing is runit's fatal message and 111`,
     ignore: !haveCompiler() || (kind === "freestanding" && Deno.build.arch !== "x86_64" &&
       Deno.build.arch !== "aarch64"),

@@ -14,10 +14,9 @@ import {
   removedAtStart,
   restoredAtStart,
 } from "../launch.ts";
-import { close, O_CLOEXEC, O_DIRECTORY, O_RDONLY, open } from "../../ffi/libc.ts";
+import { close, fchdir, O_CLOEXEC, O_DIRECTORY, O_RDONLY, open } from "../../ffi/libc.ts";
 import {
   type ExecRequest,
-  fchdir,
   type PreparedExec,
   prepareExec,
   restoreSignals,

@@ -54,8 +54,11 @@ export function runQuick(base: string, full: string): void {
 /** Execs the program when everything is the common case; returns otherwise. */
 function execCommonCase(): void {
   const signals = parseLauncherSignals(Deno.env.get("DENIT_SIGNALS"));
-  // Deno's PATH shim (no PATH given) is lib/launch.ts's to undo.
-  if (signals === undefined || Deno.env.get("DENO_NODE_SHIM_ACTIVE") !== undefined) return;
+  // Deno's PATH shim (no PATH given) and a removed working directory (Deno started in "/")
+  // are lib/launch.ts's to undo.
+  if (signals === undefined) return;
+  if (Deno.env.get("DENO_NODE_SHIM_ACTIVE") !== undefined) return;
+  if (Deno.env.get("DENIT_CWD_FD") !== undefined) return;
   const steps = quickSteps(Deno.args, baseName(rawArgv0() || "chpst"));
   if (steps === undefined) return;
   const [envdir, exec] = steps;
