@@ -18,6 +18,7 @@ import {
   searchContinues,
   searchResult,
   type SignalRestore,
+  SIGSETXID,
 } from "../lib/chpst/inherit.ts";
 import { ENOENT } from "../lib/errstr.ts";
 
@@ -279,8 +280,28 @@ export function restoreSignals(restore: SignalRestore, blocked: bigint): void {
 
 /** The SIG_IGN and SIG_DFL of a {@linkcode SignalRestore}, not its mask. */
 export function setDispositions(restore: SignalRestore): void {
-  for (const signal of restore.ignore) once.signal(signal, 1n); // SIG_IGN
-  for (const signal of restore.reset) once.signal(signal, 0n); // SIG_DFL
+  for (const signal of restore.ignore) setDisposition(signal, 1n); // SIG_IGN
+  for (const signal of restore.reset) setDisposition(signal, 0n); // SIG_DFL
+}
+
+// rt_sigaction(2)'s number; glibc refuses signal() and sigaction() for its own signals.
+const RT_SIGACTION = Deno.build.arch === "aarch64" ? 134n : 13n;
+
+// long syscall(long number, ...): only for glibc's SIGSETXID, which few callers ignore.
+const kernel = /* @__PURE__ */ bindLibc({
+  syscall: { parameters: ["i64", "i64", "buffer", "pointer", "u64"], result: "i64" },
+}, { fastCalls: false });
+
+function setDisposition(signal: number, handler: bigint): void {
+  if (signal !== SIGSETXID) {
+    once.signal(signal, handler);
+    return;
+  }
+  // struct kernel_sigaction: the handler first, then flags, (restorer,) mask: all 0.
+  const action = new BigUint64Array(4);
+  action[0] = handler;
+  const set = kernel.syscall(RT_SIGACTION, BigInt(signal), new Uint8Array(action.buffer), null, 8n);
+  if (set !== 0n) throw sysError("rt_sigaction");
 }
 
 /** A resource limit pair; RLIM_INFINITY is 2^64-1. */

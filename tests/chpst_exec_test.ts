@@ -5,7 +5,7 @@
  */
 
 import { assert, assertEquals } from "./_assert.ts";
-import { bin, cLaunchers, repoRoot, run } from "./_helpers.ts";
+import { bin, CC, cLaunchers, haveCompiler, repoRoot, run, tempDir } from "./_helpers.ts";
 import { sideBySide, withoutGlibcSignals } from "./chpst_helpers.ts";
 
 /** fds of this process that are not close-on-exec: the harness's, passed to every child. */
@@ -59,6 +59,38 @@ Deno.test({
         withoutGlibcSignals(await sigLines("/usr/bin/chpst", trap)),
         trap,
       );
+    }
+  },
+});
+
+Deno.test({
+  name: "signals 32 and 33 the caller ignored (glibc's own) stay ignored, as with C chpst",
+  ...sideBySide,
+  ignore: sideBySide.ignore || !haveCompiler(),
+  async fn() {
+    if (!(await cLaunchers())) return; // the sh launcher cannot see 33 (docs/chpst.md)
+    await using dir = tempDir();
+    // glibc refuses signal() for them: the kernel's rt_sigaction sets SIG_IGN, then exec.
+    const source = `${dir.path}/ignore.c`;
+    Deno.writeTextFileSync(
+      source,
+      "#define _GNU_SOURCE\n#include <unistd.h>\n#include <sys/syscall.h>\n" +
+        "extern char **environ;\nint main(int argc, char **argv) {\n" +
+        "  unsigned long act[4] = {1, 0, 0, 0};\n  (void)argc;\n" +
+        "  syscall(SYS_rt_sigaction, 32, act, 0, 8);\n" +
+        "  syscall(SYS_rt_sigaction, 33, act, 0, 8);\n" +
+        "  execve(argv[1], argv + 1, environ);\n  return 127;\n}\n",
+    );
+    const helper = `${dir.path}/ignore`;
+    assertEquals((await run(CC, ["-o", helper, source])).code, 0);
+    const lines = async (...chpst: string[]) =>
+      (await run(helper, [...chpst, "grep", "-E", "^Sig(Ign|Cgt)", "/proc/self/status"])).stdout;
+    const theirs = await lines("/usr/bin/chpst");
+    const ignored = BigInt(`0x${/^SigIgn:\s*([0-9a-f]+)$/m.exec(theirs)![1]}`);
+    assertEquals(ignored & 0x180000000n, 0x180000000n, theirs);
+    for (const ours of [["-e", dir.path], ["-e", dir.path, "--"], []]) {
+      Deno.writeTextFileSync(`${dir.path}/A`, "1");
+      assertEquals(await lines(await bin("chpst"), ...ours), theirs, ours.join(" "));
     }
   },
 });

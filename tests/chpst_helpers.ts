@@ -104,11 +104,19 @@ export const sideBySide = {
   sanitizeOps: false,
 };
 
-/** glibc catches signal 33 from start-up, so an inherited SIG_IGN of it is lost. */
+/** Whether the installed launchers are the C ones (which pass the signal state on). */
+const viaCLaunchers = await cLaunchers();
+
+/**
+ * glibc catches signal 33 from start-up, so through the #!/bin/sh fallback launcher an
+ * inherited SIG_IGN of it cannot be seen and is lost (the C launcher reads it before Deno
+ * starts): there it is left out of a SigIgn line.
+ */
 export function withoutGlibcSignals(lines: string): string {
+  if (viaCLaunchers) return lines;
   return lines.replace(
     /^(SigIgn:\s*)([0-9a-f]+)$/m,
     (_, label: string, hex: string) =>
-      label + (BigInt(`0x${hex}`) & ~0x180000000n).toString(16).padStart(16, "0"),
+      label + (BigInt(`0x${hex}`) & ~0x100000000n).toString(16).padStart(16, "0"),
   );
 }

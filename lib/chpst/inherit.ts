@@ -60,8 +60,15 @@ export interface SignalRestore {
   setMask: boolean;
 }
 
-/** SIGKILL, SIGSTOP, and glibc's own 32 and 33 (it refuses signal() for them). */
-const UNSETTABLE = new Set([SIGKILL, SIGSTOP, 32, 33]);
+/**
+ * SIGKILL, SIGSTOP, and glibc's 32 (it refuses signal() for it, and leaves an inherited
+ * disposition alone). Its 33 (SIGSETXID) it catches from start-up: that one is changed
+ * through the kernel (ffi/exec.ts setDispositions).
+ */
+const UNSETTABLE = new Set([SIGKILL, SIGSTOP, 32]);
+
+/** glibc's SIGSETXID: caught by glibc in every process from start-up. */
+export const SIGSETXID = 33;
 
 /**
  * The changes from the `current` state (undefined when unknown: change everything) to

@@ -35,6 +35,7 @@ import {
   rawArguments,
   signalRestore,
   type SignalState,
+  SIGSETXID,
   utf8ByteString,
 } from "./inherit.ts";
 import { FatalError, type Step } from "./request.ts";
@@ -93,6 +94,7 @@ export function readInherited(
 }
 
 const SIGPIPE_BIT = 1n << 12n;
+const SETXID_BIT = 1n << BigInt(SIGSETXID - 1);
 /** Deno arms its own HUP/INT/TERM/USR1 handlers ~500 ms after start (DENO-NOTES §4). */
 const DENO_ARMING_MS = 400;
 
@@ -103,7 +105,9 @@ const DENO_ARMING_MS = 400;
  */
 export function signalsNow(inherited: Inherited): SignalState | undefined {
   if (performance.now() < DENO_ARMING_MS) {
-    return { ignored: inherited.signals.ignored | SIGPIPE_BIT, blocked: inherited.signals.blocked };
+    // Deno ignores SIGPIPE; glibc catches SIGSETXID, inherited ignored or not.
+    const ignored = (inherited.signals.ignored | SIGPIPE_BIT) & ~SETXID_BIT;
+    return { ignored, blocked: inherited.signals.blocked };
   }
   return currentSignals();
 }
