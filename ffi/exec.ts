@@ -271,17 +271,23 @@ const SIGSET_SIZE = 128; // glibc sigset_t
  * makes every caught signal default.
  */
 export function restoreSignals(restore: SignalRestore, blocked: bigint): void {
-  setDispositions(restore);
+  if (!setDispositions(restore)) throw sysError("rt_sigaction");
   if (!restore.setMask) return;
   const set = new Uint8Array(SIGSET_SIZE);
   new DataView(set.buffer).setBigUint64(0, blocked, true); // kernel sigset: bit n-1, LE
   if (calls.sigprocmask(SIG_SETMASK, set, null) === -1) throw sysError("sigprocmask");
 }
 
-/** The SIG_IGN and SIG_DFL of a {@linkcode SignalRestore}, not its mask. */
-export function setDispositions(restore: SignalRestore): void {
-  for (const signal of restore.ignore) setDisposition(signal, 1n); // SIG_IGN
-  for (const signal of restore.reset) setDisposition(signal, 0n); // SIG_DFL
+/**
+ * The SIG_IGN and SIG_DFL of a {@linkcode SignalRestore}, not its mask. False when the
+ * kernel refused one (errno says why; only signal 33's can fail). No error is built here:
+ * chpst's quick entry leaves that to the full chpst.
+ */
+export function setDispositions(restore: SignalRestore): boolean {
+  let done = true;
+  for (const signal of restore.ignore) done = setDisposition(signal, 1n) && done; // SIG_IGN
+  for (const signal of restore.reset) done = setDisposition(signal, 0n) && done; // SIG_DFL
+  return done;
 }
 
 // rt_sigaction(2)'s number; glibc refuses signal() and sigaction() for its own signals.
@@ -292,16 +298,16 @@ const kernel = /* @__PURE__ */ bindLibc({
   syscall: { parameters: ["i64", "i64", "buffer", "pointer", "u64"], result: "i64" },
 }, { fastCalls: false });
 
-function setDisposition(signal: number, handler: bigint): void {
+function setDisposition(signal: number, handler: bigint): boolean {
   if (signal !== SIGSETXID) {
     once.signal(signal, handler);
-    return;
+    return true;
   }
   // struct kernel_sigaction: the handler first, then flags, (restorer,) mask: all 0.
   const action = new BigUint64Array(4);
   action[0] = handler;
-  const set = kernel.syscall(RT_SIGACTION, BigInt(signal), new Uint8Array(action.buffer), null, 8n);
-  if (set !== 0n) throw sysError("rt_sigaction");
+  return kernel.syscall(RT_SIGACTION, BigInt(signal), new Uint8Array(action.buffer), null, 8n) ===
+    0n;
 }
 
 /** A resource limit pair; RLIM_INFINITY is 2^64-1. */

@@ -71,7 +71,7 @@ function execCommonCase(): void {
   const prepared = prepareExecNow(execRequest(exec, inherited, env));
   const restore = signalRestore(inherited.signals, signalsNow(inherited), true);
   if (restore.setMask) return; // never with the launcher's state: the full chpst sets it
-  setDispositions(restore);
+  if (!setDispositions(restore)) return;
   prepared.run(); // returns only when no candidate could be run
 }
 
