@@ -116,8 +116,10 @@ export async function main(args: readonly string[], ctx: AppletContext): Promise
   }
   updateTitle();
 
+  // runit's runsvdir opens "." to come back to after each scan: a directory it cannot
+  // read or search is fatal, a removed one is not (a path is not needed).
   try {
-    Deno.cwd();
+    Deno.openSync(".").close();
   } catch (err) {
     say.fatal("unable to open current directory", err);
     return EXIT_NO_CWD;

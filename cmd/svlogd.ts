@@ -42,6 +42,14 @@ export async function main(args: readonly string[], ctx: AppletContext): Promise
     throw err;
   }
   if (options.dirs.length === 0) return usage();
+  // runit's svlogd opens "." to come back to: a starting directory it cannot read or
+  // search is fatal (log directories are named relative to it).
+  try {
+    Deno.openSync(".").close();
+  } catch (err) {
+    writeStderr(`svlogd: fatal: unable to open current working directory: ${errText(err)}\n`);
+    return EXIT_FATAL;
+  }
   ignoreInspectorSignal();
   try {
     // `ps` shows svlogd and its arguments, not Deno's command line (ARCHITECTURE.md §1).

@@ -262,3 +262,35 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "svlogd and runsvdir in a starting directory the user cannot read, as Debian's",
+  ignore: !haveDebianRunit() || Deno.uid() !== 0,
+  async fn() {
+    await using t = tempDir();
+    Deno.chmodSync(t.path, 0o755);
+    for (const dir of ["noread", "logs", "services"]) Deno.mkdirSync(`${t.path}/${dir}`);
+    Deno.chmodSync(`${t.path}/noread`, 0o311);
+    Deno.chmodSync(`${t.path}/logs`, 0o777);
+    const asNobody = ["--reuid=nobody", "--regid=nogroup", "--clear-groups"];
+    for (
+      const [name, debian, args] of [
+        ["svlogd", "/usr/bin/svlogd", [`${t.path}/logs`]],
+        ["runsvdir", "/usr/bin/runsvdir", [`${t.path}/services`]],
+      ] as const
+    ) {
+      // Both end at once; a timeout would mean the check is missing.
+      const ran = async (path: string) =>
+        await run("setpriv", [...asNobody, path, ...args], {
+          cwd: `${t.path}/noread`,
+          stdin: "",
+          timeoutMs: 10_000,
+        });
+      const ours = await ran(await bin(name));
+      const theirs = await ran(debian);
+      assertEquals(ours.stderr.replace(await bin(name), debian), theirs.stderr, name);
+      assertEquals([ours.code, ours.signal], [theirs.code, theirs.signal], name);
+      assertStringIncludes(ours.stderr, "access denied");
+    }
+  },
+});

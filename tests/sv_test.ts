@@ -428,3 +428,48 @@ Deno.test("sv: check on a down service wanted down is ok at once", async () => {
   using _fake = fakeService(`${tmp.path}/s`, { state: 0, pid: 0, want: "d" });
   await expectBoth(["check", "./s"], tmp.path, [0, "ok: down: ./s: 5s, normally up\n", ""]);
 });
+
+Deno.test({
+  name: "sv: a starting directory the user cannot read or search is fatal, a removed one is not",
+  ignore: !DEBIAN || Deno.uid() !== 0,
+  async fn() {
+    await using t = tempDir();
+    writeTree(t.path, {
+      "svc/a/.keep": "",
+      "svc/b/.keep": "",
+      "noread/.keep": "",
+      "nosearch/.keep": "",
+    });
+    Deno.chmodSync(t.path, 0o755);
+    Deno.chmodSync(`${t.path}/noread`, 0o311);
+    Deno.chmodSync(`${t.path}/nosearch`, 0o744);
+    const sv = await bin("sv");
+    const both = async (script: string, what: string) => {
+      const ran = async (path: string) =>
+        await run("/bin/sh", ["-c", script.replaceAll("SV", path)], {
+          env: { SVDIR: `${t.path}/svc` },
+        });
+      const ours = await ran(sv);
+      const theirs = await ran("/usr/bin/sv");
+      assertEquals([ours.code, ours.stdout, ours.stderr], [
+        theirs.code,
+        theirs.stdout,
+        theirs.stderr,
+      ], what);
+      return ours;
+    };
+    const asNobody = "setpriv --reuid=nobody --regid=nogroup --clear-groups";
+    for (const start of ["noread", "nosearch"]) {
+      for (const names of ["a", "a b", `${t.path}/svc/a`]) {
+        const script = `cd ${t.path}/${start} && exec ${asNobody} SV status ${names}`;
+        const ours = await both(script, `${start}: ${names}`);
+        assertEquals(ours.stderr, "fatal: unable to open current directory: access denied\n");
+        assertEquals(ours.code, 100);
+      }
+    }
+    // Removed: sv goes back to it between services (relative names fail there, as in C).
+    const gone = `${t.path}/gone`;
+    const removed = `mkdir ${gone} && cd ${gone} && rmdir ${gone} && exec SV status a b ./x`;
+    assertEquals((await both(removed, "removed")).code, 3);
+  },
+});

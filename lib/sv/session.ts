@@ -6,6 +6,7 @@
  */
 
 import { closeFd, openFifoForWriting, writeFd } from "../../ffi/fifo.ts";
+import { fchdir, O_CLOEXEC, O_DIRECTORY, O_NONBLOCK, O_RDONLY, open } from "../../ffi/libc.ts";
 import { writeStderr, writeStdout } from "../output.ts";
 import { listNames } from "../fs_probe.ts";
 import { errnoOf, errText, SysError } from "../sys_error.ts";
@@ -76,7 +77,8 @@ class Session {
   #name = "";
   #isLog = false;
   #out = "";
-  #origin = "";
+  /** An fd on the starting directory, when sv goes back to it. */
+  #origin = -1;
   #startMs = Date.now();
   #nowMs = this.#startMs;
 
@@ -126,16 +128,16 @@ class Session {
   run(): number | Promise<number> {
     const { command } = this.#o;
     const services: (string | undefined)[] = [...this.#o.services];
-    // sv goes back where it started after each service. One service and nothing to wait
-    // for leave nothing to go back for (`sv status DIR` is start-up bound; and runit's
-    // open(".") works in a removed or unreadable cwd, where getcwd would not).
+    // runit's sv opens "." first, whatever follows (a starting directory the user cannot
+    // read or search is fatal; a removed one is fine), and goes back to it with fchdir
+    // after each service. One service and nothing to wait for leave nothing to go back
+    // for: then "." is only opened and closed (no FFI: `sv status DIR` is start-up bound).
     const returns = services.length > 1 || command.waits;
-    if (returns) {
-      try {
-        this.#origin = Deno.cwd();
-      } catch (err) {
-        throw new SvFatal(`unable to open current directory: ${errText(err)}`);
-      }
+    try {
+      if (returns) this.#origin = open(".", O_RDONLY | O_NONBLOCK | O_DIRECTORY | O_CLOEXEC);
+      else Deno.openSync(".").close();
+    } catch (err) {
+      throw new SvFatal(`unable to open current directory: ${errText(err)}`);
     }
     for (let i = 0; i < services.length; i++) {
       this.#name = services[i]!;
@@ -221,7 +223,7 @@ class Session {
 
   #back(): void {
     try {
-      Deno.chdir(this.#origin);
+      fchdir(this.#origin);
     } catch (err) {
       this.#flush();
       throw new SvFatal(`unable to change to original directory: ${errText(err)}`);
