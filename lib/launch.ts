@@ -236,8 +236,11 @@ function runGuarded(main: () => number | Promise<number>): void {
 export function runApplet(module: AppletModule): void {
   guardedMain(() => {
     returnToRemovedCwd();
-    const argv0 = (module.meta.settleEnvironmentLate ? rawArgv0() : takeArgv0()) ||
-      module.meta.name;
+    // An empty argv[0] from a launcher is the caller's (`exec -a ''`): runit's tools print
+    // it as it is. Without a launcher or /proc, the applet's own name stands in.
+    const given = Deno.env.get("DENIT_ARGV0") !== undefined;
+    const raw = module.meta.settleEnvironmentLate ? rawArgv0() : takeArgv0();
+    const argv0 = raw === "" && !given ? module.meta.name : raw;
     return module.main(Deno.args, { argv0, name: baseName(argv0) });
   });
 }

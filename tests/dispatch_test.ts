@@ -294,3 +294,29 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "an empty argv[0] is printed as it is, as Debian's tools print it",
+  ignore: !haveDebianRunit() || !(await cLaunchers()),
+  async fn() {
+    // perl execs with exactly the argv[0] given; the sh launchers have a $0 instead.
+    const exec = "my $path = shift; exec { $path } @ARGV or exit 127";
+    const cases: [string, string[]][] = [
+      ["sv", []],
+      ["sv", ["status"]],
+      ["chpst", []],
+      ["svlogd", []],
+      ["runsv", []],
+      ["runsvdir", []],
+      ["utmpset", []],
+      ["runsvchdir", []],
+    ];
+    for (const [name, args] of cases) {
+      const ran = async (path: string) => {
+        const result = await run("/usr/bin/perl", ["-e", exec, path, "", ...args]);
+        return [result.code, result.stdout, result.stderr];
+      };
+      assertEquals(await ran(await bin(name)), await ran(DEBIAN_PATHS[name]!), name);
+    }
+  },
+});
