@@ -294,7 +294,7 @@ export function setDispositions(restore: SignalRestore): boolean {
 const RT_SIGACTION = Deno.build.arch === "aarch64" ? 134n : 13n;
 
 // long syscall(long number, ...): only for glibc's SIGSETXID, which few callers ignore.
-const kernel = /* @__PURE__ */ bindLibc({
+const kernel = /* @__PURE__ */ bindLibcAll({
   syscall: { parameters: ["i64", "i64", "buffer", "pointer", "u64"], result: "i64" },
 }, { fastCalls: false });
 
