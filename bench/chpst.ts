@@ -52,7 +52,7 @@ const medians = await interleave([
     cmd: path,
     args: ["-e", envDir, "/bin/true"],
   })),
-], { rounds: Number(Deno.env.get("BENCH_CHPST_ROUNDS") ?? 100) });
+], { rounds: Number(Deno.env.get("BENCH_CHPST_ROUNDS") ?? 100), rotate: true });
 Deno.removeSync(work, { recursive: true });
 
 report("chpst", ratioTable(medians, { label: "C chpst -e DIR /bin/true", column: "× C chpst" }));
