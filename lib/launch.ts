@@ -45,7 +45,7 @@ export function removedAtStart(): ReadonlySet<string> {
 /**
  * The launcher sets DENO_DIR and DENO_NO_UPDATE_CHECK for Deno; a caller's own values of
  * those (a Deno program among the services) travel as DENIT_CALLER_NAME, in place, and are
- * given back here. Keyed by the travelling name.
+ * given back here.
  */
 export const CALLER_PREFIX = "DENIT_CALLER_";
 /** The caller's variables that travel as CALLER_PREFIX + name (the launcher sets its own). */
@@ -59,28 +59,10 @@ export const LAUNCHER_VARIABLES = [
   "DENIT_SIGNALS",
   "DENIT_CWD_FD",
 ] as const;
-
-/**
- * Goes back into the caller's working directory when it had been removed: Deno cannot
- * start in one, so the C launcher started it in "/" and kept the directory as an fd
- * (`DENIT_CWD_FD`). Relative names then fail as they would for C runit's tools, and
- * children start there. FFI only in that case.
- */
-export function returnToRemovedCwd(): void {
-  const text = Deno.env.get("DENIT_CWD_FD");
-  if (text === undefined) return;
-  remove("DENIT_CWD_FD");
-  const fd = Number(text);
-  if (!Number.isInteger(fd) || fd < 0) return;
-  try {
-    fchdir(fd);
-    close(fd);
-  } catch {
-    // Not the launcher's fd after all: stay in "/".
-  }
-}
 /** What every launcher (the sh ones too) may add, always removed. */
 export const ENTRY_VARIABLES = ["DENIT_APPLET", "DENIT_ARGV0"] as const;
+
+/** What the caller's variables were given back as, keyed by the travelling name. */
 const restoredNames = new Map<string, string>();
 
 /** DENIT_CALLER_NAME → NAME for what {@linkcode takeArgv0} gave back to the caller. */
@@ -177,6 +159,25 @@ export function settleEnvironment(): void {
   for (const name of ENTRY_VARIABLES) remove(name);
 }
 
+/**
+ * Goes back into the caller's working directory when it had been removed: Deno cannot
+ * start in one, so the C launcher started it in "/" and kept the directory as an fd
+ * (`DENIT_CWD_FD`). Relative names then fail as they would for C runit's tools, and
+ * children start there. FFI only in that case.
+ */
+export function returnToRemovedCwd(): void {
+  const text = Deno.env.get("DENIT_CWD_FD");
+  if (text === undefined) return;
+  remove("DENIT_CWD_FD");
+  const fd = Number(text);
+  if (!Number.isInteger(fd) || fd < 0) return;
+  try {
+    fchdir(fd);
+    close(fd);
+  } catch {
+    // Not the launcher's fd after all: stay in "/".
+  }
+}
 /** Reports a bug without a stack trace, in runit's warning shape. */
 export function internalError(err: unknown): void {
   const text = err instanceof Error ? err.message : String(err);
