@@ -10,7 +10,7 @@
  */
 
 import { APPLET_NAMES, APPLETS, isApplet } from "./lib/applet.ts";
-import { guardedMain, returnToRemovedCwd, takeArgv0 } from "./lib/launch.ts";
+import { applyMeta, guardedMain, returnToRemovedCwd, takeArgv0 } from "./lib/launch.ts";
 import { baseName } from "./lib/msg.ts";
 import { writeStderr, writeStdout } from "./lib/output.ts";
 
@@ -109,6 +109,7 @@ async function dispatch(): Promise<number> {
     return EXIT_UNKNOWN_APPLET;
   }
   const module = await APPLETS[applet]!();
+  applyMeta(module.meta);
   return await module.main(args, { argv0, name: baseName(argv0) });
 }
 

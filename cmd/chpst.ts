@@ -66,7 +66,7 @@ import {
   setuid,
 } from "../ffi/exec.ts";
 
-export const meta = { name: "chpst" } as const;
+export const meta = { name: "chpst", brokenPipeKills: true } as const;
 
 const EXIT_USAGE = 100; // chpst and personalities: usage (chpst.8)
 

@@ -7,7 +7,7 @@ import { parseRequest, RequestError, sendRequest } from "../lib/runit/request.ts
 import { VERSION_ID } from "../lib/runit/version.ts";
 import { becomeRunit } from "./runit.ts";
 
-export const meta = { name: "runit-init" } as const;
+export const meta = { name: "runit-init", brokenPipeKills: true } as const;
 
 const EXIT_FATAL = 111;
 

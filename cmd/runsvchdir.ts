@@ -11,7 +11,7 @@ import { writeStderr, writeStdout } from "../lib/output.ts";
 import { errnoOf, SysError } from "../lib/sys_error.ts";
 import { EISDIR, ENOENT } from "../lib/errstr.ts";
 
-export const meta = { name: "runsvchdir" } as const;
+export const meta = { name: "runsvchdir", brokenPipeKills: true } as const;
 
 const EXIT_USAGE = 1; // runsvchdir: usage
 const EXIT_FATAL = 111; // runsvchdir: every error

@@ -9,7 +9,7 @@ import { parseCommand } from "../lib/sv/commands.ts";
 import { runSession, SvFatal } from "../lib/sv/session.ts";
 
 // Only `check` scripts are children of sv, and ffi/spawn.ts settles the environment first.
-export const meta = { name: "sv", settleEnvironmentLate: true } as const;
+export const meta = { name: "sv", settleEnvironmentLate: true, brokenPipeKills: true } as const;
 
 const EXIT_USAGE = 100; // sv: usage or fatal error
 const EXIT_USAGE_LSB = 2; // sv in LSB init-script mode: usage

@@ -11,7 +11,7 @@ import { writeStderr } from "../lib/output.ts";
 import { UsageError } from "../lib/sys_error.ts";
 import { isLoggedInOn, markLoggedOut, UTMP_SIZE, wtmpLogoutRecord } from "../lib/utmp.ts";
 
-export const meta = { name: "utmpset" } as const;
+export const meta = { name: "utmpset", brokenPipeKills: true } as const;
 
 const EXIT_USAGE = 1; // utmpset: usage (utmpset.8)
 const EXIT_FATAL = 111; // utmpset: open or lock error, no entry, wtmp write failure

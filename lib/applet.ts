@@ -22,6 +22,13 @@ export interface AppletMeta {
    * Clearing them is ~10 environment calls, ~0.1 ms of `sv status`.
    */
   settleEnvironmentLate?: boolean;
+  /**
+   * A write to a broken pipe kills it with SIGPIPE, as it kills runit's tools (they leave
+   * SIGPIPE at its default; Deno ignores it): for the short-lived applets, whose callers
+   * may see the signal (`sv status ... | head -1` under `set -o pipefail`). The daemons
+   * drop such a write instead of dying of a closed stderr.
+   */
+  brokenPipeKills?: boolean;
 }
 
 /** What every `cmd/<applet>.ts` exports. */

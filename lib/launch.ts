@@ -8,10 +8,10 @@
  * execs Deno and so cannot leave argv[0] in place), else `/proc/self/cmdline`.
  */
 
-import type { AppletModule } from "./applet.ts";
-import { close, fchdir } from "../ffi/libc.ts";
+import type { AppletMeta, AppletModule } from "./applet.ts";
+import { close, fchdir, setSignalDisposition } from "../ffi/libc.ts";
 import { baseName } from "./msg.ts";
-import { writeStderr } from "./output.ts";
+import { onBrokenPipe, writeStderr } from "./output.ts";
 
 /** argv[0] as the user gave it, or "" when it cannot be found. */
 export function rawArgv0(): string {
@@ -178,6 +178,24 @@ export function returnToRemovedCwd(): void {
     // Not the launcher's fd after all: stay in "/".
   }
 }
+const SIGPIPE = 13;
+
+/** Dies of SIGPIPE, as a process that had left it at its default would have. */
+function dieOfBrokenPipe(): void {
+  try {
+    setSignalDisposition(SIGPIPE, "default");
+    Deno.kill(Deno.pid, "SIGPIPE");
+  } catch {
+    // No libc: the shell's code for it instead.
+  }
+  Deno.exit(128 + SIGPIPE);
+}
+
+/** Sets up what an applet's meta asks of the process before its main runs. */
+export function applyMeta(meta: AppletMeta): void {
+  if (meta.brokenPipeKills) onBrokenPipe(dieOfBrokenPipe);
+}
+
 /** Reports a bug without a stack trace, in runit's warning shape. */
 export function internalError(err: unknown): void {
   const text = err instanceof Error ? err.message : String(err);
@@ -237,6 +255,7 @@ function runGuarded(main: () => number | Promise<number>): void {
 export function runApplet(module: AppletModule): void {
   guardedMain(() => {
     returnToRemovedCwd();
+    applyMeta(module.meta);
     // An empty argv[0] from a launcher is the caller's (`exec -a ''`): runit's tools print
     // it as it is. Without a launcher or /proc, the applet's own name stands in.
     const given = Deno.env.get("DENIT_ARGV0") !== undefined;

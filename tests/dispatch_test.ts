@@ -320,3 +320,30 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a write to a broken pipe kills the short-lived applets with SIGPIPE, as Debian's",
+  ignore: !haveDebianRunit(),
+  async fn() {
+    // The pipe's read end is closed before the exec: the first write fails, always.
+    const broken = "pipe(R, W) or die; close R; my $fd = shift; " +
+      'open($fd == 1 ? *STDOUT : *STDERR, ">&W") or die; close W; exec { $ARGV[0] } @ARGV';
+    const cases: [string, number, string[]][] = [
+      ["sv", 1, ["status", "/nonexistent"]],
+      ["sv", 2, []],
+      ["chpst", 2, ["-e", "/nonexistent", "true"]],
+      ["chpst", 2, []],
+      ["utmpset", 2, []],
+      ["runsvchdir", 2, []],
+    ];
+    for (const [name, fd, args] of cases) {
+      const ran = async (path: string) => {
+        const result = await run("/usr/bin/perl", ["-e", broken, String(fd), path, ...args]);
+        return [result.code, result.signal];
+      };
+      const what = `${name} ${args.join(" ")} (fd ${fd})`;
+      assertEquals(await ran(DEBIAN_PATHS[name]!), [141, "SIGPIPE"], what);
+      assertEquals(await ran(await bin(name)), [141, "SIGPIPE"], what);
+    }
+  },
+});
