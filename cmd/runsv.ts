@@ -3,7 +3,7 @@
 import type { AppletContext } from "../lib/applet.ts";
 import { setProcessName } from "../ffi/libc.ts";
 import { ArgArea } from "../ffi/proctitle.ts";
-import { ignoreInspectorSignal } from "../lib/daemon_signals.ts";
+import { ignoreInspectorSignal, keepInheritedIgnores } from "../lib/daemon_signals.ts";
 import { Messenger, usageText } from "../lib/msg.ts";
 import { writeStderr } from "../lib/output.ts";
 import { Reaper } from "../lib/reaper.ts";
@@ -23,6 +23,8 @@ export async function main(args: readonly string[], ctx: AppletContext): Promise
     return EXIT_USAGE;
   }
   ignoreInspectorSignal();
+  // HUP and INT keep their default and kill runsv, as runit's; unless they came ignored.
+  keepInheritedIgnores(["SIGTERM"]);
   const dir = args[0]!;
   try {
     // ps shows `runsv DIR` as for the C runsv, also when started through the launcher.

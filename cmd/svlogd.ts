@@ -9,7 +9,7 @@
  */
 
 import type { AppletContext } from "../lib/applet.ts";
-import { ignoreInspectorSignal } from "../lib/daemon_signals.ts";
+import { ignoreInspectorSignal, keepInheritedIgnores } from "../lib/daemon_signals.ts";
 import { usageText } from "../lib/msg.ts";
 import { writeStderr } from "../lib/output.ts";
 import { Reaper } from "../lib/reaper.ts";
@@ -51,6 +51,7 @@ export async function main(args: readonly string[], ctx: AppletContext): Promise
     return EXIT_FATAL;
   }
   ignoreInspectorSignal();
+  keepInheritedIgnores(["SIGTERM", "SIGHUP"]); // INT: default, unless it came ignored
   try {
     // `ps` shows svlogd and its arguments, not Deno's command line (ARCHITECTURE.md §1).
     setProcessName("svlogd");

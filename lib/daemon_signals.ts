@@ -7,7 +7,8 @@
  */
 
 import { setSignalDisposition } from "../ffi/libc.ts";
-import { SIGUSR1 } from "./signals.ts";
+import { launcherSignals } from "./launch.ts";
+import { parseSignalState, SIGHUP, SIGINT, SIGTERM, SIGUSR1 } from "./signals.ts";
 
 const POLL_MS = 5;
 const GIVE_UP_MS = 10_000;
@@ -29,3 +30,35 @@ export function ignoreInspectorSignal(): void {
 
 /** Signals that crash Deno as pid 1 when no JS listener exists (DENO-NOTES.md §8). */
 export const FATAL_WITHOUT_LISTENER = ["SIGHUP", "SIGINT", "SIGTERM"] as const;
+
+/** The signals besides USR1 that Deno catches from ~500 ms after start (DENO-NOTES.md §4). */
+const ARMED_BY_DENO = [["SIGHUP", SIGHUP], ["SIGINT", SIGINT], ["SIGTERM", SIGTERM]] as const;
+
+/**
+ * Keeps ignored what the process inherited as ignored among HUP, INT and TERM, unless the
+ * applet handles it itself (`handled`). Deno replaces an inherited SIG_IGN with a handler
+ * that re-raises the signal when no JS listener exists; runit's tools leave it alone
+ * (`nohup runsv DIR`, a script's background job with INT ignored). A listener that does
+ * nothing stops the re-raise. For a process that outlives Deno's arming.
+ */
+export function keepInheritedIgnores(handled: readonly Deno.Signal[]): void {
+  const ignored = inheritedIgnored();
+  if (ignored === 0n) return;
+  for (const [name, number] of ARMED_BY_DENO) {
+    if (handled.includes(name) || (ignored & (1n << BigInt(number - 1))) === 0n) continue;
+    Deno.addSignalListener(name, stayIgnored);
+  }
+}
+
+function stayIgnored(): void {}
+
+/** The ignored set the process started with: the C launcher's, else /proc's (read early). */
+function inheritedIgnored(): bigint {
+  const fromLauncher = launcherSignals();
+  if (fromLauncher !== undefined) return fromLauncher.ignored;
+  try {
+    return parseSignalState(Deno.readTextFileSync("/proc/self/status")).ignored;
+  } catch {
+    return 0n;
+  }
+}

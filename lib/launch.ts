@@ -121,6 +121,10 @@ let signalText: string | undefined;
  * `deno run mod.ts`): then only /proc/self/status has them.
  */
 export function launcherSignals(): { ignored: bigint; blocked: bigint } | undefined {
+  // An applet that settles late (sv) still has the launcher's variable.
+  if (!settled && Deno.env.get("DENIT_LAUNCHER") !== undefined) {
+    return parseLauncherSignals(Deno.env.get("DENIT_SIGNALS"));
+  }
   return parseLauncherSignals(signalText);
 }
 

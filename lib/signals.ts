@@ -26,3 +26,26 @@ export const SIGTERM = 15;
 export const SIGCONT = 18;
 /** Stop; cannot be caught or ignored. */
 export const SIGSTOP = 19;
+
+/** Signal sets as kernel bit masks: bit n-1 stands for signal n. */
+export interface SignalState {
+  ignored: bigint;
+  blocked: bigint;
+}
+
+/**
+ * Parses the SigIgn and SigBlk lines of a `/proc/PID/status` text; a missing line is 0.
+ *
+ * @example
+ * ```ts
+ * import { parseSignalState } from "./signals.ts";
+ * parseSignalState("SigBlk:\t0000000000000000\nSigIgn:\t0000000000001006\n").ignored; // 0x1006n
+ * ```
+ */
+export function parseSignalState(status: string): SignalState {
+  const field = (name: string): bigint => {
+    const match = new RegExp(`^${name}:\\s*([0-9a-fA-F]+)$`, "m").exec(status);
+    return match === null ? 0n : BigInt(`0x${match[1]}`);
+  };
+  return { ignored: field("SigIgn"), blocked: field("SigBlk") };
+}

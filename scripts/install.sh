@@ -133,10 +133,9 @@ if [ "$use_c" = yes ]; then
   for name in $names; do
     flags=0
     if short_lived "$name"; then flags="$flags | SHORT_LIVED"; fi
-    case $name in
-    # chpst passes on the signal state it inherited (Deno changes its own before JS runs).
-    chpst | envdir | envuidgid | pgrphack | setuidgid | setlock | softlimit) flags="$flags | SIGNALS" ;;
-    esac
+    # Every applet learns the signal state it inherited (Deno changes its own before JS
+    # runs): chpst passes it on, the others keep an inherited SIG_IGN of HUP, INT, TERM.
+    flags="$flags | SIGNALS"
     quick=
     case $name in
     chpst) flags="$flags | QUICK_E" quick=", \"$(entry_of chpst-quick)\"" ;;

@@ -22,11 +22,11 @@
  *   DENIT_SELF    the generic launcher's own path (`denit --install DIR` links to it)
  *   DENIT_CWD_FD  when the current directory has been removed: an fd on it, Deno
  *                 started in "/" (see keep_removed_cwd)
- *   DENIT_SIGNALS for the chpst family: "IGN:BLK", the ignored and blocked signal sets
- *                 it inherited as hex kernel masks (bit n-1 for signal n, as SigIgn and
- *                 SigBlk in /proc/PID/status). Deno ignores SIGPIPE before any JS runs,
- *                 so chpst would otherwise read /proc/self/status to pass on the state
- *                 it got.
+ *   DENIT_SIGNALS with SIGNALS (install.sh: every applet): "IGN:BLK", the ignored and
+ *                 blocked signal sets it inherited as hex kernel masks (bit n-1 for
+ *                 signal n, as SigIgn and SigBlk in /proc/PID/status). Deno ignores
+ *                 SIGPIPE before any JS runs and replaces an ignored HUP, INT or TERM
+ *                 later: chpst passes the state on, the others keep those ignores.
  *
  * The applet is this file's name, never argv[0] (`chpst -b NAME` and `exec -a` change
  * argv[0]): the path the kernel ran (AT_EXECFN) with symlinks followed, so that

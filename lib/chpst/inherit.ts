@@ -1,5 +1,5 @@
 import { EACCES, EISDIR, ENOENT, EPERM } from "../errstr.ts";
-import { SIGKILL, SIGPIPE, SIGSTOP } from "../signals.ts";
+import { SIGKILL, type SignalState, SIGPIPE, SIGSTOP } from "../signals.ts";
 /**
  * What the exec'd program inherits, computed purely (spec chpst.md §5, §8): the signal
  * state chpst got, the environment it got (Deno changes its own), the environment changes
@@ -27,28 +27,8 @@ export interface EnvChange {
  * with its own handlers once its event loop has run ~500 ms, and `-/` may hide /proc.
  */
 
-/** Signal sets as kernel bit masks: bit n-1 stands for signal n. */
-export interface SignalState {
-  ignored: bigint;
-  blocked: bigint;
-}
-
-/**
- * Parses the SigIgn and SigBlk lines of a `/proc/PID/status` text; a missing line is 0.
- *
- * @example
- * ```ts
- * import { parseSignalState } from "./inherit.ts";
- * parseSignalState("SigBlk:\t0000000000000000\nSigIgn:\t0000000000001006\n").ignored; // 0x1006n
- * ```
- */
-export function parseSignalState(status: string): SignalState {
-  const field = (name: string): bigint => {
-    const match = new RegExp(`^${name}:\\s*([0-9a-fA-F]+)$`, "m").exec(status);
-    return match === null ? 0n : BigInt(`0x${match[1]}`);
-  };
-  return { ignored: field("SigIgn"), blocked: field("SigBlk") };
-}
+// Signal sets and their /proc parser live in lib/signals.ts (the daemons read them too).
+export { parseSignalState, type SignalState } from "../signals.ts";
 
 /** What has to change so the signal state matches the inherited one. */
 export interface SignalRestore {

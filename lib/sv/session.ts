@@ -18,6 +18,7 @@ import { ENOENT, ENXIO } from "../errstr.ts";
 // V8 parses a second time when it first runs (`sv status`, first statement to exit:
 // ~0.07 ms more, medians of 40).
 import { evaluateWait } from "./wait.ts";
+import { ignoreInspectorSignal, keepInheritedIgnores } from "../daemon_signals.ts";
 import { runCheck } from "./check_script.ts";
 
 const STATUS_SIZE = 20;
@@ -156,6 +157,10 @@ class Session {
   /** The waiting rounds after the first pass; `services` holds the ones still waited for. */
   async #wait(services: (string | undefined)[]): Promise<number> {
     const { command } = this.#o;
+    // Waiting can outlive Deno's arming of its own signal handlers (~0.5 s): an inherited
+    // SIG_IGN stays, and SIGUSR1 may not open V8's inspector (lib/daemon_signals.ts).
+    keepInheritedIgnores([]);
+    ignoreInspectorSignal();
     const startLabel = taiLabel(BigInt(Math.floor(this.#startMs / 1000)));
     for (;;) {
       const elapsed = (this.#nowMs - this.#startMs) / 1000;
