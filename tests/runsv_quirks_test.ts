@@ -49,10 +49,9 @@ Deno.test("runsv: a log symlink loop warns with runit's doubled colon", async ()
   Deno.symlinkSync("log", `${tmp.path}/s/log`);
   await using r = await startRunsv(tmp.path, "s");
   await waitRunning(`${tmp.path}/s`);
-  assertStringIncludes(
-    r.proc.stderrText(),
-    "runsv s: warning: unable to stat() ./log: : symbolic link loop\n",
-  );
+  const warning = "runsv s: warning: unable to stat() ./log: : symbolic link loop\n";
+  await waitFor(() => r.proc.stderrText().includes(warning), { what: "the warning" });
+  assertStringIncludes(r.proc.stderrText(), warning);
 });
 
 Deno.test("runsv: non-executable finish: access denied after each exit, then restart", async () => {
@@ -65,10 +64,9 @@ Deno.test("runsv: non-executable finish: access denied after each exit, then res
   await waitFor(() => readText(`${tmp.path}/s/runs`).split("\n").length >= 3, {
     timeoutMs: 8000,
   });
-  assertStringIncludes(
-    r.proc.stderrText(),
-    "runsv s: fatal: unable to start ./finish: access denied\n",
-  );
+  const fatal = "runsv s: fatal: unable to start ./finish: access denied\n";
+  await waitFor(() => r.proc.stderrText().includes(fatal), { what: "the message" });
+  assertStringIncludes(r.proc.stderrText(), fatal);
 });
 
 Deno.test("runsv: a control that is no directory warns on each command, as C runsv", async () => {

@@ -236,7 +236,9 @@ Deno.test("runsv: log as a regular file warns and runs without log", async () =>
   writeTree(tmp.path, { "s/run!": SLEEP_RUN, "s/log": "" });
   await using r = await startRunsv(tmp.path, "s");
   await waitRunning(`${tmp.path}/s`);
-  assertStringIncludes(r.proc.stderrText(), "runsv s: warning: ./log: not a directory.\n");
+  const warning = "runsv s: warning: ./log: not a directory.\n";
+  await waitFor(() => r.proc.stderrText().includes(warning), { what: "the warning" });
+  assertStringIncludes(r.proc.stderrText(), warning);
 });
 
 Deno.test("runsv: log/run missing is retried, main unaffected", async () => {
@@ -361,10 +363,10 @@ Deno.test("runsv: an unwritable status.new is a warning, not a crash", async () 
   await using r = await startRunsv(tmp.path, "s");
   const dir = `${tmp.path}/s`;
   await waitFor(() => readStat(dir) === "run");
-  assertStringIncludes(
-    r.proc.stderrText(),
-    "runsv s: warning: unable to open supervise/status.new: is a directory\n",
-  );
+  // The warning is written when stat is, but reaches us through a pipe: wait for it.
+  const warning = "runsv s: warning: unable to open supervise/status.new: is a directory\n";
+  await waitFor(() => r.proc.stderrText().includes(warning), { what: "the warning" });
+  assertStringIncludes(r.proc.stderrText(), warning);
   writeControl(dir, "d");
   await waitStat(dir, "down");
 });
