@@ -13,6 +13,7 @@ import type { AppletContext } from "../lib/applet.ts";
 import { getpid, kill, setProcessName, setSignalDisposition } from "../ffi/libc.ts";
 import { ArgArea } from "../ffi/proctitle.ts";
 import { ignoreInspectorSignal } from "../lib/daemon_signals.ts";
+import { openStartDirectory } from "../lib/fs_probe.ts";
 import { Messenger, usageText } from "../lib/msg.ts";
 import { writeStderr } from "../lib/output.ts";
 import { Reaper } from "../lib/reaper.ts";
@@ -116,10 +117,8 @@ export async function main(args: readonly string[], ctx: AppletContext): Promise
   }
   updateTitle();
 
-  // runit's runsvdir opens "." to come back to after each scan: a directory it cannot
-  // read or search is fatal, a removed one is not (a path is not needed).
   try {
-    Deno.openSync(".").close();
+    openStartDirectory();
   } catch (err) {
     say.fatal("unable to open current directory", err);
     return EXIT_NO_CWD;

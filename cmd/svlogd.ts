@@ -12,6 +12,7 @@ import type { AppletContext } from "../lib/applet.ts";
 import { ignoreInspectorSignal, keepInheritedIgnores } from "../lib/daemon_signals.ts";
 import { usageText } from "../lib/msg.ts";
 import { writeStderr } from "../lib/output.ts";
+import { openStartDirectory } from "../lib/fs_probe.ts";
 import { Reaper } from "../lib/reaper.ts";
 import { errText, UsageError } from "../lib/sys_error.ts";
 import { NoFunctionalDirs, SvlogdEngine, SvlogdStopped } from "../lib/svlogd/engine.ts";
@@ -42,10 +43,9 @@ export async function main(args: readonly string[], ctx: AppletContext): Promise
     throw err;
   }
   if (options.dirs.length === 0) return usage();
-  // runit's svlogd opens "." to come back to: a starting directory it cannot read or
-  // search is fatal (log directories are named relative to it).
+  // Log directories are named relative to the starting directory.
   try {
-    Deno.openSync(".").close();
+    openStartDirectory();
   } catch (err) {
     writeStderr(`svlogd: fatal: unable to open current working directory: ${errText(err)}\n`);
     return EXIT_FATAL;

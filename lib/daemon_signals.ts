@@ -8,7 +8,7 @@
 
 import { setSignalDisposition } from "../ffi/libc.ts";
 import { launcherSignals } from "./launch.ts";
-import { parseSignalState, SIGHUP, SIGINT, SIGTERM, SIGUSR1 } from "./signals.ts";
+import { procSignalState, SIGHUP, SIGINT, SIGTERM, SIGUSR1 } from "./signals.ts";
 
 const POLL_MS = 5;
 const GIVE_UP_MS = 10_000;
@@ -54,11 +54,5 @@ function stayIgnored(): void {}
 
 /** The ignored set the process started with: the C launcher's, else /proc's (read early). */
 function inheritedIgnored(): bigint {
-  const fromLauncher = launcherSignals();
-  if (fromLauncher !== undefined) return fromLauncher.ignored;
-  try {
-    return parseSignalState(Deno.readTextFileSync("/proc/self/status")).ignored;
-  } catch {
-    return 0n;
-  }
+  return (launcherSignals() ?? procSignalState())?.ignored ?? 0n;
 }

@@ -1,6 +1,7 @@
 /**
  * stat(2) probes that answer yes or no: a path that cannot be stat'ed (missing, a dangling
  * link, no search permission) is simply "no", as runit's and runsv's stat() tests treat it.
+ * And the one probe runit's tools make to fail by: opening the starting directory.
  */
 
 /**
@@ -57,4 +58,13 @@ export function isFile(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Opens and closes ".", as runit's chpst, sv, svlogd and runsvdir open it at start to come
+ * back to it: throws as that open fails (a directory the user cannot read or search), and
+ * works in a removed directory, where getcwd would not.
+ */
+export function openStartDirectory(): void {
+  Deno.openSync(".").close();
 }

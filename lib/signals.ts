@@ -49,3 +49,12 @@ export function parseSignalState(status: string): SignalState {
   };
   return { ignored: field("SigIgn"), blocked: field("SigBlk") };
 }
+
+/** This process's signal state now, from /proc (undefined when /proc cannot be read). */
+export function procSignalState(): SignalState | undefined {
+  try {
+    return parseSignalState(Deno.readTextFileSync("/proc/self/status"));
+  } catch {
+    return undefined;
+  }
+}

@@ -21,6 +21,8 @@ import {
   prepareExec,
   restoreSignals,
 } from "../../ffi/exec.ts";
+import { openStartDirectory } from "../fs_probe.ts";
+import { procSignalState } from "../signals.ts";
 import { Messenger } from "../msg.ts";
 import { SysError } from "../sys_error.ts";
 import { type CwdKeeper, readEnvDir } from "./files.ts";
@@ -31,7 +33,6 @@ import {
   keptEnviron,
   lookupEnv,
   parseEnviron,
-  parseSignalState,
   rawArguments,
   signalRestore,
   type SignalState,
@@ -53,15 +54,6 @@ export interface Inherited {
   args: string[];
 }
 
-/** The signal state now, from /proc (undefined when /proc cannot be read). */
-function currentSignals(): SignalState | undefined {
-  try {
-    return parseSignalState(Deno.readTextFileSync("/proc/self/status"));
-  } catch {
-    return undefined;
-  }
-}
-
 function readProc(path: string): Uint8Array | undefined {
   try {
     return Deno.readFileSync(path);
@@ -81,7 +73,7 @@ export function readInherited(
 ): Inherited {
   const environ = readProc("/proc/self/environ");
   return {
-    signals: fromLauncher ?? currentSignals() ?? { ignored: 0n, blocked: 0n },
+    signals: fromLauncher ?? procSignalState() ?? { ignored: 0n, blocked: 0n },
     pipeKnown: fromLauncher !== undefined,
     environ: environ === undefined ? undefined : parseEnviron(environ),
     // Deno decodes arguments that are not UTF-8 lossily (U+FFFD): only then are their
@@ -109,7 +101,7 @@ export function signalsNow(inherited: Inherited): SignalState | undefined {
     const ignored = (inherited.signals.ignored | SIGPIPE_BIT) & ~SETXID_BIT;
     return { ignored, blocked: inherited.signals.blocked };
   }
-  return currentSignals();
+  return procSignalState();
 }
 
 /**
@@ -162,7 +154,7 @@ export function cwdKeeper(): CwdKeeper {
   let fd = -1;
   return {
     save: () => {
-      openCwd();
+      openStartDirectory();
       try {
         path = Deno.cwd();
       } catch {
@@ -175,11 +167,6 @@ export function cwdKeeper(): CwdKeeper {
       close(fd);
     },
   };
-}
-
-/** Opens and closes "." as runit's chpst opens it to come back (throws as it fails). */
-export function openCwd(): void {
-  Deno.openSync(".").close();
 }
 
 /**

@@ -16,6 +16,7 @@
  * environment is left as the launcher gave it: the full entry reads it again.
  */
 
+import { openStartDirectory } from "../fs_probe.ts";
 import { baseName } from "../msg.ts";
 import { internalError, parseLauncherSignals, rawArgv0 } from "../launch.ts";
 import { preferOneShotCalls } from "../../ffi/libc.ts";
@@ -23,13 +24,7 @@ import { prepareExecNow, setDispositions } from "../../ffi/exec.ts";
 import { quickSteps } from "./request.ts";
 import { readEnvDirQuick } from "./files.ts";
 import { applyEnvChanges, signalRestore } from "./inherit.ts";
-import {
-  execRequest,
-  launcherCallerEnviron,
-  openCwd,
-  readInherited,
-  signalsNow,
-} from "./process.ts";
+import { execRequest, launcherCallerEnviron, readInherited, signalsNow } from "./process.ts";
 
 /**
  * Runs chpst for Deno.args. `base` is the entry module's URL and `full` the name of chpst's
@@ -83,7 +78,7 @@ function execCommonCase(): void {
  */
 function canReturnHere(): boolean {
   try {
-    openCwd();
+    openStartDirectory();
     Deno.chdir(Deno.cwd());
     return true;
   } catch {

@@ -8,7 +8,7 @@
 import { closeFd, openFifoForWriting, writeFd } from "../../ffi/fifo.ts";
 import { fchdir, O_CLOEXEC, O_DIRECTORY, O_NONBLOCK, O_RDONLY, open } from "../../ffi/libc.ts";
 import { writeStderr, writeStdout } from "../output.ts";
-import { listNames } from "../fs_probe.ts";
+import { listNames, openStartDirectory } from "../fs_probe.ts";
 import { errnoOf, errText, SysError } from "../sys_error.ts";
 import type { SvCommand } from "./commands.ts";
 import { decodeRawStatus, formatStatusLine, type RawStatus, taiLabel } from "./status_line.ts";
@@ -136,7 +136,7 @@ class Session {
     const returns = services.length > 1 || command.waits;
     try {
       if (returns) this.#origin = open(".", O_RDONLY | O_NONBLOCK | O_DIRECTORY | O_CLOEXEC);
-      else Deno.openSync(".").close();
+      else openStartDirectory();
     } catch (err) {
       throw new SvFatal(`unable to open current directory: ${errText(err)}`);
     }
