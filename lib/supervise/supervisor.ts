@@ -97,6 +97,21 @@ interface Slot {
   unwritten: ServiceRecord | undefined;
 }
 
+/** A slot with nothing open yet: `dir` is its supervise directory, `label` as messages name it. */
+function newSlot(record: ServiceRecord, dir: string, label: string): Slot {
+  return {
+    record,
+    paths: { dir, label },
+    label,
+    lockFd: -1,
+    control: undefined,
+    input: undefined,
+    okFd: -1,
+    bytes: [],
+    unwritten: undefined,
+  };
+}
+
 /** Supervises one service directory (and its log service). */
 export class Supervisor {
   readonly #dir: string;
@@ -204,17 +219,11 @@ export class Supervisor {
     const abs = this.#abs;
     const now = this.#clock.now();
     const mono = this.#clock.monoMs();
-    const main: Slot = {
-      record: initialRecord(false, exists(`${abs}/down`), now, mono),
-      paths: { dir: `${abs}/supervise`, label: "supervise" },
-      label: "supervise",
-      lockFd: -1,
-      control: undefined,
-      input: undefined,
-      okFd: -1,
-      bytes: [],
-      unwritten: undefined,
-    };
+    const main = newSlot(
+      initialRecord(false, exists(`${abs}/down`), now, mono),
+      `${abs}/supervise`,
+      "supervise",
+    );
     this.#main = main;
 
     let hasLog = false;
@@ -225,17 +234,11 @@ export class Supervisor {
       if (errnoOf(err) !== ENOENT) this.#say.warn("unable to stat() ./log: ", err);
     }
     if (hasLog) {
-      this.#log = {
-        record: initialRecord(true, exists(`${abs}/log/down`), now, mono),
-        paths: { dir: `${abs}/log/supervise`, label: "log/supervise" },
-        label: "log/supervise",
-        lockFd: -1,
-        control: undefined,
-        input: undefined,
-        okFd: -1,
-        bytes: [],
-        unwritten: undefined,
-      };
+      this.#log = newSlot(
+        initialRecord(true, exists(`${abs}/log/down`), now, mono),
+        `${abs}/log/supervise`,
+        "log/supervise",
+      );
       try {
         this.#logPipe = pipe();
       } catch (err) {
