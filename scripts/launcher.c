@@ -40,10 +40,10 @@
  * where SHORT_LIVED adds --no-code-cache --v8-flags=--single-threaded and SIGNALS passes
  * DENIT_SIGNALS (see install.sh for why). A fourth field is a quick entry for one shape
  * of command line (QUICK_E: `-e DIR PROG...`; QUICK_ARGS: `DIR PROG...`), run with
- * --no-lazy added to the V8 flags; it checks the command line itself and loads the
- * applet's own entry for anything it does not carry out (lib/chpst/quick.ts). DENIT_PROBE builds install.sh's probe instead:
- * it finds its own applet and exits 42. If Deno cannot be run: runit's message shape on
- * stderr and exit 111.
+ * --no-lazy and --jitless added to the V8 flags; it checks the command line itself and
+ * loads the applet's own entry for anything it does not carry out (lib/chpst/quick.ts).
+ * DENIT_PROBE builds install.sh's probe instead: it finds its own applet and exits 42.
+ * If Deno cannot be run: runit's message shape on stderr and exit 111.
  */
 #define _GNU_SOURCE
 #include <elf.h>
@@ -388,7 +388,11 @@ static int launch(int argc, char **argv, char **environ, const char *ran) {
   args[a++] = "--cached-only";
   if (applet->flags & SHORT_LIVED) {
     args[a++] = "--no-code-cache";
-    args[a++] = quick ? "--v8-flags=--single-threaded,--no-lazy" : "--v8-flags=--single-threaded";
+    /* The quick entry runs ~1 ms of bytecode and execs: without a JIT V8 reserves no code
+       range to set up and tear down at the exec, 0.1-0.4 ms less (bench/README.md, #6).
+       The full chpst it may load runs its bytecode as well without one. */
+    args[a++] = quick ? "--v8-flags=--single-threaded,--no-lazy,--jitless"
+                      : "--v8-flags=--single-threaded";
   }
   args[a++] = "--no-config";
   args[a++] = "--no-lock";

@@ -185,7 +185,7 @@ for (const kind of ["freestanding", "hosted"] as const) {
       const quick = {
         flags: [
           "--no-code-cache",
-          "--v8-flags=--single-threaded,--no-lazy",
+          "--v8-flags=--single-threaded,--no-lazy,--jitless",
           "--no-config",
           "--no-lock",
         ],
