@@ -245,6 +245,8 @@ const core = /* @__PURE__ */ bindLibc(coreDefs);
 // Set once at start-up (and by chpst for a few signals): not worth a fast-call trampoline.
 const once = /* @__PURE__ */ bindLibc({
   signal: { parameters: ["i32", "usize"], result: "usize" }, // sighandler_t signal(int, sighandler_t)
+  // int sigprocmask(int how, const sigset_t *set, sigset_t *oldset): the calling thread's
+  sigprocmask: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
 }, { fastCalls: false });
 
 const encoder = new TextEncoder();
@@ -387,6 +389,24 @@ export function setSignalDisposition(
   if (previous === 0n) return "default";
   if (previous === 1n) return "ignore";
   return "handler";
+}
+
+const SIG_UNBLOCK = 1;
+const SIGSET_BYTES = 128; // glibc's sigset_t
+
+/**
+ * Unblocks `signals` for the calling thread (JavaScript's), which then takes them;
+ * returns the signals (bit n-1 for signal n) that were blocked before.
+ */
+export function unblockSignals(signals: readonly number[]): bigint {
+  const set = new Uint8Array(SIGSET_BYTES);
+  const view = new DataView(set.buffer);
+  let bits = 0n;
+  for (const signal of signals) bits |= 1n << BigInt(signal - 1);
+  view.setBigUint64(0, bits, true); // the kernel's sigset: bit n-1 for signal n, LE
+  const before = new Uint8Array(SIGSET_BYTES);
+  if (once.sigprocmask(SIG_UNBLOCK, set, before) === -1) throw sysError("sigprocmask");
+  return new DataView(before.buffer).getBigUint64(0, true);
 }
 
 /** umask(2): sets the mask, returns the previous one. */

@@ -140,6 +140,8 @@ if [ "$use_c" = yes ]; then
     case $name in
     chpst) flags="$flags | QUICK_E" quick=", \"$(entry_of chpst-quick)\"" ;;
     envdir) flags="$flags | QUICK_ARGS" quick=", \"$(entry_of chpst-quick)\"" ;;
+    # The applets that become runit as process 1 start with its signals blocked.
+    runit | runit-init | init) flags="$flags | PID1" ;;
     esac
     printf '{"%s", "%s", %s%s},\n' "$name" "$(entry_of "$name")" "$flags" "$quick"
   done >"$build/table.h"

@@ -131,6 +131,7 @@ static const char *base_name(const char *path) {
 #define SIGNALS 2     /* pass DENIT_SIGNALS */
 #define QUICK_E 4     /* `-e DIR PROG...` runs the quick entry */
 #define QUICK_ARGS 8  /* `DIR PROG...` runs the quick entry */
+#define PID1 16       /* as process 1: HUP, INT, TERM and CONT blocked until runit unblocks */
 
 struct applet {
   const char *name;
@@ -219,6 +220,21 @@ static void signal_masks(unsigned long long *ignored, unsigned long long *blocke
   }
   *blocked = 0;
   sys(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)blocked, 8);
+}
+
+/*
+ * As process 1, C runit blocks HUP, INT, TERM and CONT first thing and unblocks INT and
+ * CONT only once it can act on them (HUP and TERM stay blocked). Deno installs handlers
+ * of its own for HUP, INT and TERM about 500 ms after it starts; one of those signals
+ * arriving between then and runit's listeners would crash Deno, and process 1 with it
+ * (DENO-NOTES.md §8). Blocked here, such a signal waits: lib/runit/pid1.ts unblocks INT
+ * and CONT once its listeners exist. The mask passes through the exec, and Deno's
+ * threads, made by this one, start with it; stages and services get an empty mask.
+ */
+static void block_runit_signals(void) {
+  unsigned long long mask = 1ULL << (SIGHUP - 1) | 1ULL << (SIGINT - 1) |
+                            1ULL << (SIGTERM - 1) | 1ULL << (SIGCONT - 1);
+  sys(SYS_rt_sigprocmask, SIG_BLOCK, (long)&mask, 0, 8);
 }
 
 static char *hex(char *to, unsigned long long value) {
@@ -371,6 +387,7 @@ static int launch(int argc, char **argv, char **environ, const char *ran) {
     *strings++ = ':';
     strings = hex(strings, blocked) + 1;
   }
+  if ((applet->flags & PID1) && sys(SYS_getpid, 0, 0, 0, 0) == 1) block_runit_signals();
   long cwd_fd = keep_removed_cwd();
   if (cwd_fd >= 0) {
     envp[e++] = strings;

@@ -24,6 +24,7 @@ import {
   setsid,
   sync,
   tryKill,
+  unblockSignals,
   type WaitStatus,
 } from "../../ffi/libc.ts";
 import {
@@ -68,7 +69,7 @@ import {
   WAKE_INTERVAL_MS,
 } from "./stages.ts";
 import { EAGAIN } from "../errstr.ts";
-import { SIGALRM, SIGCONT, SIGKILL, SIGTERM } from "../signals.ts";
+import { SIGALRM, SIGCONT, SIGINT, SIGKILL, SIGTERM } from "../signals.ts";
 
 /** A one-slot wake-up: like runit's self-pipe, a wake with nobody waiting is kept. */
 class Waker {
@@ -209,7 +210,9 @@ export class Runit {
 
   /** Signal listeners, first thing at start-up (spec §2.3 step 3). */
   installSignals(): void {
-    // runit blocks HUP and TERM for good: they must do nothing, but need a listener.
+    // runit blocks HUP and TERM for good: the C launcher has blocked them (with INT and
+    // CONT) before Deno started; they must do nothing, and need a listener where they
+    // came unblocked (the sh launcher), else Deno's own handler crashes process 1.
     Deno.addSignalListener("SIGHUP", () => {});
     Deno.addSignalListener("SIGTERM", () => {});
     Deno.addSignalListener("SIGINT", () => this.#count("int"));
@@ -226,6 +229,9 @@ export class Runit {
     // Every child is reaped here; the stage's own exit is routed by watch(), an orphan's
     // wakes the loop (the final TERM grace waits for the last one).
     this.#reaper.start(() => this.#waker.wake());
+    // Now INT and CONT can be acted on: one that came while they were blocked is taken now,
+    // as C runit takes them once its loop runs (scripts/launcher.c, block_runit_signals).
+    unblockSignals([SIGINT, SIGCONT]);
   }
 
   #count(signal: keyof Pending): void {

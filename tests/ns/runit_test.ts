@@ -5,8 +5,8 @@
  */
 
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { readOrUndefined, runApplet, spawn, waitFor } from "../_helpers.ts";
-import { boot, ended, type Machine } from "./_ns.ts";
+import { exists, readOrUndefined, runApplet, spawn, waitFor } from "../_helpers.ts";
+import { boot, type BootOptions, ended, type Machine } from "./_ns.ts";
 import { classicIgnored, comparable, HALT_LINES, request, STAGES } from "./_stages.ts";
 
 Deno.test("runit not as process 1: runit's message, exit 111", async () => {
@@ -333,6 +333,25 @@ Deno.test("runit (Debian): SIGALRM in stage 2 is passed on to the stage 2 proces
   await machine.waitConsole("stage 2 got ALRM");
   await request(machine, "0");
   assertEquals((await ended(machine)).signal, "SIGINT");
+});
+
+Deno.test("runit as process 1 keeps HUP and TERM blocked and takes INT and CONT, as Debian's", async () => {
+  // The C launcher blocks them before Deno starts, so that none can reach Deno's own
+  // handler before runit's listeners exist; runit then unblocks INT and CONT.
+  const bit = (signal: number): bigint => 1n << BigInt(signal - 1);
+  const held = bit(1) | bit(15); // HUP, TERM
+  const taken = bit(2) | bit(18); // INT, CONT
+  const runits: [string, BootOptions][] = [["ours", {}], ["ours as init", { applet: "init" }]];
+  if (exists("/sbin/runit")) runits.push(["Debian's", { command: "/sbin/runit" }]);
+  for (const [label, options] of runits) {
+    await using machine = await boot(STAGES, options);
+    await machine.waitConsole("stage 2: pid=");
+    const status = Deno.readTextFileSync(`/proc/${machine.initPid}/status`);
+    const blocked = BigInt("0x" + /^SigBlk:\s*([0-9a-f]+)$/m.exec(status)![1]);
+    assertEquals([blocked & held, blocked & taken], [held, 0n], label);
+    await request(machine, "0");
+    assertEquals((await ended(machine)).signal, "SIGINT", label);
+  }
 });
 
 Deno.test("runit shows up in ps as runit", async () => {
