@@ -1,9 +1,10 @@
 /** sv — control and query supervised services (spec sv.md). */
 
 import type { AppletContext } from "../lib/applet.ts";
+import { encodeEscaped, exactArguments } from "../lib/escaped_text.ts";
 import { getopt, scanUlong } from "../lib/getopt.ts";
 import { usageText } from "../lib/msg.ts";
-import { writeStderr } from "../lib/output.ts";
+import { setTextEncoding, writeStderr } from "../lib/output.ts";
 import { UsageError } from "../lib/sys_error.ts";
 import { parseCommand } from "../lib/sv/commands.ts";
 import { runSession, SvFatal } from "../lib/sv/session.ts";
@@ -24,7 +25,10 @@ const DEFAULT_WAIT = 7;
  * sv's main. Synchronous unless the command waits (`sv status` is start-up bound: see
  * lib/sv/session.ts runSession).
  */
-export function main(args: readonly string[], ctx: AppletContext): number | Promise<number> {
+export function main(given: readonly string[], ctx: AppletContext): number | Promise<number> {
+  // Service names that are not UTF-8 are kept byte for byte (printed and reached so).
+  const args = exactArguments(given);
+  if (args !== given) setTextEncoding(encodeEscaped);
   // Normal mode only under the exact name sv; any other name is an LSB init script.
   const lsb = ctx.name !== "sv";
   const usage = (): number => {

@@ -13,6 +13,7 @@
  */
 
 import { EAGAIN, ECHILD, EINTR, ENOENT } from "../lib/errstr.ts";
+import { encodeEscaped } from "../lib/escaped_text.ts";
 import { SysError } from "../lib/sys_error.ts";
 
 export { SysError };
@@ -220,6 +221,7 @@ function coreDefs() {
     open: { parameters: ["buffer", "i32", "u32"], result: "i32" }, // int open(const char *, int, mode_t)
     close: { parameters: ["i32"], result: "i32" }, // int close(int)
     fchdir: { parameters: ["i32"], result: "i32" }, // int fchdir(int)
+    chdir: { parameters: ["buffer"], result: "i32" }, // int chdir(const char *)
     read: { parameters: ["i32", "buffer", "usize"], result: "isize" }, // ssize_t read(int, void *, size_t)
     write: { parameters: ["i32", "buffer", "usize"], result: "isize" }, // ssize_t write(int, const void *, size_t)
     mkfifo: { parameters: ["buffer", "u32"], result: "i32" }, // int mkfifo(const char *, mode_t)
@@ -347,6 +349,17 @@ export function close(fd: number): void {
 /** fchdir(2). */
 export function fchdir(fd: number): void {
   if (core.fchdir(fd) === -1) throw sysError("fchdir");
+}
+
+/**
+ * chdir(2) to `path` given in lib/escaped_text.ts's form, so that a name that is not
+ * UTF-8 is reached by its bytes (Deno.chdir takes UTF-8 only).
+ */
+export function chdir(path: string): void {
+  const bytes = encodeEscaped(path);
+  const cpath = new Uint8Array(bytes.length + 1);
+  cpath.set(bytes);
+  if (core.chdir(cpath) === -1) throw sysError("chdir", path);
 }
 
 /** read(2) into `buf`; returns the count (0 at end of file). Retries on EINTR. */

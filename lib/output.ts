@@ -10,6 +10,7 @@
  */
 
 const encoder = new TextEncoder();
+let encodeText = (text: string): Uint8Array => encoder.encode(text);
 
 let brokenPipe: (() => void) | undefined;
 
@@ -28,12 +29,21 @@ function writeAll(file: { writeSync(p: Uint8Array): number }, bytes: Uint8Array)
   }
 }
 
+/**
+ * How text is encoded from now on (UTF-8 until then). sv sets lib/escaped_text.ts's
+ * encoder when a service name was not UTF-8, so that it goes out as it came; the other
+ * bundles leave that code out (chpst's quick entry compiles all it holds).
+ */
+export function setTextEncoding(encode: (text: string) => Uint8Array): void {
+  encodeText = encode;
+}
+
 /** Writes text (or bytes) to stdout, completely. */
 export function writeStdout(text: string | Uint8Array): void {
-  writeAll(Deno.stdout, typeof text === "string" ? encoder.encode(text) : text);
+  writeAll(Deno.stdout, typeof text === "string" ? encodeText(text) : text);
 }
 
 /** Writes text (or bytes) to stderr, completely. */
 export function writeStderr(text: string | Uint8Array): void {
-  writeAll(Deno.stderr, typeof text === "string" ? encoder.encode(text) : text);
+  writeAll(Deno.stderr, typeof text === "string" ? encodeText(text) : text);
 }

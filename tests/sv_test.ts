@@ -473,3 +473,44 @@ Deno.test({
     assertEquals((await both(removed, "removed")).code, 3);
   },
 });
+
+Deno.test("sv: a service name that is not UTF-8 is reached and printed byte for byte", async () => {
+  await using tmp = tempDir();
+  using fake = fakeService(`${tmp.path}/svc`, { state: 1, pid: 4242, want: "u" });
+  // Deno names files in UTF-8 only: the shell gives the service its name ("svéc" and a
+  // lone 0xff), and passes it to sv (the FIFOs stay open across the rename).
+  const name = "printf 'sv\\303\\251c\\377'";
+  const renamed = await run("sh", ["-c", `mv svc "$(${name})" && mkdir "$(${name})x"`], {
+    cwd: tmp.path,
+  });
+  assertEquals(renamed.code, 0, renamed.stderr);
+  const sv = async (program: string, args: string): Promise<[number, string]> => {
+    const result = await new Deno.Command("sh", {
+      args: ["-c", `exec "$0" ${args}`, program],
+      cwd: tmp.path,
+      env: { SVDIR: tmp.path }, // for the name given without ./
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    // The bytes as they are, one character each (ages normalised).
+    const text = String.fromCharCode(...result.stdout, ...result.stderr);
+    return [result.code, ages(text)];
+  };
+  const bytes = "sv\xc3\xa9c\xff";
+  const cases: [string, [number, string]][] = [
+    [`status "./$(${name})"`, [0, `run: ./${bytes}: (pid 4242) Ns\n`]],
+    [`status "$(${name})x"`, [
+      1,
+      `warning: ${bytes}x: unable to open supervise/ok: file does not exist\n`,
+    ]],
+    [`status "./$(${name})y"`, [
+      1,
+      `fail: ./${bytes}y: unable to change to service directory: file does not exist\n`,
+    ]],
+  ];
+  for (const [args, want] of cases) {
+    assertEquals(await sv(await bin("sv"), args), want, `ours: ${args}`);
+    if (DEBIAN) assertEquals(await sv("/usr/bin/sv", args), want, `Debian's: ${args}`);
+  }
+  assertEquals(fake.control(), "");
+});

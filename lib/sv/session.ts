@@ -6,7 +6,15 @@
  */
 
 import { closeFd, openFifoForWriting, writeFd } from "../../ffi/fifo.ts";
-import { fchdir, O_CLOEXEC, O_DIRECTORY, O_NONBLOCK, O_RDONLY, open } from "../../ffi/libc.ts";
+import {
+  chdir,
+  fchdir,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_NONBLOCK,
+  O_RDONLY,
+  open,
+} from "../../ffi/libc.ts";
 import { writeStderr, writeStdout } from "../output.ts";
 import { listNames, openStartDirectory } from "../fs_probe.ts";
 import { errnoOf, errText, SysError } from "../sys_error.ts";
@@ -218,7 +226,9 @@ class Session {
         Deno.chdir(this.#o.svdir);
       }
       if (name === "") throw Object.assign(new Error("empty"), { code: "ENOENT" });
-      Deno.chdir(name);
+      // A name that was not UTF-8 (lib/escaped_text.ts) is reached by its bytes.
+      if (name.isWellFormed()) Deno.chdir(name);
+      else chdir(name);
       return true;
     } catch (err) {
       this.#fail("unable to change to service directory", err);
