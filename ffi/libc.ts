@@ -13,7 +13,7 @@
  */
 
 import { EAGAIN, ECHILD, EINTR, ENOENT } from "../lib/errstr.ts";
-import { encodeEscaped } from "../lib/escaped_text.ts";
+import { encodeText } from "../lib/text_encoding.ts";
 import { SysError } from "../lib/sys_error.ts";
 
 export { SysError };
@@ -251,11 +251,9 @@ const once = /* @__PURE__ */ bindLibc({
   sigprocmask: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
 }, { fastCalls: false });
 
-const encoder = new TextEncoder();
-
-/** A NUL-terminated C string, sized by UTF-8 byte length. */
+/** A NUL-terminated C string (UTF-8, or as lib/text_encoding.ts has been set). */
 export function cstr(text: string): Uint8Array<ArrayBuffer> {
-  return encoder.encode(text + "\0");
+  return encodeText(text + "\0");
 }
 
 /**
@@ -352,14 +350,11 @@ export function fchdir(fd: number): void {
 }
 
 /**
- * chdir(2) to `path` given in lib/escaped_text.ts's form, so that a name that is not
- * UTF-8 is reached by its bytes (Deno.chdir takes UTF-8 only).
+ * chdir(2). With lib/text_encoding.ts set to lib/escaped_text.ts's encoder, a name that is
+ * not UTF-8 is reached by its bytes (Deno.chdir takes UTF-8 only).
  */
 export function chdir(path: string): void {
-  const bytes = encodeEscaped(path);
-  const cpath = new Uint8Array(bytes.length + 1);
-  cpath.set(bytes);
-  if (core.chdir(cpath) === -1) throw sysError("chdir", path);
+  if (core.chdir(cstr(path)) === -1) throw sysError("chdir", path);
 }
 
 /** read(2) into `buf`; returns the count (0 at end of file). Retries on EINTR. */

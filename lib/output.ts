@@ -9,8 +9,7 @@
  * ignores SIGPIPE, so the write only fails here.
  */
 
-const encoder = new TextEncoder();
-let encodeText = (text: string): Uint8Array => encoder.encode(text);
+import { encodeText } from "./text_encoding.ts";
 
 let brokenPipe: (() => void) | undefined;
 
@@ -29,16 +28,7 @@ function writeAll(file: { writeSync(p: Uint8Array): number }, bytes: Uint8Array)
   }
 }
 
-/**
- * How text is encoded from now on (UTF-8 until then). sv sets lib/escaped_text.ts's
- * encoder when a service name was not UTF-8, so that it goes out as it came; the other
- * bundles leave that code out (chpst's quick entry compiles all it holds).
- */
-export function setTextEncoding(encode: (text: string) => Uint8Array): void {
-  encodeText = encode;
-}
-
-/** Writes text (or bytes) to stdout, completely. */
+/** Writes text (or bytes) to stdout, completely (text as lib/text_encoding.ts says). */
 export function writeStdout(text: string | Uint8Array): void {
   writeAll(Deno.stdout, typeof text === "string" ? encodeText(text) : text);
 }

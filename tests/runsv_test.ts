@@ -1,7 +1,19 @@
 /** Black-box tests of runsv (spec runsv.md and supervise-protocol.md "Test cases"). */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
-import { bin, cpuTicks, readText, run, sleep, tempDir, waitFor, writeTree } from "./_helpers.ts";
+import {
+  bin,
+  cpuTicks,
+  haveDebianRunit,
+  killTree,
+  readText,
+  run,
+  sleep,
+  spawn,
+  tempDir,
+  waitFor,
+  writeTree,
+} from "./_helpers.ts";
 import {
   alive,
   procState,
@@ -418,4 +430,36 @@ Deno.test("runsv: killing the logger loses no line", async () => {
   assert(readPid(dir, "log/supervise") !== logPid, "the logger was restarted");
   const lines = readText(`${dir}/log/out`).trimEnd().split("\n");
   assertEquals(lines, Array.from({ length: 400 }, (_, i) => String(i)));
+});
+
+Deno.test("runsv: a directory name that is not UTF-8 is opened and printed byte for byte", async () => {
+  await using tmp = tempDir();
+  // Deno names files in UTF-8 only: the shell makes the directory ("ruén" and a lone 0xff)
+  // and starts runsv on it, its stderr into a file.
+  const name = "printf 'ru\\303\\251n\\377'";
+  assertEquals((await run("sh", ["-c", `mkdir "$(${name})"`], { cwd: tmp.path })).code, 0);
+  await using proc = spawn("sh", ["-c", `exec "$0" "$(${name})" 2>err`, await bin("runsv")], {
+    cwd: tmp.path,
+  });
+  const latin1 = (path: string): string => {
+    try {
+      return String.fromCharCode(...Deno.readFileSync(path));
+    } catch {
+      return "";
+    }
+  };
+  const want = "runsv ru\xc3\xa9n\xff: fatal: unable to start ./run: file does not exist\n";
+  await waitFor(() => latin1(`${tmp.path}/err`).startsWith(want), { what: "runsv's warning" });
+  const script = "#!/bin/sh\\necho started >../started\\nexec sleep 1000\\n";
+  const dir = `"$(${name})"`;
+  await run("sh", ["-c", `printf '${script}' >${dir}/run && chmod +x ${dir}/run`], {
+    cwd: tmp.path,
+  });
+  await waitFor(() => latin1(`${tmp.path}/started`) === "started\n", { what: "./run" });
+  const sv = haveDebianRunit() ? "/usr/bin/sv" : await bin("sv");
+  const status = await run("sh", ["-c", `exec "$0" status "./$(${name})"`, sv], {
+    cwd: tmp.path,
+  });
+  assertMatch(status.stdout, /^run: \.\/ruén\ufffd: \(pid \d+\) \d+s\n$/);
+  killTree(proc.pid);
 });
