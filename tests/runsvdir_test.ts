@@ -6,7 +6,17 @@
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
-import { haveDebianRunit, run, runApplet, tempDir, waitFor, writeTree } from "./_helpers.ts";
+import {
+  bin,
+  haveDebianRunit,
+  readOrUndefined,
+  run,
+  runApplet,
+  spawn,
+  tempDir,
+  waitFor,
+  writeTree,
+} from "./_helpers.ts";
 import {
   alive,
   cmdline,
@@ -16,6 +26,7 @@ import {
   sleeper,
   startRunsvdir,
   waitRunning,
+  wrapSpawned,
 } from "./runsvdir_fixture.ts";
 
 Deno.test("runsvdir: usage without a directory, exit 1, as Debian's", async () => {
@@ -292,3 +303,37 @@ function readCurrent(root: string): string {
     return "";
   }
 }
+
+Deno.test("runsvdir: a service whose name is not UTF-8 is supervised and named byte for byte", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/plain/run!": sleeper() });
+  // Deno names files in UTF-8 only: the shell makes "svéc" with a lone 0xff, and "norun"
+  // with one, which has no run file.
+  const script = "#!/bin/sh\\necho started >../../started\\nexec sleep 1000\\n";
+  const made = await run("sh", [
+    "-c",
+    `N=$(printf 'sv\\303\\251c\\377') && mkdir "s/$N" "s/norun$(printf '\\377')" && ` +
+    `printf '${script}' >"s/$N/run" && chmod +x "s/$N/run"`,
+  ], { cwd: tmp.path });
+  assertEquals(made.code, 0, made.stderr);
+  // Its stderr into a file, to see the bytes.
+  await using runsvdir = wrapSpawned(
+    spawn("sh", ["-c", 'exec "$0" "$1" 2>err', await bin("runsvdir"), `${tmp.path}/s`], {
+      cwd: tmp.path,
+    }),
+  );
+  await waitRunning(`${tmp.path}/s/plain`);
+  await waitFor(() => readOrUndefined(`${tmp.path}/started`) === "started\n", {
+    what: "the service named svéc\\xff",
+  });
+  const latin1 = (): string => String.fromCharCode(...Deno.readFileSync(`${tmp.path}/err`));
+  const want = "runsv norun\xff: fatal: unable to start ./run: file does not exist\n";
+  await waitFor(() => latin1().startsWith(want), { what: "norun's message" });
+  const status = await run("sh", [
+    "-c",
+    `exec "$0" status "$PWD/s/$(printf 'sv\\303\\251c\\377')"`,
+    haveDebianRunit() ? "/usr/bin/sv" : await bin("sv"),
+  ], { cwd: tmp.path });
+  assertMatch(status.stdout, /^run: \S+\/s\/svéc\ufffd: \(pid \d+\) \d+s\n$/);
+  assert(runsvdir.pid > 0);
+});

@@ -20,6 +20,9 @@
  */
 
 import { planScan, type ScanEntry } from "./scan.ts";
+import { readDirectoryExact, statExact } from "../../ffi/dir.ts";
+import { encodeEscaped } from "../escaped_text.ts";
+import { setTextEncoding } from "../text_encoding.ts";
 import { formatTai64nText, tai64nNow } from "../tai64n.ts";
 
 /** The part of the Supervisor contract the host uses (lib/supervise/supervisor.ts). */
@@ -221,9 +224,16 @@ export class RunsvdirHost {
 
   #scan(): void {
     const dir = this.#o.dir;
-    const names: string[] = [];
+    let names: string[] = [];
     try {
       for (const entry of Deno.readDirSync(dir)) names.push(entry.name);
+      // A name Deno could not decode (U+FFFD) is listed again by its bytes, which the
+      // process's text then carries (lib/escaped_text.ts): runsv NAME is reached and
+      // named as runit's runsvdir reaches and names it.
+      if (names.some((name) => name.includes("\ufffd"))) {
+        setTextEncoding(encodeEscaped);
+        names = readDirectoryExact(dir);
+      }
     } catch (err) {
       // As runit after a failed opendir: nothing is removed, and the next try waits for
       // the directory to change (or the watch, or the forced rescan).
@@ -234,7 +244,7 @@ export class RunsvdirHost {
     for (const name of names) {
       if (name.startsWith(".")) continue;
       try {
-        const info = Deno.statSync(`${dir}/${name}`);
+        const info = statExact(`${dir}/${name}`);
         entries.push(
           info.isDirectory
             ? { name, kind: "directory", dev: info.dev, ino: info.ino ?? 0 }

@@ -1,0 +1,60 @@
+/**
+ * Directory entries and stat(2) by a name's exact bytes, for names that are not UTF-8:
+ * Deno's `readDirSync` decodes such names with U+FFFD and its file APIs take UTF-8 only
+ * (runsvdir's scan, lib/runsvdir/host.ts). Names come back in lib/escaped_text.ts's form;
+ * paths go to libc as lib/text_encoding.ts says (set it to the escaped encoder first).
+ */
+
+import { decodeEscaped } from "../lib/escaped_text.ts";
+import { bindLibcAll, clearErrno, close, cstr, errno, O_CLOEXEC, open, sysError } from "./libc.ts";
+
+const sym = /* @__PURE__ */ bindLibcAll({
+  // DIR *opendir(const char *name)
+  opendir: { parameters: ["buffer"], result: "pointer" },
+  // struct dirent *readdir(DIR *dirp)
+  readdir: { parameters: ["pointer"], result: "pointer" },
+  // int closedir(DIR *dirp)
+  closedir: { parameters: ["pointer"], result: "i32" },
+});
+
+/** Where d_name starts in struct dirent: after d_ino, d_off (8 each), d_reclen, d_type. */
+const NAME_OFFSET = 19;
+const NAME_MAX = 255;
+const O_PATH = 0o10000000;
+
+/** The names in directory `path` (not `.` and `..`), each one's bytes as they are. */
+export function readDirectoryExact(path: string): string[] {
+  const dir = sym.opendir(cstr(path));
+  if (dir === null) throw sysError("opendir", path);
+  try {
+    const names: string[] = [];
+    for (;;) {
+      clearErrno(); // readdir's end and its failure both return NULL
+      const entry = sym.readdir(dir);
+      if (entry === null) {
+        if (errno() !== 0) throw sysError("readdir", path);
+        return names;
+      }
+      const view = new Deno.UnsafePointerView(entry);
+      let length = 0;
+      while (length <= NAME_MAX && view.getUint8(NAME_OFFSET + length) !== 0) length++;
+      const bytes = new Uint8Array(length);
+      view.copyInto(bytes, NAME_OFFSET);
+      const name = decodeEscaped(bytes);
+      if (name !== "." && name !== "..") names.push(name);
+    }
+  } finally {
+    sym.closedir(dir);
+  }
+}
+
+/** `Deno.statSync(path)` for a path that may hold a name that is not UTF-8 (links followed). */
+export function statExact(path: string): Deno.FileInfo {
+  if (path.isWellFormed()) return Deno.statSync(path);
+  const fd = open(path, O_PATH | O_CLOEXEC);
+  try {
+    return Deno.statSync(`/proc/self/fd/${fd}`);
+  } finally {
+    close(fd);
+  }
+}
