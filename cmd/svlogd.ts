@@ -10,14 +10,17 @@
 
 import type { AppletContext } from "../lib/applet.ts";
 import { ignoreInspectorSignal, keepInheritedIgnores } from "../lib/daemon_signals.ts";
+import { encodeEscaped, exactArguments } from "../lib/escaped_text.ts";
 import { usageText } from "../lib/msg.ts";
 import { writeStderr } from "../lib/output.ts";
 import { openStartDirectory } from "../lib/fs_probe.ts";
 import { Reaper } from "../lib/reaper.ts";
 import { errText, UsageError } from "../lib/sys_error.ts";
+import { setTextEncoding } from "../lib/text_encoding.ts";
 import { NoFunctionalDirs, SvlogdEngine, SvlogdStopped } from "../lib/svlogd/engine.ts";
 // -V throws VersionRequest, a UsageError whose message is the version line.
 import { parseSvlogdArgs, SVLOGD_USAGE, type SvlogdOptions } from "../lib/svlogd/options.ts";
+import { DirectoryPaths } from "../ffi/dir.ts";
 import { setProcessName } from "../ffi/libc.ts";
 import { ArgArea } from "../ffi/proctitle.ts";
 
@@ -27,7 +30,10 @@ const EXIT_USAGE = 111; // svlogd: usage (runit src/svlogd.c)
 const EXIT_FATAL = 111; // svlogd: fatal
 const READ_SIZE = 1 << 16;
 
-export async function main(args: readonly string[], ctx: AppletContext): Promise<number> {
+export async function main(given: readonly string[], ctx: AppletContext): Promise<number> {
+  // Log directory names that are not UTF-8 are kept byte for byte (reached and printed so).
+  const args = exactArguments(given);
+  if (args !== given) setTextEncoding(encodeEscaped);
   const usage = (): number => {
     writeStderr(usageText(ctx.argv0, SVLOGD_USAGE));
     return EXIT_USAGE;
@@ -119,12 +125,14 @@ async function run(options: SvlogdOptions): Promise<number> {
   Deno.addSignalListener("SIGHUP", onHup);
   Deno.addSignalListener("SIGALRM", onAlrm);
   Deno.addSignalListener("SIGCHLD", onChld);
+  // Directories named by bytes that are not UTF-8 are used through an fd (ffi/dir.ts).
+  const directories = new DirectoryPaths();
   try {
     engine = SvlogdEngine.create(options, {
       message: writeStderr,
       copyToStderr: writeStderr,
       reaper,
-      resolve: (dir) => dir,
+      resolve: (dir) => directories.resolve(dir),
     });
     if (stopping) engine.stop();
     try {

@@ -6,7 +6,17 @@
  */
 
 import { decodeEscaped } from "../lib/escaped_text.ts";
-import { bindLibcAll, clearErrno, close, cstr, errno, O_CLOEXEC, open, sysError } from "./libc.ts";
+import {
+  bindLibcAll,
+  clearErrno,
+  close,
+  cstr,
+  errno,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  open,
+  sysError,
+} from "./libc.ts";
 
 const sym = /* @__PURE__ */ bindLibcAll({
   // DIR *opendir(const char *name)
@@ -56,5 +66,33 @@ export function statExact(path: string): Deno.FileInfo {
     return Deno.statSync(`/proc/self/fd/${fd}`);
   } finally {
     close(fd);
+  }
+}
+
+/**
+ * Paths Deno's file APIs can use for directories named by their bytes: a UTF-8 path as it
+ * is; any other, the directory opened by its bytes (an `O_PATH` fd) and named
+ * `/proc/self/fd/N`, which children may take as their working directory too. Asked again
+ * for the same path (svlogd reopens its directories by name on SIGHUP, after closing
+ * them), it opens it again and closes the fd before.
+ */
+export class DirectoryPaths {
+  readonly #fds = new Map<string, number>();
+
+  /** The path to use for `path`; `path` itself where it cannot be opened (the error is then the file APIs'). */
+  resolve(path: string): string {
+    if (path.isWellFormed()) return path;
+    const before = this.#fds.get(path);
+    if (before !== undefined) {
+      this.#fds.delete(path);
+      close(before);
+    }
+    try {
+      const fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      this.#fds.set(path, fd);
+      return `/proc/self/fd/${fd}`;
+    } catch {
+      return path;
+    }
   }
 }

@@ -429,3 +429,34 @@ Deno.test({
     assertEquals(logged, input.filter((b) => b === 10).length);
   },
 });
+
+Deno.test("svlogd: a log directory whose name is not UTF-8 is logged to and named byte for byte", async () => {
+  const programs = [await ourSvlogd(), ...(haveDebianSvlogd() ? [DEBIAN_SVLOGD] : [])];
+  const results: string[][] = [];
+  for (const program of programs) {
+    await using tmp = tempDir();
+    // Deno names files in UTF-8 only: the shell makes "loég" with a lone 0xff, gives it a
+    // config (rotation at 100 bytes, a processor), runs svlogd on it and copies out.
+    const script = `D=$(printf 'lo\\303\\251g\\377') && mkdir "$D" && ` +
+      `printf 's100\\n!tr a-z A-Z\\n' >"$D/config" && ` +
+      `seq -f 'line %g abcdefghij' 1 12 | "$0" -v "$D" 2>err; echo $? >rc; ` +
+      `cat "$D/current" >current; cat "$D"/@*.s >rotated`;
+    const done = await new Deno.Command("sh", { args: ["-c", script, program], cwd: tmp.path })
+      .output();
+    assertEquals(done.code, 0, program);
+    const read = (name: string): string =>
+      String.fromCharCode(...Deno.readFileSync(`${tmp.path}/${name}`));
+    // The lines that name the directory (when SIGCHLD comes is the machine's business).
+    const err = read("err").replace(/@[0-9a-f]{24}/g, "@X").split("\n")
+      .filter((line) => !line.endsWith("sigchild received.")).join("\n");
+    results.push([read("rc"), err, read("current"), read("rotated")]);
+  }
+  const name = "lo\xc3\xa9g\xff";
+  const [rc, err = "", current, rotated = ""] = results[0]!;
+  assertEquals(rc, "0\n");
+  assert(err.includes(`svlogd: info: read: ${name}/config\n`), err);
+  assert(err.endsWith(`svlogd: info: close: ${name}\n`), err);
+  assertEquals(current, "line 12 abcdefghij\n");
+  assertMatch(rotated, /^LINE 1 ABCDEFGHIJ\n(LINE \d+ ABCDEFGHIJ\n)+$/);
+  if (results.length > 1) assertEquals(results[0], results[1], "ours and Debian's");
+});
