@@ -11,8 +11,10 @@
 
 import type { AppletContext } from "../lib/applet.ts";
 import { getpid, kill, setProcessName, setSignalDisposition } from "../ffi/libc.ts";
+import { DirectoryPaths } from "../ffi/dir.ts";
 import { ArgArea } from "../ffi/proctitle.ts";
 import { ignoreInspectorSignal } from "../lib/daemon_signals.ts";
+import { encodeEscaped, exactArguments } from "../lib/escaped_text.ts";
 import { openStartDirectory } from "../lib/fs_probe.ts";
 import { Messenger, usageText } from "../lib/msg.ts";
 import { writeStderr } from "../lib/output.ts";
@@ -23,6 +25,7 @@ import { createTree } from "../lib/runsvdir/tree.ts";
 import { type LogArea, openLogArea } from "../lib/runsvdir/log_area.ts";
 import { LOG_ARG_MIN } from "../lib/runsvdir/log_window.ts";
 import { SIGINT } from "../lib/signals.ts";
+import { encodeText, setTextEncoding } from "../lib/text_encoding.ts";
 
 export const meta = { name: "runsvdir" } as const;
 
@@ -30,8 +33,6 @@ const EXIT_TERM = 0; // runsvdir: SIGTERM
 const EXIT_USAGE = 1; // runsvdir: usage (runit src/runsvdir.c)
 const EXIT_NO_CWD = 100; // runsvdir: cannot open the current directory
 const EXIT_HUP = 111; // runsvdir: SIGHUP
-
-const encoder = new TextEncoder();
 
 /** Shows `argv0 args…` in ps, with the log argument's current bytes. */
 function makeTitle(
@@ -46,7 +47,7 @@ function makeTitle(
   } catch {
     area = undefined;
   }
-  const parts: Uint8Array[] = [ctx.argv0, ...args].map((arg) => encoder.encode(arg));
+  const parts: Uint8Array[] = [ctx.argv0, ...args].map(encodeText);
   return () => {
     if (area === undefined) return;
     if (logBytes !== undefined) parts[logIndex + 1] = logBytes;
@@ -58,7 +59,10 @@ function makeTitle(
   };
 }
 
-export async function main(args: readonly string[], ctx: AppletContext): Promise<number> {
+export async function main(given: readonly string[], ctx: AppletContext): Promise<number> {
+  // A directory name that is not UTF-8 is kept byte for byte (reached and printed so).
+  const args = exactArguments(given);
+  if (args !== given) setTextEncoding(encodeEscaped);
   const parsed = parseRunsvdirArgs(args);
   if (parsed === undefined) {
     writeStderr(usageText(ctx.argv0, "[-P] dir"));
@@ -99,7 +103,7 @@ export async function main(args: readonly string[], ctx: AppletContext): Promise
   let logArea: LogArea | undefined;
   let updateTitle = makeTitle(ctx, args, logIndex, undefined);
   if (log !== undefined) {
-    const bytes = encoder.encode(log);
+    const bytes = encodeText(log);
     if (bytes.length < LOG_ARG_MIN) {
       say.warn("log must have at least seven characters.");
       say.warn("log service disabled.");
@@ -127,7 +131,8 @@ export async function main(args: readonly string[], ctx: AppletContext): Promise
   const reaper = new Reaper();
   // Children of supervisors already forgotten are reaped silently, as runsvdir does.
   reaper.start(() => {});
-  const host = createTree({ dir, newSession, reaper, say });
+  // A name that is not UTF-8 is opened once by its bytes and scanned as /proc/self/fd/N.
+  const host = createTree({ dir: new DirectoryPaths().resolve(dir), newSession, reaper, say });
   hosted.host = host;
   host.start();
 

@@ -337,3 +337,23 @@ Deno.test("runsvdir: a service whose name is not UTF-8 is supervised and named b
   assertMatch(status.stdout, /^run: \S+\/s\/svéc\ufffd: \(pid \d+\) \d+s\n$/);
   assert(runsvdir.pid > 0);
 });
+
+Deno.test("runsvdir: a services directory whose name is not UTF-8 is scanned", async () => {
+  await using tmp = tempDir();
+  const script = "#!/bin/sh\\necho started >../../started\\nexec sleep 1000\\n";
+  const made = await run("sh", [
+    "-c",
+    `S=$(printf 's\\377') && mkdir -p "$S/a" && printf '${script}' >"$S/a/run" && ` +
+    `chmod +x "$S/a/run"`,
+  ], { cwd: tmp.path });
+  assertEquals(made.code, 0, made.stderr);
+  await using runsvdir = wrapSpawned(
+    spawn("sh", ["-c", `exec "$0" "$PWD/$(printf 's\\377')"`, await bin("runsvdir")], {
+      cwd: tmp.path,
+    }),
+  );
+  await waitFor(() => readOrUndefined(`${tmp.path}/started`) === "started\n", {
+    what: "the service in s\\xff",
+  });
+  assertEquals(runsvdir.stderr(), "");
+});
