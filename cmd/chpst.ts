@@ -9,7 +9,9 @@
 
 import type { AppletContext } from "../lib/applet.ts";
 import { Messenger, usageText } from "../lib/msg.ts";
+import { encodeEscaped, exactArguments } from "../lib/escaped_text.ts";
 import { writeStderr } from "../lib/output.ts";
+import { setTextEncoding } from "../lib/text_encoding.ts";
 import { SysError } from "../lib/sys_error.ts";
 import {
   type ChpstRequest,
@@ -41,6 +43,7 @@ import {
   reportFatal,
 } from "../lib/chpst/process.ts";
 import {
+  chdirExact,
   close,
   flock,
   LOCK_EX,
@@ -208,11 +211,11 @@ function runSteps(steps: readonly Step[], inherited: Inherited, say: Messenger):
         changes.push(...envDirChanges(step, say));
         break;
       case "chroot":
-        attempt(`unable to change directory: ${step.root}`, () => Deno.chdir(step.root));
+        attempt(`unable to change directory: ${step.root}`, () => chdirExact(step.root));
         attempt("unable to change root directory", () => chroot("."));
         break;
       case "chdir":
-        attempt(`unable to change directory: ${step.dir}`, () => Deno.chdir(step.dir));
+        attempt(`unable to change directory: ${step.dir}`, () => chdirExact(step.dir));
         break;
       case "nice":
         attempt("unable to set nice level", () => nice(step.increment));
@@ -265,8 +268,11 @@ export function main(args: readonly string[], ctx: AppletContext): number {
   // chpst calls each libc function once: binding without fast-call trampolines is cheaper.
   preferOneShotCalls();
   // The signal state from the C launcher, else /proc (the sh launcher, mod.ts dispatch).
-  const inherited = readInherited(args);
-  const request = parse(args, ctx);
+  const inherited = readInherited(args); // the program's words: their bytes, from Deno.args
+  // Paths that are not UTF-8 (-e, -/, -C, -l) are kept byte for byte, and printed so.
+  const exact = exactArguments(args);
+  if (exact !== args) setTextEncoding(encodeEscaped);
+  const request = parse(exact, ctx);
   if (typeof request === "string") {
     writeStderr(request);
     return EXIT_USAGE;

@@ -357,6 +357,15 @@ export function chdir(path: string): void {
   if (core.chdir(cstr(path)) === -1) throw sysError("chdir", path);
 }
 
+/**
+ * `Deno.chdir(path)`, except that a path holding bytes that are not UTF-8 (in
+ * lib/escaped_text.ts's form, with lib/text_encoding.ts set to match) is reached by them.
+ */
+export function chdirExact(path: string): void {
+  if (path.isWellFormed()) Deno.chdir(path);
+  else chdir(path);
+}
+
 /** read(2) into `buf`; returns the count (0 at end of file). Retries on EINTR. */
 export function read(fd: number, buf: Uint8Array<ArrayBuffer>): number {
   return retryEintr("read", () => Number(core.read(fd, buf, BigInt(buf.length))));

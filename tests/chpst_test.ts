@@ -5,7 +5,14 @@
 
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { bin, exists, run, tempDir, writeTree } from "./_helpers.ts";
-import { assertBoth, assertSameEnv, runBoth, sideBySide } from "./chpst_helpers.ts";
+import {
+  assertBoth,
+  assertSameEnv,
+  DEBIAN_CHPST,
+  haveDebianChpst,
+  runBoth,
+  sideBySide,
+} from "./chpst_helpers.ts";
 
 Deno.test({
   name: "chpst usage errors match Debian's text and code 100",
@@ -341,4 +348,38 @@ Deno.test({
       "chpst: fatal: unable to change directory: /nonexistent: file does not exist\n",
     );
   },
+});
+
+Deno.test("chpst: paths that are not UTF-8 (-e, -l, the starting directory) are used byte for byte", async () => {
+  await using tmp = tempDir();
+  // Deno names files in UTF-8 only: the shell makes the env dir "envé" and a lone 0xff,
+  // and a starting directory "dir" with one, and runs each chpst in it.
+  const made = await run("sh", [
+    "-c",
+    `E=$(printf 'env\\303\\251\\377') && mkdir "$E" "$(printf 'dir\\377')" && ` +
+    `echo hello >"$E/GREETING"`,
+  ], { cwd: tmp.path });
+  assertEquals(made.code, 0, made.stderr);
+  const script = `cd "$(printf 'dir\\377')" && E="../$(printf 'env\\303\\251\\377')" && ` +
+    `"$0" -e "$E" -l "../lock$(printf '\\377')" sh -c 'echo "$GREETING"; pwd; ls ..' && ` +
+    `"$0" -e "$E-nope" true; echo "rc=$?"`;
+  const latin1 = (bytes: Uint8Array): string => String.fromCharCode(...bytes);
+  const outputs: string[] = [];
+  for (const program of [await bin("chpst"), ...(haveDebianChpst ? [DEBIAN_CHPST] : [])]) {
+    const done = await new Deno.Command("sh", {
+      args: ["-c", script, program],
+      cwd: tmp.path,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    outputs.push(latin1(done.stdout) + latin1(done.stderr));
+    await run("sh", ["-c", `rm -f "lock$(printf '\\377')"`], { cwd: tmp.path });
+  }
+  const env = "env\xc3\xa9\xff";
+  assertEquals(
+    outputs[0],
+    `hello\n${tmp.path}/dir\xff\ndir\xff\n${env}\nlock\xff\nrc=111\n` +
+      `chpst: fatal: unable to switch to directory: ../${env}-nope: file does not exist\n`,
+  );
+  if (outputs.length > 1) assertEquals(outputs[0], outputs[1], "ours and Debian's");
 });

@@ -7,6 +7,7 @@
  * One module on purpose: chpst's start-up budget pays ~0.3 ms per module loaded.
  */
 
+import { chdirExact } from "../../ffi/libc.ts";
 import { FatalError } from "./request.ts";
 import { byteString, type EnvChange, utf8ByteString } from "./inherit.ts";
 
@@ -146,7 +147,7 @@ function envChange(name: string, value: Uint8Array | undefined): EnvChange {
 
 function readEntries(dir: string, options: EnvDirOptions): EnvChange[] {
   try {
-    Deno.chdir(dir);
+    chdirExact(dir); // a name that was not UTF-8 is reached by its bytes
   } catch (err) {
     throw new FatalError(`unable to switch to directory: ${dir}`, err);
   }

@@ -145,7 +145,8 @@ function environList(initial: readonly string[] | undefined): string[] {
 
 /**
  * The way back from the env dir: by path, or, when the current directory has no path
- * (removed), by an fd on "." and fchdir as runit does (FFI only then: start-up cost).
+ * (removed) or one that is not UTF-8, by an fd on "." and fchdir as runit does (FFI only
+ * then: start-up cost).
  * Saving fails where runit's `open(".")` fails (a directory the user cannot read or
  * search), with its error.
  */
@@ -158,6 +159,11 @@ export function cwdKeeper(): CwdKeeper {
       try {
         path = Deno.cwd();
       } catch {
+        path = undefined;
+      }
+      // Removed, or a path Deno could not decode: back through an fd.
+      if (path === undefined || path.includes("\ufffd")) {
+        path = undefined;
         fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       }
     },

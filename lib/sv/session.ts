@@ -7,7 +7,7 @@
 
 import { closeFd, openFifoForWriting, writeFd } from "../../ffi/fifo.ts";
 import {
-  chdir,
+  chdirExact,
   fchdir,
   O_CLOEXEC,
   O_DIRECTORY,
@@ -226,9 +226,7 @@ class Session {
         Deno.chdir(this.#o.svdir);
       }
       if (name === "") throw Object.assign(new Error("empty"), { code: "ENOENT" });
-      // A name that was not UTF-8 (lib/escaped_text.ts) is reached by its bytes.
-      if (name.isWellFormed()) Deno.chdir(name);
-      else chdir(name);
+      chdirExact(name); // a name that was not UTF-8 is reached by its bytes
       return true;
     } catch (err) {
       this.#fail("unable to change to service directory", err);
