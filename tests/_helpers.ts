@@ -69,6 +69,25 @@ export async function cLaunchers(): Promise<boolean> {
   return head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46; // ELF
 }
 
+/**
+ * Bytes as text of one character each (U+0000-U+00FF), so that output and files that are
+ * not UTF-8 compare exactly.
+ */
+export function byteText(bytes: Uint8Array): string {
+  let text = "";
+  for (const byte of bytes) text += String.fromCharCode(byte);
+  return text;
+}
+
+/** A file's bytes as {@linkcode byteText}; "" when it cannot be read. */
+export function readByteText(path: string): string {
+  try {
+    return byteText(Deno.readFileSync(path));
+  } catch {
+    return "";
+  }
+}
+
 /** True when Debian's C runit is installed (side-by-side tests need it). */
 export function haveDebianRunit(): boolean {
   return exists("/usr/bin/runsv") && exists("/usr/bin/sv");

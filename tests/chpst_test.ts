@@ -4,7 +4,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { bin, exists, run, tempDir, writeTree } from "./_helpers.ts";
+import { bin, byteText, exists, run, tempDir, writeTree } from "./_helpers.ts";
 import {
   assertBoth,
   assertSameEnv,
@@ -363,7 +363,6 @@ Deno.test("chpst: paths that are not UTF-8 (-e, -l, the starting directory) are 
   const script = `cd "$(printf 'dir\\377')" && E="../$(printf 'env\\303\\251\\377')" && ` +
     `"$0" -e "$E" -l "../lock$(printf '\\377')" sh -c 'echo "$GREETING"; pwd; ls ..' && ` +
     `"$0" -e "$E-nope" true; echo "rc=$?"`;
-  const latin1 = (bytes: Uint8Array): string => String.fromCharCode(...bytes);
   const outputs: string[] = [];
   for (const program of [await bin("chpst"), ...(haveDebianChpst ? [DEBIAN_CHPST] : [])]) {
     const done = await new Deno.Command("sh", {
@@ -372,7 +371,7 @@ Deno.test("chpst: paths that are not UTF-8 (-e, -l, the starting directory) are 
       stdout: "piped",
       stderr: "piped",
     }).output();
-    outputs.push(latin1(done.stdout) + latin1(done.stderr));
+    outputs.push(byteText(done.stdout) + byteText(done.stderr));
     await run("sh", ["-c", `rm -f "lock$(printf '\\377')"`], { cwd: tmp.path });
   }
   const env = "env\xc3\xa9\xff";

@@ -6,6 +6,7 @@ import {
   cpuTicks,
   haveDebianRunit,
   killTree,
+  readByteText,
   readText,
   run,
   sleep,
@@ -441,21 +442,16 @@ Deno.test("runsv: a directory name that is not UTF-8 is opened and printed byte 
   await using proc = spawn("sh", ["-c", `exec "$0" "$(${name})" 2>err`, await bin("runsv")], {
     cwd: tmp.path,
   });
-  const latin1 = (path: string): string => {
-    try {
-      return String.fromCharCode(...Deno.readFileSync(path));
-    } catch {
-      return "";
-    }
-  };
   const want = "runsv ru\xc3\xa9n\xff: fatal: unable to start ./run: file does not exist\n";
-  await waitFor(() => latin1(`${tmp.path}/err`).startsWith(want), { what: "runsv's warning" });
+  await waitFor(() => readByteText(`${tmp.path}/err`).startsWith(want), {
+    what: "runsv's warning",
+  });
   const script = "#!/bin/sh\\necho started >../started\\nexec sleep 1000\\n";
   const dir = `"$(${name})"`;
   await run("sh", ["-c", `printf '${script}' >${dir}/run && chmod +x ${dir}/run`], {
     cwd: tmp.path,
   });
-  await waitFor(() => latin1(`${tmp.path}/started`) === "started\n", { what: "./run" });
+  await waitFor(() => readByteText(`${tmp.path}/started`) === "started\n", { what: "./run" });
   const sv = haveDebianRunit() ? "/usr/bin/sv" : await bin("sv");
   const status = await run("sh", ["-c", `exec "$0" status "./$(${name})"`, sv], {
     cwd: tmp.path,

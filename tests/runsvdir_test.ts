@@ -9,6 +9,7 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_asse
 import {
   bin,
   haveDebianRunit,
+  readByteText,
   readOrUndefined,
   run,
   runApplet,
@@ -326,9 +327,10 @@ Deno.test("runsvdir: a service whose name is not UTF-8 is supervised and named b
   await waitFor(() => readOrUndefined(`${tmp.path}/started`) === "started\n", {
     what: "the service named svéc\\xff",
   });
-  const latin1 = (): string => String.fromCharCode(...Deno.readFileSync(`${tmp.path}/err`));
   const want = "runsv norun\xff: fatal: unable to start ./run: file does not exist\n";
-  await waitFor(() => latin1().startsWith(want), { what: "norun's message" });
+  await waitFor(() => readByteText(`${tmp.path}/err`).startsWith(want), {
+    what: "norun's message",
+  });
   const status = await run("sh", [
     "-c",
     `exec "$0" status "$PWD/s/$(printf 'sv\\303\\251c\\377')"`,

@@ -7,7 +7,15 @@
 
 import { close, mkfifo, O_CLOEXEC, O_NONBLOCK, O_RDONLY, open, read } from "../ffi/libc.ts";
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { bin, haveDebianRunit, run, type RunResult, tempDir, writeTree } from "./_helpers.ts";
+import {
+  bin,
+  byteText,
+  haveDebianRunit,
+  run,
+  type RunResult,
+  tempDir,
+  writeTree,
+} from "./_helpers.ts";
 
 const DEBIAN = haveDebianRunit();
 
@@ -493,7 +501,7 @@ Deno.test("sv: a service name that is not UTF-8 is reached and printed byte for 
       stderr: "piped",
     }).output();
     // The bytes as they are, one character each (ages normalised).
-    const text = String.fromCharCode(...result.stdout, ...result.stderr);
+    const text = byteText(result.stdout) + byteText(result.stderr);
     return [result.code, ages(text)];
   };
   const bytes = "sv\xc3\xa9c\xff";

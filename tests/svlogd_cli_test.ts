@@ -6,7 +6,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { tempDir, writeTree } from "./_helpers.ts";
+import { readByteText, tempDir, writeTree } from "./_helpers.ts";
 import {
   DEBIAN_SVLOGD,
   haveDebianSvlogd,
@@ -444,8 +444,7 @@ Deno.test("svlogd: a log directory whose name is not UTF-8 is logged to and name
     const done = await new Deno.Command("sh", { args: ["-c", script, program], cwd: tmp.path })
       .output();
     assertEquals(done.code, 0, program);
-    const read = (name: string): string =>
-      String.fromCharCode(...Deno.readFileSync(`${tmp.path}/${name}`));
+    const read = (name: string): string => readByteText(`${tmp.path}/${name}`);
     // The lines that name the directory (when SIGCHLD comes is the machine's business).
     const err = read("err").replace(/@[0-9a-f]{24}/g, "@X").split("\n")
       .filter((line) => !line.endsWith("sigchild received.")).join("\n");
