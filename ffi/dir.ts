@@ -96,3 +96,18 @@ export class DirectoryPaths {
     }
   }
 }
+
+/**
+ * `Deno.readFileSync(path)` for a path that may hold a name that is not UTF-8: such a
+ * file is opened by its bytes and read as `/proc/self/fd/N`. Errors are a SysError from
+ * the open (errno), or Deno's from the read.
+ */
+export function readFileExact(path: string): Uint8Array {
+  if (path.isWellFormed()) return Deno.readFileSync(path);
+  const fd = open(path, O_CLOEXEC); // O_RDONLY
+  try {
+    return Deno.readFileSync(`/proc/self/fd/${fd}`);
+  } finally {
+    close(fd);
+  }
+}

@@ -7,9 +7,14 @@
  * One module on purpose: chpst's start-up budget pays ~0.3 ms per module loaded.
  */
 
+import { readDirectoryExact, readFileExact } from "../../ffi/dir.ts";
 import { chdirExact } from "../../ffi/libc.ts";
+import { encodeEscaped } from "../escaped_text.ts";
+import { ENOENT } from "../errstr.ts";
+import { errnoOf } from "../sys_error.ts";
+import { encodeText, setTextEncoding } from "../text_encoding.ts";
 import { FatalError } from "./request.ts";
-import { byteString, type EnvChange, utf8ByteString } from "./inherit.ts";
+import { byteString, type EnvChange } from "./inherit.ts";
 
 export type { EnvChange };
 
@@ -142,7 +147,11 @@ export function readEnvDirQuick(dir: string): EnvChange[] | undefined {
 }
 
 function envChange(name: string, value: Uint8Array | undefined): EnvChange {
-  return { name: utf8ByteString(name), value: value === undefined ? undefined : byteString(value) };
+  // encodeText: UTF-8, or a name's own bytes where it was not UTF-8 (readEntries).
+  return {
+    name: byteString(encodeText(name)),
+    value: value === undefined ? undefined : byteString(value),
+  };
 }
 
 function readEntries(dir: string, options: EnvDirOptions): EnvChange[] {
@@ -157,23 +166,26 @@ function readEntries(dir: string, options: EnvDirOptions): EnvChange[] {
   } catch (err) {
     throw new FatalError(`unable to open directory: ${dir}`, err);
   }
+  let names: string[] = [];
+  try {
+    for (const entry of entries) names.push(entry.name);
+    // A name Deno could not decode is listed again by its bytes (ffi/dir.ts): runit sets
+    // the variable of that very name.
+    if (names.some((name) => name.includes("\ufffd"))) {
+      setTextEncoding(encodeEscaped);
+      names = readDirectoryExact(".");
+    }
+  } catch (err) {
+    throw new FatalError(`unable to read directory: ${dir}`, err);
+  }
   const changes: EnvChange[] = [];
   let buffer: Uint8Array = new Uint8Array(0);
-  const iterator = entries[Symbol.iterator]();
-  for (;;) {
-    let step: IteratorResult<Deno.DirEntry>;
-    try {
-      step = iterator.next();
-    } catch (err) {
-      throw new FatalError(`unable to read directory: ${dir}`, err);
-    }
-    if (step.done) break;
-    const name = step.value.name;
+  for (const name of names) {
     if (name.startsWith(".")) continue;
     try {
-      buffer = Deno.readFileSync(name);
+      buffer = readFileExact(name);
     } catch (err) {
-      if (err instanceof Deno.errors.NotFound) {
+      if (err instanceof Deno.errors.NotFound || errnoOf(err) === ENOENT) {
         // runit's openreadclose: a missing file leaves the buffer as it was (quirk).
       } else if (isDirectoryError(err) && !options.strict) {
         if (options.verbose) options.warn(`unable to read ${dir}/${name}`, err);
