@@ -11,6 +11,9 @@
 
 import { APPLET_NAMES, APPLETS, isApplet } from "./lib/applet.ts";
 import { applyMeta, guardedMain, returnToRemovedCwd, takeArgv0 } from "./lib/launch.ts";
+import { envValue } from "./lib/env.ts";
+import { encodeEscaped } from "./lib/escaped_text.ts";
+import { setTextEncoding } from "./lib/text_encoding.ts";
 import { baseName } from "./lib/msg.ts";
 import { writeStderr, writeStdout } from "./lib/output.ts";
 
@@ -65,11 +68,12 @@ function installLinks(dir: string, self: string): number {
 async function dispatch(): Promise<number> {
   returnToRemovedCwd();
   // The launcher names its applet: its file name is the applet, whatever argv[0] says.
-  const fromLauncher = Deno.env.get("DENIT_APPLET");
+  const fromLauncher = envValue("DENIT_APPLET");
   // The C launcher's own path (argv[0] may be a bare name found through PATH).
-  const self = Deno.env.get("DENIT_SELF");
+  const self = envValue("DENIT_SELF");
   let argv0 = takeArgv0();
   if (argv0 === "") argv0 = await libcShortName();
+  if (!argv0.isWellFormed()) setTextEncoding(encodeEscaped); // printed as it came
   let args: readonly string[] = Deno.args;
 
   let applet: string | undefined = fromLauncher !== undefined && isApplet(fromLauncher)

@@ -1,7 +1,8 @@
 /** sv — control and query supervised services (spec sv.md). */
 
 import type { AppletContext } from "../lib/applet.ts";
-import { encodeEscaped, exactArguments } from "../lib/escaped_text.ts";
+import { envValue } from "../lib/env.ts";
+import { encodeEscaped, exactArguments, exactEnv } from "../lib/escaped_text.ts";
 import { getopt, scanUlong } from "../lib/getopt.ts";
 import { usageText } from "../lib/msg.ts";
 import { writeStderr } from "../lib/output.ts";
@@ -38,8 +39,9 @@ export function main(given: readonly string[], ctx: AppletContext): number | Pro
     );
     return lsb ? EXIT_USAGE_LSB : EXIT_USAGE;
   };
-  const svdir = Deno.env.get("SVDIR") ?? DEFAULT_SVDIR;
-  const svwait = Deno.env.get("SVWAIT");
+  const svdir = exactEnv("SVDIR") ?? DEFAULT_SVDIR; // bytes that are not UTF-8 kept
+  if (!svdir.isWellFormed()) setTextEncoding(encodeEscaped);
+  const svwait = envValue("SVWAIT");
   let wait = svwait === undefined ? DEFAULT_WAIT : scanUlong(svwait);
   let verbose = false;
   let operands: string[];

@@ -10,6 +10,8 @@
  * the file through FFI.
  */
 
+import { environBytes, envValue } from "./env.ts";
+
 const REPLACEMENT = "\ufffd";
 const utf8 = new TextEncoder();
 
@@ -135,4 +137,19 @@ export function exactArguments(args: readonly string[]): readonly string[] {
   } catch {
     return args;
   }
+}
+
+/**
+ * Environment variable `name` with its exact bytes where Deno could not decode them
+ * (read from /proc/self/environ only then); undefined when it is not set.
+ */
+export function exactEnv(name: string): string | undefined {
+  try {
+    const value = Deno.env.get(name);
+    if (value === undefined || !value.includes(REPLACEMENT)) return value;
+  } catch {
+    // not UTF-8: Deno refuses to give it (lib/env.ts)
+  }
+  const bytes = environBytes(name);
+  return bytes === undefined ? envValue(name) : decodeEscaped(bytes);
 }

@@ -10,12 +10,17 @@
 
 import type { AppletMeta, AppletModule } from "./applet.ts";
 import { close, fchdir, setSignalDisposition } from "../ffi/libc.ts";
+import { envValue } from "./env.ts";
+import { encodeEscaped, exactEnv } from "./escaped_text.ts";
+import { setTextEncoding } from "./text_encoding.ts";
 import { baseName } from "./msg.ts";
 import { onBrokenPipe, writeStderr } from "./output.ts";
 
 /** argv[0] as the user gave it, or "" when it cannot be found. */
 export function rawArgv0(): string {
-  const fromLauncher = Deno.env.get("DENIT_ARGV0");
+  // argv[0] need not be UTF-8: its bytes are kept (lib/escaped_text.ts), and then printed
+  // as they came (runApplet sets the process's text encoding).
+  const fromLauncher = exactEnv("DENIT_ARGV0");
   if (fromLauncher !== undefined) return fromLauncher;
   try {
     const cmdline = Deno.readTextFileSync("/proc/self/cmdline");
@@ -73,7 +78,7 @@ export function restoredAtStart(): ReadonlyMap<string, string> {
 function restoreCallers(): void {
   for (const name of CALLER_VARIABLES) {
     const travelling = CALLER_PREFIX + name;
-    const value = Deno.env.get(travelling);
+    const value = envValue(travelling);
     if (value === undefined) continue;
     Deno.env.delete(travelling);
     Deno.env.set(name, value);
@@ -90,7 +95,7 @@ function restoreCallers(): void {
 function restoreDenoShimmedPath(): void {
   if (Deno.env.get("DENO_NODE_SHIM_ACTIVE") === undefined) return;
   remove("DENO_NODE_SHIM_ACTIVE");
-  const path = Deno.env.get("PATH") ?? "";
+  const path = envValue("PATH") ?? "";
   const kept = path.split(":").filter((dir) => !dir.endsWith("/node_compat_bin"));
   if (kept.length > 0 && kept.some((dir) => dir !== "")) {
     Deno.env.set("PATH", kept.join(":"));
@@ -262,9 +267,10 @@ export function runApplet(module: AppletModule): void {
     applyMeta(module.meta);
     // An empty argv[0] from a launcher is the caller's (`exec -a ''`): runit's tools print
     // it as it is. Without a launcher or /proc, the applet's own name stands in.
-    const given = Deno.env.get("DENIT_ARGV0") !== undefined;
+    const given = envValue("DENIT_ARGV0") !== undefined;
     const raw = module.meta.settleEnvironmentLate ? rawArgv0() : takeArgv0();
     const argv0 = raw === "" && !given ? module.meta.name : raw;
+    if (!argv0.isWellFormed()) setTextEncoding(encodeEscaped);
     return module.main(Deno.args, { argv0, name: baseName(argv0) });
   });
 }

@@ -522,3 +522,32 @@ Deno.test("sv: a service name that is not UTF-8 is reached and printed byte for 
   }
   assertEquals(fake.control(), "");
 });
+
+Deno.test("sv, chpst: an argv[0], SVDIR or SVWAIT that is not UTF-8 works as in runit", async () => {
+  await using tmp = tempDir();
+  // Deno throws when asked for such a variable; the launcher passes argv[0] in one.
+  const script = `mkdir "$(printf 'd\\377')"
+(exec -a "$(printf 'sv\\377')" "$0" status x); echo "rc=$?"
+SVDIR="$PWD/$(printf 'd\\377')" "$0" status x; echo "rc=$?"
+SVWAIT="$(printf '5\\377')" "$0" status ./x; echo "rc=$?"
+(exec -a "$(printf 'chpst\\377')" "$1" 2>&1 | head -c 16); echo; echo "rc=$?"`;
+  const transcript = async (sv: string, chpst: string): Promise<string> => {
+    const done = await new Deno.Command("bash", {
+      args: ["-c", script, sv, chpst],
+      cwd: tmp.path,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    await run("bash", ["-c", `rm -rf "$(printf 'd\\377')"`], { cwd: tmp.path });
+    return byteText(done.stdout) + byteText(done.stderr);
+  };
+  const ours = await transcript(await bin("sv"), await bin("chpst"));
+  assertEquals(
+    ours,
+    "fail: sv\xff: unable to change to service directory: file does not exist\nrc=1\n" +
+      "fail: x: unable to change to service directory: file does not exist\nrc=1\n" +
+      "fail: ./x: unable to change to service directory: file does not exist\nrc=1\n" +
+      "usage: chpst\xff [-\nrc=0\n",
+  );
+  if (DEBIAN) assertEquals(ours, await transcript("/usr/bin/sv", "/usr/bin/chpst"));
+});

@@ -184,7 +184,13 @@ export function execRequest(
   inherited: Inherited,
   env: readonly string[],
 ): ExecRequest {
-  const fallbackPath = Deno.env.get("PATH");
+  // Only without /proc; a PATH that is not UTF-8 (Deno throws for it) counts as unset.
+  let fallbackPath: string | undefined;
+  try {
+    fallbackPath = Deno.env.get("PATH");
+  } catch {
+    fallbackPath = undefined;
+  }
   const path = inherited.environ !== undefined
     ? lookupEnv(inherited.environ, "PATH")
     : fallbackPath === undefined

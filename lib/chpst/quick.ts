@@ -18,7 +18,7 @@
 
 import { openStartDirectory } from "../fs_probe.ts";
 import { baseName } from "../msg.ts";
-import { internalError, parseLauncherSignals, rawArgv0 } from "../launch.ts";
+import { internalError, parseLauncherSignals } from "../launch.ts";
 import { preferOneShotCalls } from "../../ffi/libc.ts";
 import { prepareExecNow, setDispositions } from "../../ffi/exec.ts";
 import { quickSteps } from "./request.ts";
@@ -54,7 +54,8 @@ function execCommonCase(): void {
   if (signals === undefined) return;
   if (Deno.env.get("DENO_NODE_SHIM_ACTIVE") !== undefined) return;
   if (Deno.env.get("DENIT_CWD_FD") !== undefined) return;
-  const steps = quickSteps(Deno.args, baseName(rawArgv0() || "chpst"));
+  // The launcher's argv[0] (Deno throws for one that is not UTF-8: the full chpst's then).
+  const steps = quickSteps(Deno.args, baseName(Deno.env.get("DENIT_ARGV0") || "chpst"));
   if (steps === undefined) return;
   const [envdir, exec] = steps;
   const changes = readEnvDirQuick(envdir.dir);

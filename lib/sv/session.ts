@@ -223,7 +223,7 @@ class Session {
     try {
       if (underSvdir) {
         if (this.#o.svdir === "") throw Object.assign(new Error("empty"), { code: "ENOENT" });
-        Deno.chdir(this.#o.svdir);
+        chdirExact(this.#o.svdir);
       }
       if (name === "") throw Object.assign(new Error("empty"), { code: "ENOENT" });
       chdirExact(name); // a name that was not UTF-8 is reached by its bytes
