@@ -359,3 +359,29 @@ Deno.test("runsvdir: a services directory whose name is not UTF-8 is scanned", a
   });
   assertEquals(runsvdir.stderr(), "");
 });
+
+Deno.test("runsv and runsvdir run in a starting directory whose path is not UTF-8", async () => {
+  await using tmp = tempDir();
+  // Deno.cwd() throws there; both take their directory relative to it, as runit's do.
+  const run1 = "#!/bin/sh\\necho one >../../one\\nexec sleep 1000\\n";
+  const run2 = "#!/bin/sh\\necho two >../../../two\\nexec sleep 1000\\n";
+  const made = await run("sh", [
+    "-c",
+    `C=$(printf 'c\\377') && mkdir -p "$C/s1" "$C/sd/s2" && printf '${run1}' >"$C/s1/run" && ` +
+    `printf '${run2}' >"$C/sd/s2/run" && chmod +x "$C/s1/run" "$C/sd/s2/run"`,
+  ], { cwd: tmp.path });
+  assertEquals(made.code, 0, made.stderr);
+  const inC = async (applet: string, dir: string) =>
+    wrapSpawned(
+      spawn("sh", ["-c", `cd "$(printf 'c\\377')" && exec "$0" "$1"`, await bin(applet), dir], {
+        cwd: tmp.path,
+      }),
+    );
+  await using runsv = await inC("runsv", "s1");
+  await using runsvdir = await inC("runsvdir", "sd");
+  await waitFor(() => readOrUndefined(`${tmp.path}/one`) === "one\n", { what: "runsv's service" });
+  await waitFor(() => readOrUndefined(`${tmp.path}/two`) === "two\n", {
+    what: "runsvdir's service",
+  });
+  assertEquals([runsv.stderr(), runsvdir.stderr()], ["", ""]);
+});

@@ -533,7 +533,14 @@ export class RunsvdirHost {
 /** The directories holding each symlink on the way from `path` to what it names. */
 function symlinkParents(path: string): string[] {
   const parents: string[] = [];
-  let current = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+  let current = path;
+  if (!path.startsWith("/")) {
+    try {
+      current = `${Deno.cwd()}/${path}`;
+    } catch {
+      // a current directory Deno cannot name (removed, not UTF-8): relative to it
+    }
+  }
   for (let hop = 0; hop < 16; hop++) {
     let target: string;
     try {
@@ -542,7 +549,8 @@ function symlinkParents(path: string): string[] {
     } catch {
       break;
     }
-    const parent = current.slice(0, current.lastIndexOf("/")) || "/";
+    const slash = current.lastIndexOf("/");
+    const parent = slash === -1 ? "." : current.slice(0, slash) || "/";
     if (!parents.includes(parent)) parents.push(parent);
     current = target.startsWith("/") ? target : `${parent}/${target}`;
   }
