@@ -350,7 +350,7 @@ Deno.test({
   },
 });
 
-Deno.test("chpst: names that are not UTF-8 (-e, -l, env files, the starting directory) are used byte for byte", async () => {
+Deno.test("chpst: names that are not UTF-8 (-e, -l, -b, env files, the starting directory) are used byte for byte", async () => {
   await using tmp = tempDir();
   // Deno names files in UTF-8 only: the shell makes the env dir "envé" and a lone 0xff,
   // and a starting directory "dir" with one, and runs each chpst in it.
@@ -364,6 +364,7 @@ Deno.test("chpst: names that are not UTF-8 (-e, -l, env files, the starting dire
     `"$0" -e "$E" -l "../lock$(printf '\\377')" sh -c 'echo "$GREETING"; pwd; ls ..' && ` +
     // sh passes on no variable whose name is not an identifier: env shows it.
     `"$0" -e "$E" env | grep -a ^VAR && ` +
+    `"$0" -b "$(printf 'b\\377')" sh -c 'echo "$0"' && ` +
     `"$0" -e "$E-nope" true; echo "rc=$?"`;
   const outputs: string[] = [];
   for (const program of [await bin("chpst"), ...(haveDebianChpst ? [DEBIAN_CHPST] : [])]) {
@@ -379,7 +380,7 @@ Deno.test("chpst: names that are not UTF-8 (-e, -l, env files, the starting dire
   const env = "env\xc3\xa9\xff";
   assertEquals(
     outputs[0],
-    `hello\n${tmp.path}/dir\xff\ndir\xff\n${env}\nlock\xff\nVAR\xff=value\nrc=111\n` +
+    `hello\n${tmp.path}/dir\xff\ndir\xff\n${env}\nlock\xff\nVAR\xff=value\nb\xff\nrc=111\n` +
       `chpst: fatal: unable to switch to directory: ../${env}-nope: file does not exist\n`,
   );
   if (outputs.length > 1) assertEquals(outputs[0], outputs[1], "ours and Debian's");

@@ -28,6 +28,7 @@ import { SysError } from "../sys_error.ts";
 import { type CwdKeeper, readEnvDir } from "./files.ts";
 import {
   applyEnvChanges,
+  byteString,
   entryName,
   type EnvChange,
   keptEnviron,
@@ -40,6 +41,7 @@ import {
   utf8ByteString,
 } from "./inherit.ts";
 import { FatalError, type Step } from "./request.ts";
+import { encodeText } from "../text_encoding.ts";
 
 /** chpst's exit for any failure to change state or to exec (chpst.8). */
 export const EXIT_FATAL = 111;
@@ -199,7 +201,8 @@ export function execRequest(
   // The program's words are a suffix of chpst's arguments: take their exact bytes.
   const argv = inherited.args.slice(inherited.args.length - exec.argv.length);
   const file = argv[0]!;
-  if (exec.argv[0] !== exec.file) argv[0] = utf8ByteString(exec.argv[0]!); // -b
+  // -b: its bytes (encodeText gives back those of a value that was not UTF-8).
+  if (exec.argv[0] !== exec.file) argv[0] = byteString(encodeText(exec.argv[0]!));
   return { file, argv, env, path };
 }
 
