@@ -111,3 +111,35 @@ export function readFileExact(path: string): Uint8Array {
     close(fd);
   }
 }
+
+const linkSym = /* @__PURE__ */ bindLibcAll({
+  // ssize_t readlink(const char *path, char *buf, size_t size)
+  readlink: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
+  // int mkdir(const char *path, mode_t mode)
+  mkdir: { parameters: ["buffer", "u32"], result: "i32" },
+}, { fastCalls: false });
+
+/** Bytes readlink(2) may give back here; a longer target reads as ENAMETOOLONG. */
+const LINK_MAX = 4096;
+
+/**
+ * `Deno.readLinkSync(path)`, except that a target that is not UTF-8 (Deno throws
+ * InvalidData for it) comes back in lib/escaped_text.ts's form; `true` in `escaped` then.
+ */
+export function readLinkExact(path: string): { target: string; escaped: boolean } {
+  try {
+    return { target: Deno.readLinkSync(path), escaped: false };
+  } catch (err) {
+    if (!(err instanceof Deno.errors.InvalidData)) throw err;
+  }
+  const buffer = new Uint8Array(LINK_MAX);
+  const length = Number(linkSym.readlink(cstr(path), buffer, BigInt(LINK_MAX)));
+  if (length < 0) throw sysError("readlink", path);
+  return { target: decodeEscaped(buffer.subarray(0, length)), escaped: true };
+}
+
+/** `Deno.mkdirSync(path, { mode })`, reaching a path that is not UTF-8 by its bytes. */
+export function mkdirExact(path: string, mode: number): void {
+  if (path.isWellFormed()) return Deno.mkdirSync(path, { mode });
+  if (linkSym.mkdir(cstr(path), mode) === -1) throw sysError("mkdir", path);
+}

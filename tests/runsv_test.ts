@@ -322,6 +322,23 @@ Deno.test("runsv: dangling supervise symlinks are created (main relative to S, l
   assert(Deno.statSync(`${tmp.path}/s/log/sup-log/status`).isFile);
 });
 
+Deno.test("runsv: a dangling supervise symlink to a name that is not UTF-8 is created", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/run!": SLEEP_RUN, "run/": null });
+  // As Debian links /etc/sv/NAME/supervise to /run/runit/supervise.NAME; Deno cannot make
+  // such a link, the shell does.
+  const linked = await run("sh", [
+    "-c",
+    `ln -s "$PWD/run/supervise.s$(printf '\\377')" s/supervise`,
+  ], { cwd: tmp.path });
+  assertEquals(linked.code, 0, linked.stderr);
+  await using r = await startRunsv(tmp.path, "s");
+  await waitRunning(`${tmp.path}/s`);
+  const made = await run("sh", ["-c", `ls run | od -An -c`], { cwd: tmp.path });
+  assertMatch(made.stdout, /s\s+u\s+p\s+e\s+r\s+v\s+i\s+s\s+e\s+\.\s+s\s+377/);
+  assertEquals(r.proc.stderrText(), "");
+});
+
 Deno.test("runsv: supervise symlink into a missing parent is fatal", async () => {
   await using tmp = tempDir();
   writeTree(tmp.path, { "s/run!": SLEEP_RUN });

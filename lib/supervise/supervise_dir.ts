@@ -24,6 +24,9 @@ import {
 import { encodeStatus, formatStat, type StatusRecord } from "../status_record.ts";
 import { errnoOf, errText } from "../sys_error.ts";
 import { SupervisorFatal } from "./fatal.ts";
+import { mkdirExact, readLinkExact } from "../../ffi/dir.ts";
+import { encodeEscaped } from "../escaped_text.ts";
+import { encodeText, setTextEncoding } from "../text_encoding.ts";
 import { EAGAIN, EINVAL, ENOENT } from "../errstr.ts";
 
 /** runit reads a supervise symlink into a 256-byte buffer; a full buffer is an error. */
@@ -47,18 +50,22 @@ export function makeSuperviseDir(path: string, base: string, label: string): voi
   }
   let target: string;
   try {
-    target = Deno.readLinkSync(path);
+    // A target that is not UTF-8 (/run/runit/supervise.NAME for such a NAME) is kept byte
+    // for byte, and the paths of this process carry such bytes from then on.
+    const link = readLinkExact(path);
+    target = link.target;
+    if (link.escaped) setTextEncoding(encodeEscaped);
   } catch (err) {
     const code = errnoOf(err);
     if (code === ENOENT || code === EINVAL) return;
     throw fatal(`unable to readlink ${label}`, err);
   }
-  if (new TextEncoder().encode(target).length >= READLINK_MAX) {
+  if (encodeText(target).length >= READLINK_MAX) {
     // Debian's runsv prints "name too long" here, not error_str's "file name too long".
     throw fatal(`unable to readlink ${label}: name too long`);
   }
   try {
-    Deno.mkdirSync(target.startsWith("/") ? target : `${base}/${target}`, { mode: 0o700 });
+    mkdirExact(target.startsWith("/") ? target : `${base}/${target}`, 0o700);
   } catch {
     // runit ignores this failure too
   }
