@@ -12,8 +12,6 @@
 import { APPLET_NAMES, APPLETS, isApplet } from "./lib/applet.ts";
 import { applyMeta, guardedMain, returnToRemovedCwd, takeArgv0 } from "./lib/launch.ts";
 import { envValue } from "./lib/env.ts";
-import { encodeEscaped } from "./lib/escaped_text.ts";
-import { setTextEncoding } from "./lib/text_encoding.ts";
 import { baseName } from "./lib/msg.ts";
 import { writeStderr, writeStdout } from "./lib/output.ts";
 
@@ -73,7 +71,6 @@ async function dispatch(): Promise<number> {
   const self = envValue("DENIT_SELF");
   let argv0 = takeArgv0();
   if (argv0 === "") argv0 = await libcShortName();
-  if (!argv0.isWellFormed()) setTextEncoding(encodeEscaped); // printed as it came
   let args: readonly string[] = Deno.args;
 
   let applet: string | undefined = fromLauncher !== undefined && isApplet(fromLauncher)

@@ -9,9 +9,8 @@
 
 import type { AppletContext } from "../lib/applet.ts";
 import { Messenger, usageText } from "../lib/msg.ts";
-import { encodeEscaped, exactArguments } from "../lib/escaped_text.ts";
+import { takeExactArguments } from "../lib/escaped_text.ts";
 import { writeStderr } from "../lib/output.ts";
-import { setTextEncoding } from "../lib/text_encoding.ts";
 import { SysError } from "../lib/sys_error.ts";
 import {
   type ChpstRequest,
@@ -270,8 +269,7 @@ export function main(args: readonly string[], ctx: AppletContext): number {
   // The signal state from the C launcher, else /proc (the sh launcher, mod.ts dispatch).
   const inherited = readInherited(args); // the program's words: their bytes, from Deno.args
   // Paths that are not UTF-8 (-e, -/, -C, -l) are kept byte for byte, and printed so.
-  const exact = exactArguments(args);
-  if (exact !== args) setTextEncoding(encodeEscaped);
+  const exact = takeExactArguments(args);
   const request = parse(exact, ctx);
   if (typeof request === "string") {
     writeStderr(request);

@@ -4,13 +4,12 @@ import type { AppletContext } from "../lib/applet.ts";
 import { setProcessName } from "../ffi/libc.ts";
 import { ArgArea } from "../ffi/proctitle.ts";
 import { ignoreInspectorSignal, keepInheritedIgnores } from "../lib/daemon_signals.ts";
-import { encodeEscaped, exactArguments } from "../lib/escaped_text.ts";
+import { takeExactArguments } from "../lib/escaped_text.ts";
 import { Messenger, usageText } from "../lib/msg.ts";
 import { writeStderr } from "../lib/output.ts";
 import { Reaper } from "../lib/reaper.ts";
 import { Supervisor, SupervisorFatal } from "../lib/supervise/supervisor.ts";
 import { createSvlogdSink } from "../lib/svlogd/sink.ts";
-import { setTextEncoding } from "../lib/text_encoding.ts";
 
 export const meta = { name: "runsv" } as const;
 
@@ -20,8 +19,7 @@ const EXIT_FATAL = 111; // runsv: fatal error during start-up
 
 export async function main(given: readonly string[], ctx: AppletContext): Promise<number> {
   // A directory name that is not UTF-8 is kept byte for byte (opened and printed so).
-  const args = exactArguments(given);
-  if (args !== given) setTextEncoding(encodeEscaped);
+  const args = takeExactArguments(given);
   if (args.length !== 1) {
     // runsv prints argv[0] as given, not its basename.
     writeStderr(usageText(ctx.argv0, "dir"));

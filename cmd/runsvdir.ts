@@ -14,7 +14,7 @@ import { getpid, kill, setProcessName, setSignalDisposition } from "../ffi/libc.
 import { DirectoryPaths } from "../ffi/dir.ts";
 import { ArgArea } from "../ffi/proctitle.ts";
 import { ignoreInspectorSignal } from "../lib/daemon_signals.ts";
-import { encodeEscaped, exactArguments } from "../lib/escaped_text.ts";
+import { takeExactArguments } from "../lib/escaped_text.ts";
 import { openStartDirectory } from "../lib/fs_probe.ts";
 import { Messenger, usageText } from "../lib/msg.ts";
 import { writeStderr } from "../lib/output.ts";
@@ -25,7 +25,7 @@ import { createTree } from "../lib/runsvdir/tree.ts";
 import { type LogArea, openLogArea } from "../lib/runsvdir/log_area.ts";
 import { LOG_ARG_MIN } from "../lib/runsvdir/log_window.ts";
 import { SIGINT } from "../lib/signals.ts";
-import { encodeText, setTextEncoding } from "../lib/text_encoding.ts";
+import { encodeText } from "../lib/text_encoding.ts";
 
 export const meta = { name: "runsvdir" } as const;
 
@@ -61,8 +61,7 @@ function makeTitle(
 
 export async function main(given: readonly string[], ctx: AppletContext): Promise<number> {
   // A directory name that is not UTF-8 is kept byte for byte (reached and printed so).
-  const args = exactArguments(given);
-  if (args !== given) setTextEncoding(encodeEscaped);
+  const args = takeExactArguments(given);
   const parsed = parseRunsvdirArgs(args);
   if (parsed === undefined) {
     writeStderr(usageText(ctx.argv0, "[-P] dir"));

@@ -2,11 +2,10 @@
 
 import type { AppletContext } from "../lib/applet.ts";
 import { envValue } from "../lib/env.ts";
-import { encodeEscaped, exactArguments, exactEnv } from "../lib/escaped_text.ts";
+import { takeExactArguments, takeExactEnv } from "../lib/escaped_text.ts";
 import { getopt, scanUlong } from "../lib/getopt.ts";
 import { usageText } from "../lib/msg.ts";
 import { writeStderr } from "../lib/output.ts";
-import { setTextEncoding } from "../lib/text_encoding.ts";
 import { UsageError } from "../lib/sys_error.ts";
 import { parseCommand } from "../lib/sv/commands.ts";
 import { runSession, SvFatal } from "../lib/sv/session.ts";
@@ -29,8 +28,7 @@ const DEFAULT_WAIT = 7;
  */
 export function main(given: readonly string[], ctx: AppletContext): number | Promise<number> {
   // Service names that are not UTF-8 are kept byte for byte (printed and reached so).
-  const args = exactArguments(given);
-  if (args !== given) setTextEncoding(encodeEscaped);
+  const args = takeExactArguments(given);
   // Normal mode only under the exact name sv; any other name is an LSB init script.
   const lsb = ctx.name !== "sv";
   const usage = (): number => {
@@ -39,8 +37,7 @@ export function main(given: readonly string[], ctx: AppletContext): number | Pro
     );
     return lsb ? EXIT_USAGE_LSB : EXIT_USAGE;
   };
-  const svdir = exactEnv("SVDIR") ?? DEFAULT_SVDIR; // bytes that are not UTF-8 kept
-  if (!svdir.isWellFormed()) setTextEncoding(encodeEscaped);
+  const svdir = takeExactEnv("SVDIR") ?? DEFAULT_SVDIR; // bytes that are not UTF-8 kept
   const svwait = envValue("SVWAIT");
   let wait = svwait === undefined ? DEFAULT_WAIT : scanUlong(svwait);
   let verbose = false;

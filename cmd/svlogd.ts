@@ -10,13 +10,12 @@
 
 import type { AppletContext } from "../lib/applet.ts";
 import { ignoreInspectorSignal, keepInheritedIgnores } from "../lib/daemon_signals.ts";
-import { encodeEscaped, exactArguments } from "../lib/escaped_text.ts";
+import { takeExactArguments } from "../lib/escaped_text.ts";
 import { usageText } from "../lib/msg.ts";
 import { writeStderr } from "../lib/output.ts";
 import { openStartDirectory } from "../lib/fs_probe.ts";
 import { Reaper } from "../lib/reaper.ts";
 import { errText, UsageError } from "../lib/sys_error.ts";
-import { setTextEncoding } from "../lib/text_encoding.ts";
 import { NoFunctionalDirs, SvlogdEngine, SvlogdStopped } from "../lib/svlogd/engine.ts";
 // -V throws VersionRequest, a UsageError whose message is the version line.
 import { parseSvlogdArgs, SVLOGD_USAGE, type SvlogdOptions } from "../lib/svlogd/options.ts";
@@ -32,8 +31,7 @@ const READ_SIZE = 1 << 16;
 
 export async function main(given: readonly string[], ctx: AppletContext): Promise<number> {
   // Log directory names that are not UTF-8 are kept byte for byte (reached and printed so).
-  const args = exactArguments(given);
-  if (args !== given) setTextEncoding(encodeEscaped);
+  const args = takeExactArguments(given);
   const usage = (): number => {
     writeStderr(usageText(ctx.argv0, SVLOGD_USAGE));
     return EXIT_USAGE;

@@ -58,15 +58,22 @@ export function readDirectoryExact(path: string): string[] {
   }
 }
 
-/** `Deno.statSync(path)` for a path that may hold a name that is not UTF-8 (links followed). */
-export function statExact(path: string): Deno.FileInfo {
-  if (path.isWellFormed()) return Deno.statSync(path);
-  const fd = open(path, O_PATH | O_CLOEXEC);
+/**
+ * Runs `use` on `/proc/self/fd/N` for `path` opened by its bytes with `flags`: Deno's file
+ * APIs can then reach a file whose name is not UTF-8.
+ */
+function throughFd<T>(path: string, flags: number, use: (fdPath: string) => T): T {
+  const fd = open(path, flags | O_CLOEXEC);
   try {
-    return Deno.statSync(`/proc/self/fd/${fd}`);
+    return use(`/proc/self/fd/${fd}`);
   } finally {
     close(fd);
   }
+}
+
+/** `Deno.statSync(path)` for a path that may hold a name that is not UTF-8 (links followed). */
+export function statExact(path: string): Deno.FileInfo {
+  return path.isWellFormed() ? Deno.statSync(path) : throughFd(path, O_PATH, Deno.statSync);
 }
 
 /**
@@ -98,18 +105,11 @@ export class DirectoryPaths {
 }
 
 /**
- * `Deno.readFileSync(path)` for a path that may hold a name that is not UTF-8: such a
- * file is opened by its bytes and read as `/proc/self/fd/N`. Errors are a SysError from
- * the open (errno), or Deno's from the read.
+ * `Deno.readFileSync(path)` for a path that may hold a name that is not UTF-8. Errors are
+ * a SysError from the open (errno), or Deno's from the read.
  */
 export function readFileExact(path: string): Uint8Array {
-  if (path.isWellFormed()) return Deno.readFileSync(path);
-  const fd = open(path, O_CLOEXEC); // O_RDONLY
-  try {
-    return Deno.readFileSync(`/proc/self/fd/${fd}`);
-  } finally {
-    close(fd);
-  }
+  return path.isWellFormed() ? Deno.readFileSync(path) : throughFd(path, 0, Deno.readFileSync); // O_RDONLY
 }
 
 const linkSym = /* @__PURE__ */ bindLibcAll({

@@ -11,6 +11,7 @@
  */
 
 import { environBytes, envValue } from "./env.ts";
+import { setTextEncoding } from "./text_encoding.ts";
 
 const REPLACEMENT = "\ufffd";
 const utf8 = new TextEncoder();
@@ -128,10 +129,12 @@ export function escapedArguments(args: readonly string[], cmdline: Uint8Array): 
 
 /**
  * The process's arguments (`args`, as Deno gave them) with the exact bytes of any that
- * Deno could not decode, read from /proc/self/cmdline only then (~0.1 ms).
+ * Deno could not decode, read from /proc/self/cmdline only then (~0.1 ms), and
+ * {@linkcode useEscapedText} then.
  */
-export function exactArguments(args: readonly string[]): readonly string[] {
+export function takeExactArguments(args: readonly string[]): readonly string[] {
   if (!args.join("\0").includes(REPLACEMENT)) return args;
+  useEscapedText();
   try {
     return escapedArguments(args, Deno.readFileSync("/proc/self/cmdline"));
   } catch {
@@ -140,10 +143,19 @@ export function exactArguments(args: readonly string[]): readonly string[] {
 }
 
 /**
- * Environment variable `name` with its exact bytes where Deno could not decode them
- * (read from /proc/self/environ only then); undefined when it is not set.
+ * From now on the process's text carries bytes that are not UTF-8 in this form: its
+ * output and the C strings it hands to libc give them back (lib/text_encoding.ts).
  */
-export function exactEnv(name: string): string | undefined {
+export function useEscapedText(): void {
+  setTextEncoding(encodeEscaped);
+}
+
+/**
+ * Environment variable `name` with its exact bytes where Deno could not decode them (read
+ * from /proc/self/environ only then; {@linkcode useEscapedText} then); undefined when it
+ * is not set.
+ */
+export function takeExactEnv(name: string): string | undefined {
   try {
     const value = Deno.env.get(name);
     if (value === undefined || !value.includes(REPLACEMENT)) return value;
@@ -151,5 +163,8 @@ export function exactEnv(name: string): string | undefined {
     // not UTF-8: Deno refuses to give it (lib/env.ts)
   }
   const bytes = environBytes(name);
-  return bytes === undefined ? envValue(name) : decodeEscaped(bytes);
+  if (bytes === undefined) return envValue(name);
+  const exact = decodeEscaped(bytes);
+  if (!exact.isWellFormed()) useEscapedText();
+  return exact;
 }

@@ -11,8 +11,7 @@
 import type { AppletMeta, AppletModule } from "./applet.ts";
 import { close, fchdir, setSignalDisposition } from "../ffi/libc.ts";
 import { envValue } from "./env.ts";
-import { encodeEscaped, exactEnv } from "./escaped_text.ts";
-import { setTextEncoding } from "./text_encoding.ts";
+import { takeExactEnv } from "./escaped_text.ts";
 import { baseName } from "./msg.ts";
 import { onBrokenPipe, writeStderr } from "./output.ts";
 
@@ -20,7 +19,7 @@ import { onBrokenPipe, writeStderr } from "./output.ts";
 export function rawArgv0(): string {
   // argv[0] need not be UTF-8: its bytes are kept (lib/escaped_text.ts), and then printed
   // as they came (runApplet sets the process's text encoding).
-  const fromLauncher = exactEnv("DENIT_ARGV0");
+  const fromLauncher = takeExactEnv("DENIT_ARGV0");
   if (fromLauncher !== undefined) return fromLauncher;
   try {
     const cmdline = Deno.readTextFileSync("/proc/self/cmdline");
@@ -270,7 +269,6 @@ export function runApplet(module: AppletModule): void {
     const given = envValue("DENIT_ARGV0") !== undefined;
     const raw = module.meta.settleEnvironmentLate ? rawArgv0() : takeArgv0();
     const argv0 = raw === "" && !given ? module.meta.name : raw;
-    if (!argv0.isWellFormed()) setTextEncoding(encodeEscaped);
     return module.main(Deno.args, { argv0, name: baseName(argv0) });
   });
 }

@@ -9,10 +9,10 @@
 
 import { readDirectoryExact, readFileExact } from "../../ffi/dir.ts";
 import { chdirExact } from "../../ffi/libc.ts";
-import { encodeEscaped } from "../escaped_text.ts";
+import { useEscapedText } from "../escaped_text.ts";
 import { ENOENT } from "../errstr.ts";
 import { errnoOf } from "../sys_error.ts";
-import { encodeText, setTextEncoding } from "../text_encoding.ts";
+import { encodeText } from "../text_encoding.ts";
 import { FatalError } from "./request.ts";
 import { byteString, type EnvChange } from "./inherit.ts";
 
@@ -172,7 +172,7 @@ function readEntries(dir: string, options: EnvDirOptions): EnvChange[] {
     // A name Deno could not decode is listed again by its bytes (ffi/dir.ts): runit sets
     // the variable of that very name.
     if (names.some((name) => name.includes("\ufffd"))) {
-      setTextEncoding(encodeEscaped);
+      useEscapedText();
       names = readDirectoryExact(".");
     }
   } catch (err) {

@@ -21,8 +21,7 @@
 
 import { planScan, type ScanEntry } from "./scan.ts";
 import { readDirectoryExact, statExact } from "../../ffi/dir.ts";
-import { encodeEscaped } from "../escaped_text.ts";
-import { setTextEncoding } from "../text_encoding.ts";
+import { useEscapedText } from "../escaped_text.ts";
 import { formatTai64nText, tai64nNow } from "../tai64n.ts";
 
 /** The part of the Supervisor contract the host uses (lib/supervise/supervisor.ts). */
@@ -231,7 +230,7 @@ export class RunsvdirHost {
       // process's text then carries (lib/escaped_text.ts): runsv NAME is reached and
       // named as runit's runsvdir reaches and names it.
       if (names.some((name) => name.includes("\ufffd"))) {
-        setTextEncoding(encodeEscaped);
+        useEscapedText();
         names = readDirectoryExact(dir);
       }
     } catch (err) {

@@ -25,8 +25,8 @@ import { encodeStatus, formatStat, type StatusRecord } from "../status_record.ts
 import { errnoOf, errText } from "../sys_error.ts";
 import { SupervisorFatal } from "./fatal.ts";
 import { mkdirExact, readLinkExact } from "../../ffi/dir.ts";
-import { encodeEscaped } from "../escaped_text.ts";
-import { encodeText, setTextEncoding } from "../text_encoding.ts";
+import { useEscapedText } from "../escaped_text.ts";
+import { encodeText } from "../text_encoding.ts";
 import { EAGAIN, EINVAL, ENOENT } from "../errstr.ts";
 
 /** runit reads a supervise symlink into a 256-byte buffer; a full buffer is an error. */
@@ -54,7 +54,7 @@ export function makeSuperviseDir(path: string, base: string, label: string): voi
     // for byte, and the paths of this process carry such bytes from then on.
     const link = readLinkExact(path);
     target = link.target;
-    if (link.escaped) setTextEncoding(encodeEscaped);
+    if (link.escaped) useEscapedText();
   } catch (err) {
     const code = errnoOf(err);
     if (code === ENOENT || code === EINVAL) return;
