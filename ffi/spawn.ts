@@ -22,13 +22,15 @@ function spawnDefs() {
     // int posix_spawn(pid_t *, const char *, const posix_spawn_file_actions_t *,
     //                 const posix_spawnattr_t *, char *const argv[], char *const envp[])
     posix_spawn: {
-      parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+      parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "pointer"],
       result: "i32",
     },
     posix_spawnp: {
-      parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+      parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "pointer"],
       result: "i32",
     },
+    // char **environ: its address (a static read as a pointer is the symbol's address)
+    environ: { name: "environ", type: "pointer" },
     posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
     posix_spawn_file_actions_destroy: { parameters: ["buffer"], result: "i32" },
     posix_spawn_file_actions_adddup2: { parameters: ["buffer", "i32", "i32"], result: "i32" },
@@ -113,6 +115,17 @@ function pointerArray(
     array[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes)));
   });
   return { array, keep };
+}
+
+/**
+ * The C library's `environ` as it is now, the launcher's variables cleared (Deno.env
+ * writes through to it): every variable with its exact bytes, also those that are not
+ * UTF-8, which `Deno.env.toObject()` leaves out (control scripts, processors and `check`
+ * get the environment runit's would).
+ */
+function currentEnviron(): Deno.PointerValue {
+  settleEnvironment();
+  return new Deno.UnsafePointerView(sym.environ as Deno.PointerObject).getPointer();
 }
 
 /** This process's environment as "NAME=value" strings, the launcher's variables cleared. */
@@ -201,7 +214,7 @@ export function spawn(options: SpawnOptions): number {
     const attr = spawnAttr(flags, options.pgroup);
 
     const argv = pointerArray(options.argv);
-    const envp = pointerArray(options.env ?? currentEnv());
+    const envp = options.env !== undefined ? pointerArray(options.env) : undefined;
     const path = cstr(options.path ?? options.argv[0] ?? "");
     const pid = new Int32Array(1);
     const call = options.searchPath ? sym.posix_spawnp : sym.posix_spawn;
@@ -211,11 +224,11 @@ export function spawn(options: SpawnOptions): number {
       actions,
       attr,
       new Uint8Array(argv.array.buffer),
-      new Uint8Array(envp.array.buffer),
+      envp !== undefined ? Deno.UnsafePointer.of(envp.array) : currentEnviron(),
     );
     // Keep the C strings alive until after the call.
     void argv.keep.length;
-    void envp.keep.length;
+    void envp?.keep.length;
     if (rc !== 0) throw new SysError("posix_spawn", rc, options.path ?? options.argv[0]);
     return pid[0]!;
   } finally {

@@ -476,3 +476,23 @@ Deno.test("runsv: a directory name that is not UTF-8 is opened and printed byte 
   assertMatch(status.stdout, /^run: \.\/ruén\ufffd: \(pid \d+\) \d+s\n$/);
   killTree(proc.pid);
 });
+
+Deno.test("runsv: control scripts get a variable that is not UTF-8 byte for byte", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, {
+    "s/run!": SLEEP_RUN,
+    "s/control/d!": '#!/bin/sh\nenv | grep -a "^XV=" >../seen\nexit 1\n',
+  });
+  // Deno.env.toObject() leaves such a variable out; runit passes on its environment whole.
+  await using proc = spawn(
+    "sh",
+    ["-c", `XV="$(printf 'v\\377')" exec "$0" s`, await bin("runsv")],
+    {
+      cwd: tmp.path,
+    },
+  );
+  await waitRunning(`${tmp.path}/s`);
+  await sv(["down", "./s"], { cwd: tmp.path });
+  await waitFor(() => readByteText(`${tmp.path}/seen`) === "XV=v\xff\n", { what: "control/d" });
+  killTree(proc.pid);
+});
