@@ -25,13 +25,29 @@ export function environBytes(name: string): Uint8Array | undefined {
     return undefined;
   }
   const prefix = new TextEncoder().encode(name + "=");
-  for (let start = 0, end = 0; start < environ.length; start = end + 1) {
-    end = environ.indexOf(0, start);
-    if (end === -1) end = environ.length;
-    const entry = environ.subarray(start, end);
+  for (const entry of splitAtNul(environ)) {
     if (entry.length >= prefix.length && prefix.every((byte, i) => entry[i] === byte)) {
       return entry.subarray(prefix.length);
     }
   }
   return undefined;
+}
+
+/**
+ * The NUL-terminated words of a /proc/self/cmdline or /proc/self/environ, as views.
+ *
+ * @example
+ * ```ts
+ * import { splitAtNul } from "./env.ts";
+ * splitAtNul(new Uint8Array([0x61, 0, 0x62, 0])).length; // 2
+ * ```
+ */
+export function splitAtNul(bytes: Uint8Array): Uint8Array[] {
+  const words: Uint8Array[] = [];
+  for (let start = 0, end = 0; start < bytes.length; start = end + 1) {
+    end = bytes.indexOf(0, start);
+    if (end === -1) end = bytes.length;
+    words.push(bytes.subarray(start, end));
+  }
+  return words;
 }

@@ -10,7 +10,7 @@
  * the file through FFI.
  */
 
-import { environBytes, envValue } from "./env.ts";
+import { environBytes, envValue, splitAtNul } from "./env.ts";
 import { setTextEncoding } from "./text_encoding.ts";
 
 const REPLACEMENT = "\ufffd";
@@ -112,12 +112,7 @@ export function encodeEscaped(text: string): Uint8Array<ArrayBuffer> {
  * arguments. An argument whose bytes there do not decode to what Deno gave stays as it is.
  */
 export function escapedArguments(args: readonly string[], cmdline: Uint8Array): string[] {
-  const words: Uint8Array[] = [];
-  for (let start = 0, end = 0; start < cmdline.length; start = end + 1) {
-    end = cmdline.indexOf(0, start);
-    if (end === -1) end = cmdline.length;
-    words.push(cmdline.subarray(start, end));
-  }
+  const words = splitAtNul(cmdline);
   const tail = words.slice(words.length - args.length);
   const lossy = new TextDecoder(); // as Deno decodes: one U+FFFD per bad sequence
   return args.map((arg, i) => {
