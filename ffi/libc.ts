@@ -353,7 +353,7 @@ export function fchdir(fd: number): void {
  * chdir(2). With lib/text_encoding.ts set to lib/escaped_text.ts's encoder, a name that is
  * not UTF-8 is reached by its bytes (Deno.chdir takes UTF-8 only).
  */
-export function chdir(path: string): void {
+function chdir(path: string): void {
   if (core.chdir(cstr(path)) === -1) throw sysError("chdir", path);
 }
 

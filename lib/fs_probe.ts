@@ -5,6 +5,26 @@
  */
 
 /**
+ * `path` made absolute against the current directory; as it is where it is absolute, or
+ * where the current directory has no path Deno can give (removed, or not UTF-8:
+ * Deno.cwd throws), and so stays relative to it.
+ *
+ * @example
+ * ```ts
+ * import { underCurrentDirectory } from "./fs_probe.ts";
+ * underCurrentDirectory("/etc/service"); // "/etc/service"
+ * ```
+ */
+export function underCurrentDirectory(path: string): string {
+  if (path.startsWith("/")) return path;
+  try {
+    return `${Deno.cwd()}/${path}`;
+  } catch {
+    return path;
+  }
+}
+
+/**
  * True when `path` exists at all, of any type (links followed).
  *
  * @example

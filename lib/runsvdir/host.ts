@@ -21,6 +21,7 @@
 
 import { planScan, type ScanEntry } from "./scan.ts";
 import { readDirectoryExact, statExact } from "../../ffi/dir.ts";
+import { underCurrentDirectory } from "../fs_probe.ts";
 import { useEscapedText } from "../escaped_text.ts";
 import { formatTai64nText, tai64nNow } from "../tai64n.ts";
 
@@ -532,14 +533,7 @@ export class RunsvdirHost {
 /** The directories holding each symlink on the way from `path` to what it names. */
 function symlinkParents(path: string): string[] {
   const parents: string[] = [];
-  let current = path;
-  if (!path.startsWith("/")) {
-    try {
-      current = `${Deno.cwd()}/${path}`;
-    } catch {
-      // a current directory Deno cannot name (removed, not UTF-8): relative to it
-    }
-  }
+  let current = underCurrentDirectory(path);
   for (let hop = 0; hop < 16; hop++) {
     let target: string;
     try {

@@ -55,7 +55,7 @@ import {
   writeStatusFiles,
 } from "./supervise_dir.ts";
 import { EAGAIN, ENOENT, ENOMEM } from "../errstr.ts";
-import { exists, isFile } from "../fs_probe.ts";
+import { exists, isFile, underCurrentDirectory } from "../fs_probe.ts";
 
 export { SupervisorFatal };
 
@@ -145,7 +145,9 @@ export class Supervisor {
 
   constructor(options: SupervisorOptions) {
     this.#dir = options.dir;
-    this.#abs = options.dir.startsWith("/") ? options.dir : absoluteOrAsGiven(options.dir);
+    // Opened relative to the current directory where that has no path (#setup names it
+    // /proc/self/fd/N from then on).
+    this.#abs = underCurrentDirectory(options.dir);
     this.#reaper = options.reaper;
     this.#say = options.messenger ?? new Messenger(`runsv ${options.dir}`);
     this.#newSession = options.newSession ?? false;
@@ -718,20 +720,6 @@ function closeQuietly(fd: number): void {
 }
 
 /** Whether /proc/self/fd/N reaches the directory (no /proc in early boot). */
-/**
- * `dir` under the current directory, or `dir` as it is where the current directory has
- * no path Deno can give (removed, or not UTF-8: Deno.cwd throws): it is opened relative
- * to it then, and named /proc/self/fd/N from there on (#setup).
- */
-function absoluteOrAsGiven(dir: string): string {
-  try {
-    const cwd = Deno.cwd();
-    return cwd.includes("\ufffd") ? dir : `${cwd}/${dir}`;
-  } catch {
-    return dir;
-  }
-}
-
 function procFdWorks(fd: number): boolean {
   try {
     return Deno.statSync(`/proc/self/fd/${fd}`).isDirectory;
