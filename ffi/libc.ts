@@ -219,6 +219,9 @@ function coreDefs() {
     getppid: { parameters: [], result: "i32" }, // pid_t getppid(void)
     kill: { parameters: ["i32", "i32"], result: "i32" }, // int kill(pid_t, int)
     open: { parameters: ["buffer", "i32", "u32"], result: "i32" }, // int open(const char *, int, mode_t)
+    openat: { parameters: ["i32", "buffer", "i32", "u32"], result: "i32" }, // int openat(int, const char *, int, mode_t)
+    renameat: { parameters: ["i32", "buffer", "i32", "buffer"], result: "i32" }, // int renameat(int, const char *, int, const char *)
+    unlinkat: { parameters: ["i32", "buffer", "i32"], result: "i32" }, // int unlinkat(int, const char *, int)
     close: { parameters: ["i32"], result: "i32" }, // int close(int)
     fchdir: { parameters: ["i32"], result: "i32" }, // int fchdir(int)
     chdir: { parameters: ["buffer"], result: "i32" }, // int chdir(const char *)
@@ -337,6 +340,27 @@ export function tryKill(pid: number, signal: number): number {
 export function open(path: string, flags: number, mode = 0o666): number {
   const cpath = cstr(path);
   return retryEintr("open", () => core.open(cpath, flags, mode), path);
+}
+
+/**
+ * openat(2): `path` relative to the directory open as `dirFd`; returns the fd. Retries on
+ * EINTR. The error names `path`.
+ */
+export function openAt(dirFd: number, path: string, flags: number, mode = 0o666): number {
+  const cpath = cstr(path);
+  return retryEintr("openat", () => core.openat(dirFd, cpath, flags, mode), path);
+}
+
+/** renameat(2) of `from` to `to`, both relative to the directory open as `dirFd`. */
+export function renameAt(dirFd: number, from: string, to: string): void {
+  if (core.renameat(dirFd, cstr(from), dirFd, cstr(to)) === -1) {
+    throw sysError("renameat", from);
+  }
+}
+
+/** unlinkat(2) of the file `path`, relative to the directory open as `dirFd`. */
+export function unlinkAt(dirFd: number, path: string): void {
+  if (core.unlinkat(dirFd, cstr(path), 0) === -1) throw sysError("unlinkat", path);
 }
 
 /** close(2); errors other than EINTR are thrown. */
@@ -576,14 +600,15 @@ const AT_EACCESS = 0x200; // the effective ids, as stat(2) uses
 const F_OK = 0;
 
 /**
- * Whether `path` is certainly missing (ENOENT, links followed), as a failing stat(2)
- * would say, without an exception; false when it exists or cannot be told (a caller then
- * stats it and reports why, as runit does).
+ * Whether `path` (relative to the directory open as `dirFd`, or to the working directory)
+ * is certainly missing (ENOENT, links followed), as a failing stat(2) would say, without
+ * an exception; false when it exists or cannot be told (a caller then stats it and reports
+ * why, as runit does).
  */
-export function pathMissing(path: string): boolean {
+export function pathMissing(path: string, dirFd = AT_FDCWD): boolean {
   const cpath = cstr(path);
   const { errno: code } = callWithErrno(() =>
-    probes.faccessat(AT_FDCWD, cpath, F_OK, AT_EACCESS) as number
+    probes.faccessat(dirFd, cpath, F_OK, AT_EACCESS) as number
   );
   return code === ENOENT;
 }

@@ -32,8 +32,9 @@ import {
  */
 function statWrites(trace: string): number {
   const text = readOrUndefined(trace) ?? "";
-  return text.split("\n").filter((line) => /rename\("[^"]*stat\.new", "[^"]*\/stat"/.test(line))
-    .length;
+  // rename(OLD, NEW) for Debian's; renameat(DIRFD, OLD, DIRFD, NEW) for ours.
+  const write = /rename(?:at2?)?\((?:[^,"]*, )?"[^"]*stat\.new", (?:[^,"]*, )?"[^"]*\/stat"/;
+  return text.split("\n").filter((line) => write.test(line)).length;
 }
 
 /** Runs `runsv s` under strace; `act` drives it; returns the stat writes `act` caused. */
@@ -45,7 +46,16 @@ async function countStatWrites(
   await using tmp = tempDir();
   writeTree(tmp.path, files);
   const trace = `${tmp.path}/trace`;
-  await using proc = spawn("strace", ["-f", "-qq", "-e", "trace=rename", "-o", trace, runsv, "s"], {
+  await using proc = spawn("strace", [
+    "-f",
+    "-qq",
+    "-e",
+    "trace=rename,renameat,renameat2",
+    "-o",
+    trace,
+    runsv,
+    "s",
+  ], {
     cwd: tmp.path,
   });
   try {

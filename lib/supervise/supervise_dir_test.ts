@@ -1,10 +1,23 @@
 import { assertEquals } from "../../tests/_assert.ts";
 import { decodeStatus, encodeStatus } from "../status_record.ts";
+import { close, O_CLOEXEC, O_DIRECTORY, O_RDONLY, open } from "../../ffi/libc.ts";
 import { writeStatusFiles } from "./supervise_dir.ts";
 
-Deno.test("writeStatusFiles() writes pid, stat and status as runsv does", () => {
-  const dir = Deno.makeTempDirSync();
+/** A service directory with `label` made in it, and its fd, for `use`; removed after. */
+function withServiceDir(label: string, use: (dirFd: number, dir: string) => void): void {
+  const top = Deno.makeTempDirSync();
+  const dirFd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   try {
+    Deno.mkdirSync(`${top}/${label}`, { recursive: true });
+    use(dirFd, `${top}/${label}`);
+  } finally {
+    close(dirFd);
+    Deno.removeSync(top, { recursive: true });
+  }
+}
+
+Deno.test("writeStatusFiles() writes pid, stat and status as runsv does", () => {
+  withServiceDir("supervise", (dirFd, dir) => {
     const record = {
       stamp: { seconds: 1_700_000_000n, nanoseconds: 500 },
       pid: 4242,
@@ -14,7 +27,7 @@ Deno.test("writeStatusFiles() writes pid, stat and status as runsv does", () => 
       state: "run" as const,
     };
     const warnings: string[] = [];
-    const paths = { dir, label: "supervise" };
+    const paths = { dirFd, label: "supervise" };
     assertEquals(writeStatusFiles(paths, record, true, (t) => warnings.push(t)), true);
     assertEquals(Deno.readTextFileSync(`${dir}/pid`), "4242\n");
     assertEquals(Deno.readTextFileSync(`${dir}/stat`), "run, paused, got TERM, want down\n");
@@ -27,14 +40,11 @@ Deno.test("writeStatusFiles() writes pid, stat and status as runsv does", () => 
     assertEquals(Deno.readTextFileSync(`${dir}/pid`), "");
     assertEquals(warnings, []);
     assertEquals([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["pid", "stat", "status"]);
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("writeStatusFiles() warns in runit's words and abandons the update on pid.new", () => {
-  const dir = Deno.makeTempDirSync();
-  try {
+  withServiceDir("log/supervise", (dirFd, dir) => {
     Deno.mkdirSync(`${dir}/pid.new`);
     const warnings: string[] = [];
     const record = decodeStatus(encodeStatus({
@@ -46,7 +56,7 @@ Deno.test("writeStatusFiles() warns in runit's words and abandons the update on 
       state: "run",
     }));
     const written = writeStatusFiles(
-      { dir, label: "log/supervise" },
+      { dirFd, label: "log/supervise" },
       record,
       true,
       (text) => warnings.push(text),
@@ -54,9 +64,7 @@ Deno.test("writeStatusFiles() warns in runit's words and abandons the update on 
     assertEquals(written, false);
     assertEquals(warnings, ["unable to open log/supervise/pid.new"]);
     assertEquals([...Deno.readDirSync(dir)].map((e) => e.name), ["pid.new"]); // nothing else
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("the status record of Debian's runsv survives decode and encode byte for byte", () => {

@@ -97,11 +97,14 @@ interface Slot {
   unwritten: ServiceRecord | undefined;
 }
 
-/** A slot with nothing open yet: `dir` is its supervise directory, `label` as messages name it. */
-function newSlot(record: ServiceRecord, dir: string, label: string): Slot {
+/**
+ * A slot with nothing open yet: its supervise directory is `label` (`supervise` or
+ * `log/supervise`, as messages name it) under the service directory open as `dirFd`.
+ */
+function newSlot(record: ServiceRecord, dirFd: number, label: string): Slot {
   return {
     record,
-    paths: { dir, label },
+    paths: { dirFd, label },
     label,
     lockFd: -1,
     control: undefined,
@@ -223,7 +226,7 @@ export class Supervisor {
     const mono = this.#clock.monoMs();
     const main = newSlot(
       initialRecord(false, exists(`${abs}/down`), now, mono),
-      `${abs}/supervise`,
+      this.#dirFd,
       "supervise",
     );
     this.#main = main;
@@ -238,7 +241,7 @@ export class Supervisor {
     if (hasLog) {
       this.#log = newSlot(
         initialRecord(true, exists(`${abs}/log/down`), now, mono),
-        `${abs}/log/supervise`,
+        this.#dirFd,
         "log/supervise",
       );
       try {
@@ -581,7 +584,7 @@ export class Supervisor {
   async #custom(letter: string): Promise<boolean> {
     const name = `control/${letter}`;
     // Most services have no control/: asked without the exception a failing stat costs.
-    if (pathMissing(`${this.#abs}/${name}`)) return false;
+    if (pathMissing(name, this.#dirFd)) return false;
     let info: Deno.FileInfo;
     try {
       info = Deno.statSync(`${this.#abs}/${name}`);
@@ -610,7 +613,7 @@ export class Supervisor {
   }
 
   #finishExists(): boolean {
-    if (pathMissing(`${this.#abs}/finish`)) return false; // no exception for the usual case
+    if (pathMissing("finish", this.#dirFd)) return false; // no exception for the usual case
     try {
       Deno.openSync(`${this.#abs}/finish`, { read: true }).close();
       return true;
