@@ -70,6 +70,8 @@ interface Watch {
 const MAX_CHUNK = 65536; // a pipe's default capacity
 // Reads of one pipe in one go before the event loop gets a turn.
 const READS_PER_TURN = 16;
+// Up to this many armed pipes are read without asking poll(2) first (see readReady).
+const FEW_PIPES = 4;
 
 const watches = new Map<number, Watch>();
 const buffer = new Uint8Array(MAX_CHUNK);
@@ -147,7 +149,11 @@ function readReady(): void {
   const armed = active.filter((watch) => watch.armed);
   let ready: boolean[];
   try {
-    ready = armed.length === 0 ? [] : readableNow(armed.map((watch) => watch.fd));
+    // A few pipes (runsv's one or two control FIFOs) are read at once, a read per pipe
+    // as poll(2) would be a call: the poll table costs more JavaScript than it saves.
+    ready = armed.length <= FEW_PIPES
+      ? armed.map(() => true)
+      : readableNow(armed.map((watch) => watch.fd));
   } catch {
     ready = armed.map(() => true); // poll(2) failed (ENOMEM): try each, reads do not block
   }
