@@ -14,7 +14,8 @@
  * Every timing reports its median and its spread (p25–p75): the machine has 2 shared
  * cores, so the spread says how far to trust a ratio.
  * 3. Restart spacing of a service whose run exits at once. Goal: 1.0 s like C.
- * 4. Idle supervisor CPU (utime+stime) over a 20 s window. Goal ~0.
+ * 4. Idle supervisor CPU (utime+stime) over a 60 s window (the issue's), measured while
+ *    the other parts run. Goal ~0.
  */
 
 import {
@@ -33,7 +34,7 @@ import { cpuTicks, sleep } from "../tests/_helpers.ts";
 const prefix = await benchPrefix();
 const OUR_RUNSV = `${prefix}/bin/runsv`;
 const OUR_SV = `${prefix}/bin/sv`;
-const IDLE_MS = Number(Deno.env.get("BENCH_IDLE_MS") ?? 20_000);
+const IDLE_MS = Number(Deno.env.get("BENCH_IDLE_MS") ?? 60_000);
 const STATUS_ROUNDS = Number(Deno.env.get("BENCH_STATUS_ROUNDS") ?? 40);
 const UP_ROUNDS = Number(Deno.env.get("BENCH_UP_ROUNDS") ?? 40);
 

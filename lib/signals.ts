@@ -27,6 +27,33 @@ export const SIGCONT = 18;
 /** Stop; cannot be caught or ignored. */
 export const SIGSTOP = 19;
 
+const NUMBER_OF_NAME: Partial<Record<Deno.Signal, number>> = {
+  SIGHUP,
+  SIGINT,
+  SIGQUIT,
+  SIGKILL,
+  SIGUSR1,
+  SIGUSR2,
+  SIGPIPE,
+  SIGALRM,
+  SIGTERM,
+  SIGCONT,
+  SIGSTOP,
+};
+
+/**
+ * The number of a signal named above (every signal a supervisor sends), else undefined.
+ *
+ * @example
+ * ```ts
+ * import { signalNumber } from "./signals.ts";
+ * signalNumber("SIGCONT"); // 18
+ * ```
+ */
+export function signalNumber(name: Deno.Signal): number | undefined {
+  return Object.hasOwn(NUMBER_OF_NAME, name) ? NUMBER_OF_NAME[name] : undefined;
+}
+
 /** Signal sets as kernel bit masks: bit n-1 stands for signal n. */
 export interface SignalState {
   ignored: bigint;

@@ -23,7 +23,9 @@ import {
   open,
   pathMissing,
   pipe,
+  tryKill,
 } from "../../ffi/libc.ts";
+import { signalNumber } from "../signals.ts";
 import { execFailure, spawn, spawnNoWait } from "../../ffi/spawn.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import type { LogSink, LogSinkFactory } from "../log_sink.ts";
@@ -443,11 +445,7 @@ export class Supervisor {
             await this.#logReader.signal(action.signal);
             break;
           }
-          try {
-            Deno.kill(action.pid, action.signal);
-          } catch {
-            // gone already: runit ignores kill's result
-          }
+          sendSignal(action.pid, action.signal); // runit ignores kill's result
           break;
         case "script":
           await this.#custom(action.letter);
@@ -710,6 +708,23 @@ export class Supervisor {
       closeQuietly(this.#dirFd); // after the sink, which may still write under log/
       this.#dirFd = -1;
     });
+  }
+}
+
+/**
+ * kill(2), failures ignored. libc's through a fast call where the number is known:
+ * `Deno.kill` ran in V8's interpreter, ~2.5% of runsv's CPU per `p`/`c` command (perf).
+ */
+function sendSignal(pid: number, signal: Deno.Signal): void {
+  const number = signalNumber(signal);
+  if (number !== undefined) {
+    tryKill(pid, number);
+    return;
+  }
+  try {
+    Deno.kill(pid, signal);
+  } catch {
+    // gone already
   }
 }
 
