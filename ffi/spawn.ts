@@ -10,6 +10,7 @@
 import { bindLibcAll, bindLibrary, cstr } from "./libc.ts";
 import { SysError } from "../lib/sys_error.ts";
 import { settleEnvironment } from "../lib/launch.ts";
+import { decodeEscaped, useEscapedText } from "../lib/escaped_text.ts";
 
 // One dlopen for the whole group, without fast-call trampolines: a spawn makes ~15 calls,
 // while binding each symbol on its own with a trampoline cost the first spawn of every
@@ -128,10 +129,39 @@ function currentEnviron(): Deno.PointerValue {
   return new Deno.UnsafePointerView(sym.environ as Deno.PointerObject).getPointer();
 }
 
-/** This process's environment as "NAME=value" strings, the launcher's variables cleared. */
+/**
+ * This process's environment as "NAME=value" strings, the launcher's variables cleared,
+ * read from the C library's `environ` in its order. An entry that is not UTF-8 keeps its
+ * bytes in lib/escaped_text.ts's form, and the process's C strings are then encoded to
+ * match: `Deno.env.toObject()` leaves such a variable out (process 1's stages started
+ * without it). A kernel passes init the words of its command line it does not know as
+ * variables, bytes as they are.
+ */
 export function currentEnv(): string[] {
-  settleEnvironment();
-  return Object.entries(Deno.env.toObject()).map(([name, value]) => `${name}=${value}`);
+  const list = currentEnviron();
+  if (list === null) return [];
+  const view = new Deno.UnsafePointerView(list);
+  const entries: string[] = [];
+  for (let at = 0;; at += 8) {
+    const entry = view.getPointer(at);
+    if (entry === null) return entries;
+    const text = Deno.UnsafePointerView.getCString(entry);
+    if (!text.includes("\uFFFD")) {
+      entries.push(text);
+      continue;
+    }
+    const bytes = new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(entry, cLength(entry)));
+    entries.push(decodeEscaped(bytes));
+    useEscapedText();
+  }
+}
+
+/** strlen(3) of a C string, read through its pointer. */
+function cLength(pointer: Deno.PointerObject): number {
+  const view = new Deno.UnsafePointerView(pointer);
+  let length = 0;
+  while (view.getUint8(length) !== 0) length++;
+  return length;
 }
 
 function check(call: string, rc: number): void {

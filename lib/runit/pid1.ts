@@ -129,12 +129,15 @@ function loadTreeModule(): Promise<TreeModule> {
   return import((found ?? candidates[candidates.length - 1]!).href);
 }
 
-/** This process's environment as "NAME=value" strings (empty if it cannot be read). */
+/**
+ * This process's environment as "NAME=value" strings, each with its exact bytes (values
+ * that are not UTF-8 included: ffi/spawn.ts); empty if it cannot be read.
+ */
 function environment(): string[] {
   try {
     return currentEnv();
   } catch {
-    return []; // a value that is not UTF-8: Deno cannot show it
+    return [];
   }
 }
 

@@ -52,6 +52,8 @@ export interface BootOptions {
   command?: string;
   /** Call sync() at the end (default: no, a `nosync` flag is written). */
   sync?: boolean;
+  /** Shell commands run just before init is exec'd (e.g. `export NAME=...`). */
+  preExec?: string;
 }
 
 function matches(text: string, want: string | RegExp): boolean {
@@ -92,6 +94,7 @@ export async function boot(
     `mount --bind '${etc}' /etc/runit`,
     `mount --bind '${fifo}' /dev/console`,
     "mount -t tmpfs tmpfs /run",
+    ...(options.preExec === undefined ? [] : [options.preExec]),
     `exec '${init}'`,
   ].join(" && ");
   let unshare: Spawned;

@@ -486,3 +486,24 @@ Deno.test("runit reports a stage 1 killed by a signal, then goes on (DEVIATIONS.
     );
   }
 });
+
+Deno.test("runit passes its environment to every stage byte for byte, as Debian's", async () => {
+  // A kernel hands init the command-line words it does not know as variables, bytes as
+  // they are. Deno cannot decode this value: runit's stages used to start without it.
+  const report = (stage: string) =>
+    `#!/bin/sh\necho "${stage}: $(printenv ODD_BYTES | od -An -tx1 | tr -d ' ')` +
+    ` path=\${PATH:+set}"\n`;
+  const files = { "1!": report("stage 1"), "2!": report("stage 2"), "3!": report("stage 3") };
+  const preExec = `export ODD_BYTES="$(printf 'caf\\351 \\377')"`;
+  const lines = async (command?: string) => {
+    await using machine = await boot(files, { preExec, ...(command ? { command } : {}) });
+    await ended(machine);
+    await machine.waitConsole(/power off\.\.\.|system reboot\./);
+    return machine.console().split("\n").filter((line) => /^stage \d:/.test(line));
+  };
+  const want = ["stage 1", "stage 2", "stage 3"].map((stage) =>
+    `${stage}: 636166e920ff0a path=set`
+  );
+  assertEquals(await lines(), want);
+  if (exists("/sbin/runit")) assertEquals(await lines("/sbin/runit"), want);
+});
