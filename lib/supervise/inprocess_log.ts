@@ -7,16 +7,7 @@
 import type { LogSink } from "../log_sink.ts";
 import { writeStderr } from "../output.ts";
 import { type PipeInput, watchPipe } from "../pipe_input.ts";
-import {
-  SIGALRM,
-  SIGHUP,
-  SIGINT,
-  SIGKILL,
-  SIGQUIT,
-  SIGTERM,
-  SIGUSR1,
-  SIGUSR2,
-} from "../signals.ts";
+import { SIGKILL, signalNumber } from "../signals.ts";
 
 /**
  * The log pipe read by this process for an in-process svlogd. One watch (lib/pipe_input.ts)
@@ -132,7 +123,7 @@ export class InProcessLog {
         return;
       default:
         // KILL, INT, QUIT, USR1, USR2 end svlogd; nothing read is dropped here.
-        await this.#finish(SIGNAL_NUMBERS[signal] ?? SIGKILL);
+        await this.#finish(signalNumber(signal) ?? SIGKILL);
     }
   }
 
@@ -149,14 +140,3 @@ export class InProcessLog {
     }
   }
 }
-
-const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = {
-  SIGHUP,
-  SIGINT,
-  SIGQUIT,
-  SIGKILL,
-  SIGUSR1,
-  SIGUSR2,
-  SIGALRM,
-  SIGTERM,
-};
