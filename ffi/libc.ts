@@ -336,7 +336,7 @@ export function kill(pid: number, signal: number): void {
   if (core.kill(pid, signal) === -1) throw sysError("kill");
 }
 
-/** kill(2) that reports failure as an errno name instead of throwing (0 on success). */
+/** kill(2) that returns the errno of a failure instead of throwing (0 on success). */
 export function tryKill(pid: number, signal: number): number {
   return core.kill(pid, signal) === -1 ? errno() : 0;
 }
