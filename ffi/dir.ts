@@ -11,6 +11,7 @@ import {
   clearErrno,
   close,
   cstr,
+  cStringBytes,
   errno,
   O_CLOEXEC,
   O_DIRECTORY,
@@ -46,11 +47,7 @@ export function readDirectoryExact(path: string): string[] {
         return names;
       }
       const view = new Deno.UnsafePointerView(entry);
-      let length = 0;
-      while (length <= NAME_MAX && view.getUint8(NAME_OFFSET + length) !== 0) length++;
-      const bytes = new Uint8Array(length);
-      view.copyInto(bytes, NAME_OFFSET);
-      const name = decodeEscaped(bytes);
+      const name = decodeEscaped(cStringBytes(view, NAME_OFFSET, NAME_MAX + 1));
       if (name !== "." && name !== "..") names.push(name);
     }
   } finally {

@@ -265,6 +265,23 @@ export function cstr(text: string): Uint8Array<ArrayBuffer> {
 }
 
 /**
+ * A copy of the bytes of the C string at `offset` in `view` (its NUL left out), at most
+ * `max` of them: for names and values that must keep their exact bytes
+ * (lib/escaped_text.ts), where `getCString` would decode them.
+ */
+export function cStringBytes(
+  view: Deno.UnsafePointerView,
+  offset = 0,
+  max = Infinity,
+): Uint8Array<ArrayBuffer> {
+  let length = 0;
+  while (length < max && view.getUint8(offset + length) !== 0) length++;
+  const bytes = new Uint8Array(length);
+  view.copyInto(bytes, offset);
+  return bytes;
+}
+
+/**
  * Runs `call` (a libc call returning -1 on failure) and returns its result with errno (0
  * on success). Where the errno reader is not bound yet (groups bound with `bindErrno:
  * false`), a failure binds it and makes the call again: the dlopen that binds it can

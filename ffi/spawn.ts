@@ -7,7 +7,7 @@
  * its own fds close-on-exec, so a child sees only 0, 1, 2 and the fds named in `fds`.
  */
 
-import { bindLibcAll, bindLibrary, cstr } from "./libc.ts";
+import { bindLibcAll, bindLibrary, cstr, cStringBytes } from "./libc.ts";
 import { SysError } from "../lib/sys_error.ts";
 import { settleEnvironment } from "../lib/launch.ts";
 import { decodeEscaped, useEscapedText } from "../lib/escaped_text.ts";
@@ -150,18 +150,9 @@ export function currentEnv(): string[] {
       entries.push(text);
       continue;
     }
-    const bytes = new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(entry, cLength(entry)));
-    entries.push(decodeEscaped(bytes));
+    entries.push(decodeEscaped(cStringBytes(new Deno.UnsafePointerView(entry))));
     useEscapedText();
   }
-}
-
-/** strlen(3) of a C string, read through its pointer. */
-function cLength(pointer: Deno.PointerObject): number {
-  const view = new Deno.UnsafePointerView(pointer);
-  let length = 0;
-  while (view.getUint8(length) !== 0) length++;
-  return length;
 }
 
 function check(call: string, rc: number): void {
