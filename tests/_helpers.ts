@@ -206,8 +206,8 @@ export interface Spawned extends AsyncDisposable {
 }
 
 /**
- * Starts a long-running command with its output captured. Dispose kills it with SIGKILL;
- * tests that start process trees should also call {@linkcode killTree} on its pid.
+ * Starts a long-running command with its output captured. Dispose kills it and its
+ * descendants with SIGKILL.
  */
 export function spawn(cmd: string, args: readonly string[], options: RunOptions = {}): Spawned {
   const child = new Deno.Command(cmd, {
@@ -221,16 +221,22 @@ export function spawn(cmd: string, args: readonly string[], options: RunOptions 
   }).spawn();
   let out = "";
   let err = "";
+  const outReader = child.stdout.getReader();
+  const errReader = child.stderr.getReader();
   const pump = async (
-    stream: ReadableStream<Uint8Array>,
+    reader: ReadableStreamDefaultReader<Uint8Array>,
     add: (s: string) => void,
   ): Promise<void> => {
     const decoder = new TextDecoder();
-    for await (const chunk of stream) add(decoder.decode(chunk, { stream: true }));
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      add(decoder.decode(value, { stream: true }));
+    }
   };
   const pumps = Promise.all([
-    pump(child.stdout, (s) => (out += s)),
-    pump(child.stderr, (s) => (err += s)),
+    pump(outReader, (s) => (out += s)),
+    pump(errReader, (s) => (err += s)),
   ]).catch(() => {});
   const status = child.status;
   let finished = false;
@@ -249,14 +255,18 @@ export function spawn(cmd: string, args: readonly string[], options: RunOptions 
     stderrText: () => err,
     stdoutText: () => out,
     async [Symbol.asyncDispose](): Promise<void> {
-      if (!finished) {
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // already gone
-        }
-      }
+      // The whole tree, taken while the child still holds it: a test that fails before its
+      // own killTree() would otherwise leave a grandchild (a service's `sleep 1000`) holding
+      // the output pipes, and the pumps below waiting for it to end.
+      if (!finished) killTree(child.pid);
       await status;
+      // A process that left the tree earlier may still hold a pipe: stop reading after a
+      // grace period rather than wait for it.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, 2_000)));
+      await Promise.race([pumps, grace]);
+      clearTimeout(timer);
+      await Promise.all([outReader, errReader].map((reader) => reader.cancel().catch(() => {})));
       await pumps;
     },
   };
@@ -275,13 +285,13 @@ export async function spawnApplet(
 export async function waitFor<T>(
   check: () => T | Promise<T>,
   options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
-): Promise<T> {
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + (options.timeoutMs ?? 5_000);
   let last: unknown;
   for (;;) {
     try {
       const value = await check();
-      if (value) return value;
+      if (value) return value as NonNullable<T>;
       last = value;
     } catch (err) {
       last = err;

@@ -469,10 +469,15 @@ Deno.test("runsv: a directory name that is not UTF-8 is opened and printed byte 
     cwd: tmp.path,
   });
   await waitFor(() => readByteText(`${tmp.path}/started`) === "started\n", { what: "./run" });
+  // The script can write ../started before runsv has recorded the start (C runsv races the
+  // same way): ask until the record says run.
   const sv = haveDebianRunit() ? "/usr/bin/sv" : await bin("sv");
-  const status = await run("sh", ["-c", `exec "$0" status "./$(${name})"`, sv], {
-    cwd: tmp.path,
-  });
+  const status = await waitFor(async () => {
+    const out = await run("sh", ["-c", `exec "$0" status "./$(${name})"`, sv], {
+      cwd: tmp.path,
+    });
+    return out.stdout.startsWith("run: ") ? out : undefined;
+  }, { what: "sv status saying run" });
   assertMatch(status.stdout, /^run: \.\/ruén\ufffd: \(pid \d+\) \d+s\n$/);
   killTree(proc.pid);
 });

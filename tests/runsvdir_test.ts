@@ -331,11 +331,16 @@ Deno.test("runsvdir: a service whose name is not UTF-8 is supervised and named b
   await waitFor(() => readByteText(`${tmp.path}/err`).startsWith(want), {
     what: "norun's message",
   });
-  const status = await run("sh", [
-    "-c",
-    `exec "$0" status "$PWD/s/$(printf 'sv\\303\\251c\\377')"`,
-    haveDebianRunit() ? "/usr/bin/sv" : await bin("sv"),
-  ], { cwd: tmp.path });
+  // ../started can come before runsv has recorded the start: ask until the record says run.
+  const sv = haveDebianRunit() ? "/usr/bin/sv" : await bin("sv");
+  const status = await waitFor(async () => {
+    const out = await run("sh", [
+      "-c",
+      `exec "$0" status "$PWD/s/$(printf 'sv\\303\\251c\\377')"`,
+      sv,
+    ], { cwd: tmp.path });
+    return out.stdout.startsWith("run: ") ? out : undefined;
+  }, { what: "sv status saying run" });
   assertMatch(status.stdout, /^run: \S+\/s\/svéc\ufffd: \(pid \d+\) \d+s\n$/);
   assert(runsvdir.pid > 0);
 });
