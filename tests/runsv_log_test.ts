@@ -70,7 +70,11 @@ Deno.test("log: a logger that exits at once is restarted about once per second",
   });
   const starts = readText(`${dir}/log/starts`).trim().split("\n").map((n) => Number(n) / 1e6);
   assert(starts[2]! - starts[1]! >= 900, `log restarts ${starts[2]! - starts[1]!} ms apart`);
-  const status = await sv(["status", "./s"], { cwd: tmp.path });
+  // The third logger may not have exited yet: ask until runsv has recorded it down.
+  const status = await waitFor(async () => {
+    const out = await sv(["status", "./s"], { cwd: tmp.path });
+    return out.stdout.includes("; down: log: ") ? out : undefined;
+  }, { what: "sv status saying the log is down" });
   assertMatch(status.stdout, /; down: log: \ds, normally up, want up\n$/);
 });
 
