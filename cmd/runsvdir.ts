@@ -130,8 +130,10 @@ export async function main(given: readonly string[], ctx: AppletContext): Promis
   const reaper = new Reaper();
   // Children of supervisors already forgotten are reaped silently, as runsvdir does.
   reaper.start(() => {});
-  // A name that is not UTF-8 is opened once by its bytes and scanned as /proc/self/fd/N.
-  const host = createTree({ dir: new DirectoryPaths().resolve(dir), newSession, reaper, say });
+  // A name that is not UTF-8 is opened by its bytes before each stat and scanned as
+  // /proc/self/fd/N: renamed or replaced, it is found again by name, as runit's is.
+  const paths = new DirectoryPaths();
+  const host = createTree({ dir, reach: (name) => paths.resolve(name), newSession, reaper, say });
   hosted.host = host;
   host.start();
 

@@ -365,6 +365,40 @@ Deno.test("runsvdir: a services directory whose name is not UTF-8 is scanned", a
   assertEquals(runsvdir.stderr(), "");
 });
 
+Deno.test("runsvdir: a services directory whose name is not UTF-8 is found again by name", async () => {
+  await using tmp = tempDir();
+  // runit's runsvdir changes into its directory by name before each scan: a directory
+  // renamed away and replaced by another of the same name is the new one that is scanned.
+  const script = (name: string) => `#!/bin/sh\\necho ${name} >>../../started\\nexec sleep 1000\\n`;
+  const make = (name: string) =>
+    `mkdir -p "$S/${name}" && printf '${script(name)}' >"$S/${name}/run" && ` +
+    `chmod +x "$S/${name}/run"`;
+  const made = await run("sh", ["-c", `S=$(printf 's\\377') && ${make("a")}`], {
+    cwd: tmp.path,
+  });
+  assertEquals(made.code, 0, made.stderr);
+  await using runsvdir = wrapSpawned(
+    spawn("sh", ["-c", `exec "$0" "$PWD/$(printf 's\\377')"`, await bin("runsvdir")], {
+      cwd: tmp.path,
+    }),
+  );
+  await waitFor(() => readOrUndefined(`${tmp.path}/started`) === "a\n", { what: "a" });
+  const moved = await run("sh", [
+    "-c",
+    `S=$(printf 's\\377') && mv "$S" old && mkdir "$S" && ${make("b")}`,
+  ], { cwd: tmp.path });
+  assertEquals(moved.code, 0, moved.stderr);
+  // The old directory's watch does not see this: the 5-second stat does.
+  await waitFor(() => readOrUndefined(`${tmp.path}/started`) === "a\nb\n", {
+    what: "b, in the new s\\xff",
+    timeoutMs: 10_000,
+  });
+  await waitFor(() => !servicePid(`${tmp.path}/old/a`) || undefined, {
+    what: "a stopped: it is gone from s\\xff",
+  });
+  assertEquals(runsvdir.stderr(), "");
+});
+
 Deno.test("runsv and runsvdir run in a starting directory whose path is not UTF-8", async () => {
   await using tmp = tempDir();
   // Deno.cwd() throws there; both take their directory relative to it, as runit's do.

@@ -44,8 +44,14 @@ export interface ServiceDirHandle {
 
 /** What the host needs from the outside; cmd/runsvdir.ts supplies the real ones. */
 export interface HostOptions {
-  /** The scan directory, as given on the command line. */
+  /** The scan directory, as given on the command line (and as messages name it). */
   dir: string;
+  /**
+   * The path Deno's file APIs use for `dir` until the next call, asked before each stat of
+   * it (cmd/runsvdir.ts opens a name that is not UTF-8 again by its bytes each time, as
+   * runit's runsvdir changes into it by name before each scan). Default: `dir` itself.
+   */
+  reach?(dir: string): string;
   /** Makes a supervisor for service `name` whose directory is `path`. */
   createSupervisor(service: { name: string; path: string }): HostedSupervisor;
   /** Opens service `name` of the scan directory; throws when it cannot. */
@@ -110,6 +116,8 @@ export class RunsvdirHost {
   #forced = false;
   #lastStatMs = -Infinity;
   #remembered: DirIdentity | undefined;
+  /** Where `dir` was reached at the last stat (HostOptions.reach). */
+  #path: string;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #watcher: Deno.FsWatcher | undefined;
   #watchedIdentity: string | undefined;
@@ -123,6 +131,7 @@ export class RunsvdirHost {
 
   constructor(options: HostOptions) {
     this.#o = options;
+    this.#path = options.dir;
   }
 
   /** The services currently known, name by id (tests and diagnostics). */
@@ -188,9 +197,10 @@ export class RunsvdirHost {
     if (!urgent && !this.#forced && now - this.#lastStatMs < checkMs - 20) return;
     this.#lastStatMs = now;
     const dir = this.#o.dir;
+    this.#path = this.#o.reach?.(dir) ?? dir;
     let info: Deno.FileInfo;
     try {
-      info = Deno.statSync(dir);
+      info = Deno.statSync(this.#path);
     } catch (err) {
       this.#o.warn(`unable to stat ${dir}`, err);
       return;
@@ -224,15 +234,16 @@ export class RunsvdirHost {
 
   #scan(): void {
     const dir = this.#o.dir;
+    const path = this.#path;
     let names: string[] = [];
     try {
-      for (const entry of Deno.readDirSync(dir)) names.push(entry.name);
+      for (const entry of Deno.readDirSync(path)) names.push(entry.name);
       // A name Deno could not decode (U+FFFD) is listed again by its bytes, which the
       // process's text then carries (lib/escaped_text.ts): runsv NAME is reached and
       // named as runit's runsvdir reaches and names it.
       if (names.some((name) => name.includes("\ufffd"))) {
         useEscapedText();
-        names = readDirectoryExact(dir);
+        names = readDirectoryExact(path);
       }
     } catch (err) {
       // As runit after a failed opendir: nothing is removed, and the next try waits for
@@ -244,7 +255,7 @@ export class RunsvdirHost {
     for (const name of names) {
       if (name.startsWith(".")) continue;
       try {
-        const info = statExact(`${dir}/${name}`);
+        const info = statExact(`${path}/${name}`);
         entries.push(
           info.isDirectory
             ? { name, kind: "directory", dev: info.dev, ino: info.ino ?? 0 }
@@ -302,7 +313,7 @@ export class RunsvdirHost {
     if (this.#stopping.has(service.id)) return;
     service.running = true;
     try {
-      service.handle ??= this.#o.openServiceDir(this.#o.dir, service.name);
+      service.handle ??= this.#o.openServiceDir(this.#path, service.name);
     } catch (err) {
       // What runsv prints when it cannot chdir into its service directory.
       this.#o.fatal(service.name, "unable to change to directory", err);
@@ -423,7 +434,7 @@ export class RunsvdirHost {
     this.#closeWatcher();
     let watcher: Deno.FsWatcher;
     try {
-      watcher = Deno.watchFs(this.#o.dir, { recursive: false });
+      watcher = Deno.watchFs(this.#path, { recursive: false });
     } catch {
       return; // no inotify: the periodic rescan still works
     }
@@ -520,7 +531,7 @@ export class RunsvdirHost {
 
   /** Debian: `dir/.forced-rescan` holds `@` and the TAI64N label of the scan. */
   #writeForcedRescan(): void {
-    const path = `${this.#o.dir}/.forced-rescan`;
+    const path = `${this.#path}/.forced-rescan`;
     try {
       Deno.writeTextFileSync(path, formatTai64nText(tai64nNow()), { mode: 0o644 });
     } catch (err) {
@@ -533,6 +544,8 @@ export class RunsvdirHost {
 /** The directories holding each symlink on the way from `path` to what it names. */
 function symlinkParents(path: string): string[] {
   const parents: string[] = [];
+  // Deno's lstat and readlink take UTF-8 only: such a name is found by the periodic stat.
+  if (!path.isWellFormed()) return parents;
   let current = underCurrentDirectory(path);
   for (let hop = 0; hop < 16; hop++) {
     let target: string;

@@ -35,6 +35,8 @@ function reserveFds(count: number): void {
 export interface TreeOptions {
   /** The scan directory, as given. */
   dir: string;
+  /** The path to reach `dir` by until asked again (HostOptions.reach). */
+  reach?(dir: string): string;
   /** Each service in a new session and process group (`-P`). */
   newSession: boolean;
   /** The process's one reaper, already started. */
@@ -48,6 +50,7 @@ export function createTree(options: TreeOptions): RunsvdirHost {
   const { reaper, newSession, say } = options;
   return new RunsvdirHost({
     dir: options.dir,
+    ...(options.reach === undefined ? {} : { reach: options.reach }),
     createSupervisor: ({ name, path }) =>
       new Supervisor({
         dir: path,
