@@ -99,6 +99,12 @@ export class DirectoryPaths {
       return path;
     }
   }
+
+  /** Closes every fd opened here (an in-process svlogd that ends, in a process that goes on). */
+  closeAll(): void {
+    for (const fd of this.#fds.values()) close(fd);
+    this.#fds.clear();
+  }
 }
 
 /**

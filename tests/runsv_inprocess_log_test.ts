@@ -40,6 +40,28 @@ Deno.test("in-process log: lines reach log/main/current; sv shows runsv's pid", 
   assertMatch(status.stdout, new RegExp(`; run: log: \\(pid ${r.proc.pid}\\) \\d+s\\n$`));
 });
 
+Deno.test("in-process log: a directory named in bytes that are not UTF-8 is the one written", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/run!": "#!/bin/sh\necho one\nexec sleep 1000\n", "s/log": null });
+  // Deno names files in UTF-8 only: the shell writes log/svlogd and makes the directory.
+  const made = await new Deno.Command("sh", {
+    args: ["-c", `N=$(printf 'm\\377') && printf './%s\\n' "$N" >s/log/svlogd && mkdir "s/log/$N"`],
+    cwd: tmp.path,
+  }).output();
+  assertEquals(made.code, 0);
+  await using r = await startRunsv(tmp.path, "s");
+  const current = () =>
+    new Deno.Command("sh", {
+      args: ["-c", `cat "s/log/$(printf 'm\\377')/current"`],
+      cwd: tmp.path,
+      stderr: "null",
+    }).outputSync();
+  await waitFor(() => new TextDecoder().decode(current().stdout) === "one\n", {
+    what: "one in log/m\\xff/current",
+  });
+  assertEquals(r.proc.stderrText(), "");
+});
+
 Deno.test("in-process log: d stops consuming, u resumes; nothing is lost or doubled", async () => {
   await using tmp = tempDir();
   writeTree(tmp.path, inProcessLogged(COUNTER(300, "0.005")));

@@ -30,6 +30,7 @@ import { execFailure, spawn, spawnNoWait } from "../../ffi/spawn.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import type { LogSink, LogSinkFactory } from "../log_sink.ts";
 import { writeStderr } from "../output.ts";
+import { decodeEscaped, useEscapedText } from "../escaped_text.ts";
 import { Messenger } from "../msg.ts";
 import type { Reaper } from "../reaper.ts";
 import { errnoOf, errText, SysError } from "../sys_error.ts";
@@ -539,9 +540,11 @@ export class Supervisor {
     const logDir = `${this.#abs}/log`;
     let sink: LogSink | undefined;
     try {
-      const args = Deno.readTextFileSync(`${logDir}/svlogd`).split(/[ \t\n]+/).filter((w) =>
-        w !== ""
-      );
+      // Its words keep their bytes: a log directory named in bytes that are not UTF-8 is
+      // reached as svlogd's own argument would be (lib/escaped_text.ts).
+      const text = decodeEscaped(Deno.readFileSync(`${logDir}/svlogd`));
+      if (!text.isWellFormed()) useEscapedText();
+      const args = text.split(/[ \t\n]+/).filter((w) => w !== "");
       sink = await this.#logSinkFactory!({
         reaper: this.#reaper,
         logDir,

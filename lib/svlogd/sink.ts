@@ -14,6 +14,7 @@
  * - Messages (warnings, pausing, `-v` info, `e` copies) go to `warn`, one line each.
  */
 
+import { DirectoryPaths } from "../../ffi/dir.ts";
 import type { LogSink, LogSinkFactory, LogSinkOptions } from "../log_sink.ts";
 import { UsageError } from "../sys_error.ts";
 import { NoFunctionalDirs, SvlogdEngine } from "./engine.ts";
@@ -34,15 +35,18 @@ export const createSvlogdSink: LogSinkFactory = async (
     throw new Error(`${lead}usage: svlogd ${SVLOGD_USAGE}`);
   }
   const logDir = options.logDir.replace(/\/+$/, "") || "/";
+  const directories = new DirectoryPaths();
   let engine: SvlogdEngine;
   try {
     engine = await SvlogdEngine.start(parsed, {
       message: (line) => options.warn(line),
       copyToStderr: (bytes) => options.warn(decoder.decode(bytes)),
       reaper: options.reaper,
-      resolve: (dir) => (dir.startsWith("/") ? dir : `${logDir}/${dir}`),
+      // A name that is not UTF-8 is used through an fd, as the svlogd applet does.
+      resolve: (dir) => directories.resolve(dir.startsWith("/") ? dir : `${logDir}/${dir}`),
     });
   } catch (err) {
+    directories.closeAll();
     if (err instanceof NoFunctionalDirs) throw new Error(`svlogd: fatal: ${err.message}`);
     throw err;
   }
@@ -61,9 +65,13 @@ export const createSvlogdSink: LogSinkFactory = async (
       }
     },
     endOfInput: () => engine.stopIfPaused(),
-    close: () => {
+    close: async () => {
       engine.stopIfPaused();
-      return engine.close();
+      try {
+        await engine.close();
+      } finally {
+        directories.closeAll();
+      }
     },
   };
 };
