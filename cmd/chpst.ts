@@ -12,6 +12,7 @@ import { Messenger, usageText } from "../lib/msg.ts";
 import { takeExactArguments } from "../lib/escaped_text.ts";
 import { writeStderr } from "../lib/output.ts";
 import { SysError } from "../lib/sys_error.ts";
+import { callerLimits } from "../lib/launch.ts";
 import {
   type ChpstRequest,
   ChpstUsageError,
@@ -137,10 +138,17 @@ function fatalLine(
 
 /**
  * The new soft and hard limits of every limit step, in order, as chpst.c's limit():
- * read the pair, clamp the value to the hard limit; a skipped value sets nothing.
+ * read the pair, clamp the value to the hard limit; a skipped value sets nothing. First
+ * the soft limits chpst was started with where the launcher raised them for Deno
+ * (lib/launch.ts callerLimits): the program gets what runit's chpst would have passed on.
  */
 function limitPairs(steps: readonly Step[]): { resource: number; soft: bigint; hard: bigint }[] {
   const pairs: { resource: number; soft: bigint; hard: bigint }[] = [];
+  for (const { resource, soft } of callerLimits()) {
+    let limit = { soft: 0n, hard: 0n };
+    attempt("unable to getrlimit()", () => limit = getrlimit(resource));
+    pairs.push({ resource, soft: soft < limit.hard ? soft : limit.hard, hard: limit.hard });
+  }
   for (const step of steps) {
     if (step.op !== "limit") continue;
     const resource = RLIMIT[step.name];
@@ -194,7 +202,8 @@ function runSteps(steps: readonly Step[], inherited: Inherited, say: Messenger):
   for (const step of steps) {
     if ((step.op === "limit" || step.op === "exec") && prepared === undefined) {
       const exec = steps[steps.length - 1] as Extract<Step, { op: "exec" }>;
-      const limits = step.op === "limit";
+      // Limits the launcher raised are given back at the exec when chpst sets none.
+      const limits = step.op === "limit" || callerLimits().length > 0;
       prepared = prepareProgram(exec, inherited, changes, limits);
       if (limits) death = setLimits(steps, exec.argv[0]!, say);
     }

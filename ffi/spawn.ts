@@ -9,7 +9,7 @@
 
 import { bindLibcAll, bindLibrary, cstr, cStringBytes } from "./libc.ts";
 import { SysError } from "../lib/sys_error.ts";
-import { settleEnvironment } from "../lib/launch.ts";
+import { type CallerLimit, callerLimits, settleEnvironment } from "../lib/launch.ts";
 import { decodeEscaped, useEscapedText } from "../lib/escaped_text.ts";
 
 // One dlopen for the whole group, without fast-call trampolines: a spawn makes ~15 calls,
@@ -191,6 +191,23 @@ function spawnAttr(flags: number, pgroup: number | undefined): Uint8Array<ArrayB
  */
 export function spawn(options: SpawnOptions): number {
   settleEnvironment(); // a child never sees the launcher's variables (lib/applet.ts)
+  // Soft limits the launcher raised for Deno go back to the child, which posix_spawn
+  // cannot do: libdenit_spawn's child sets them, and this waits for its exec as
+  // posix_spawn would.
+  const limits = callerLimits();
+  const lib = limits.length > 0 && !options.searchPath && !options.opens?.length
+    ? noWaitLibrary()
+    : null;
+  if (lib !== null) {
+    const pid = startWithoutWaiting(lib, options, limits);
+    if (pid !== 0) {
+      const failure = lib.denit_spawn_wait(pid);
+      if (failure !== 0) {
+        throw new SysError("posix_spawn", failure, options.path ?? options.argv[0]);
+      }
+      return pid;
+    }
+  }
   const actions = new Uint8Array(FILE_ACTIONS_SIZE);
   check("posix_spawn_file_actions_init", sym.posix_spawn_file_actions_init(actions));
   const keep: Uint8Array[] = [];
@@ -260,7 +277,7 @@ export function spawn(options: SpawnOptions): number {
 
 // ---- starting a service without waiting for its exec (scripts/spawn.c) ----
 
-const NO_WAIT_VERSION = 1;
+const NO_WAIT_VERSION = 2;
 const NO_WAIT_SETSID = 1;
 const NO_WAIT_SETPGROUP = 2;
 
@@ -268,11 +285,24 @@ function noWaitDefs() {
   return {
     denit_spawn_version: { parameters: [], result: "i32" },
     // int denit_spawn(const char *path, char *const argv[], char *const envp[],
-    //                 const char *cwd, const int *dups, int dup_count, int flags, int pgroup)
+    //                 const char *cwd, const int *dups, int dup_count, int flags, int pgroup,
+    //                 const long long *limits, int limit_count)
     denit_spawn: {
-      parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "i32", "i32", "i32"],
+      parameters: [
+        "buffer",
+        "buffer",
+        "buffer",
+        "buffer",
+        "buffer",
+        "i32",
+        "i32",
+        "i32",
+        "buffer",
+        "i32",
+      ],
       result: "i32",
     },
+    denit_spawn_wait: { parameters: ["i32"], result: "i32" }, // int denit_spawn_wait(pid_t)
     denit_spawn_failure: { parameters: ["i32"], result: "i32" }, // int denit_spawn_failure(pid_t)
   } as const;
 }
@@ -326,12 +356,32 @@ export function spawnNoWait(options: SpawnOptions): number {
     : noWaitLibrary();
   if (lib === null) return spawn(options);
   settleEnvironment(); // a child never sees the launcher's variables (lib/applet.ts)
+  const pid = startWithoutWaiting(lib, options, callerLimits());
+  if (pid === 0) return spawn(options); // every slot in use
+  return pid;
+}
+
+/**
+ * libdenit_spawn's start of `options` (no `opens` or `searchPath`), its child setting the
+ * soft `limits`: the pid, or 0 when every slot is in use. Throws SysError when no process
+ * could be made.
+ */
+function startWithoutWaiting(
+  lib: NoWaitLibrary,
+  options: SpawnOptions,
+  limits: readonly CallerLimit[],
+): number {
   const argv = pointerArray(options.argv);
   // No env: the library copies the C library's `environ`, which Deno.env writes through.
   const envp = options.env !== undefined ? pointerArray(options.env) : undefined;
   const path = cstr(options.path ?? options.argv[0] ?? "");
   const cwd = options.cwd !== undefined ? cstr(options.cwd) : null;
-  const dups = new Int32Array((options.fds ?? []).flat());
+  // A pair whose second is -1 closes the first.
+  const dups = new Int32Array([
+    ...(options.fds ?? []).flat(),
+    ...(options.closes ?? []).flatMap((fd) => [fd, -1]),
+  ]);
+  const limitPairs = new BigInt64Array(limits.flatMap((l) => [BigInt(l.resource), l.soft]));
   let flags = 0;
   if (options.setsid) flags |= NO_WAIT_SETSID;
   else if (options.pgroup !== undefined) flags |= NO_WAIT_SETPGROUP;
@@ -344,11 +394,12 @@ export function spawnNoWait(options: SpawnOptions): number {
     dups.length / 2,
     flags,
     options.pgroup ?? 0,
+    new Uint8Array(limitPairs.buffer),
+    limits.length,
   );
   // The library copied every string before the clone: nothing here needs to outlive it.
   void argv.keep.length;
   void envp?.keep.length;
-  if (pid === 0) return spawn(options); // every slot in use
   if (pid < 0) throw new SysError("clone", -pid, options.path ?? options.argv[0]);
   return pid;
 }

@@ -62,6 +62,7 @@ export const LAUNCHER_VARIABLES = [
   "DENIT_SELF",
   "DENIT_SIGNALS",
   "DENIT_CWD_FD",
+  "DENIT_RLIMITS",
 ] as const;
 /** What every launcher (the sh ones too) may add, always removed. */
 export const ENTRY_VARIABLES = ["DENIT_APPLET", "DENIT_ARGV0"] as const;
@@ -140,6 +141,39 @@ export function parseLauncherSignals(
   return { ignored: BigInt("0x" + text.slice(0, 16)), blocked: BigInt("0x" + text.slice(17)) };
 }
 
+/** A soft resource limit the process was given, which the launcher raised for Deno. */
+export interface CallerLimit {
+  /** RLIMIT_* number. */
+  resource: number;
+  soft: bigint;
+}
+
+let limitsText: string | undefined;
+
+/**
+ * The soft limits the C launcher raised because Deno cannot start under them
+ * (`DENIT_RLIMITS`, scripts/launcher.c fit_limits), to be given back to every child and
+ * to chpst's program; empty when it raised none.
+ */
+export function callerLimits(): readonly CallerLimit[] {
+  if (!settled && Deno.env.get("DENIT_LAUNCHER") !== undefined) {
+    return parseCallerLimits(Deno.env.get("DENIT_RLIMITS"));
+  }
+  return parseCallerLimits(limitsText);
+}
+
+/** The limits in a `DENIT_RLIMITS` value ("RESOURCE:SOFT,...", decimal); malformed: none. */
+export function parseCallerLimits(text: string | undefined): readonly CallerLimit[] {
+  if (text === undefined || text === "") return [];
+  const limits: CallerLimit[] = [];
+  for (const item of text.split(",")) {
+    const match = /^(\d{1,2}):(\d{1,20})$/.exec(item);
+    if (match === null) return [];
+    limits.push({ resource: Number(match[1]), soft: BigInt(match[2]!) });
+  }
+  return limits;
+}
+
 /** Reads argv[0] and clears the launcher's variables so services do not inherit them. */
 export function takeArgv0(): string {
   const argv0 = rawArgv0();
@@ -161,6 +195,7 @@ export function settleEnvironment(): void {
   if (Deno.env.get("DENIT_LAUNCHER") !== undefined) {
     // The launcher's own settings must not leak into services and their children.
     signalText = Deno.env.get("DENIT_SIGNALS");
+    limitsText = Deno.env.get("DENIT_RLIMITS");
     for (const name of LAUNCHER_VARIABLES) remove(name);
     restoreCallers();
   }

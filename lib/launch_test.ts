@@ -1,5 +1,6 @@
 import { assertEquals } from "../tests/_assert.ts";
 import { bin, cLaunchers, run, tempDir } from "../tests/_helpers.ts";
+import { parseCallerLimits } from "./launch.ts";
 
 Deno.test("an applet started without PATH passes on no PATH and no Deno shim variable", async () => {
   await using dir = tempDir();
@@ -76,4 +77,17 @@ Deno.test("guardedMain() runs main after the module's own code, and a throw in i
     [result.code, result.stdout, result.stderr],
     [111, "after\n", "denit: warning: internal error: bang\n"],
   );
+});
+
+Deno.test("parseCallerLimits() reads the launcher's RESOURCE:SOFT list; anything malformed is none", () => {
+  assertEquals(parseCallerLimits("9:50000000,2:50000000"), [
+    { resource: 9, soft: 50000000n },
+    { resource: 2, soft: 50000000n },
+  ]);
+  assertEquals(parseCallerLimits("7:18446744073709551614"), [
+    { resource: 7, soft: 18446744073709551614n },
+  ]);
+  for (const text of [undefined, "", "9", "9:", ":5", "9:5,", "x:5", "9:-5", "123:5"]) {
+    assertEquals(parseCallerLimits(text), [], String(text));
+  }
 });

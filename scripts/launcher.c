@@ -27,6 +27,10 @@
  *                 signal n, as SigIgn and SigBlk in /proc/PID/status). Deno ignores
  *                 SIGPIPE before any JS runs and replaces an ignored HUP, INT or TERM
  *                 later: chpst passes the state on, the others keep those ignores.
+ *   DENIT_RLIMITS when it raised soft resource limits Deno cannot start under (see
+ *                 fit_limits): "RESOURCE:SOFT,..." in decimal, the soft limits it was
+ *                 given, which the applet gives back to its children and chpst to its
+ *                 program.
  *
  * The applet is this file's name, never argv[0] (`chpst -b NAME` and `exec -a` change
  * argv[0]): the path the kernel ran (AT_EXECFN) with symlinks followed, so that
@@ -53,6 +57,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #ifdef DENIT_PROBE
@@ -254,9 +259,10 @@ static int is_callers_deno(const char *entry) {
 }
 
 static int is_ours(const char *entry) {
-  static const char *const names[] = {"DENIT_ARGV0=",  "DENIT_APPLET=",  "DENIT_LAUNCHER=",
-                                      "DENIT_SELF=",   "DENIT_SIGNALS=", "DENIT_CALLER_",
-                                      "DENIT_CWD_FD=", "DENO_DIR=",     "DENO_NO_UPDATE_CHECK="};
+  static const char *const names[] = {
+      "DENIT_ARGV0=",  "DENIT_APPLET=", "DENIT_LAUNCHER=",       "DENIT_SELF=",
+      "DENIT_SIGNALS=", "DENIT_CALLER_", "DENIT_CWD_FD=",         "DENIT_RLIMITS=",
+      "DENO_DIR=",     "DENO_NO_UPDATE_CHECK="};
   if (entry[0] != 'D') return 0;
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     if (starts_with(entry, names[i])) return 1;
@@ -321,6 +327,72 @@ static char *decimal(char *to, unsigned long value) {
   return to;
 }
 
+/*
+ * Resource limits. V8 reserves ~35 GB of address space at start, ~600 MB of it writable,
+ * and Deno opens ~25 files of its own: under the limits run scripts commonly put around a
+ * program (`chpst -m`, `softlimit -m`, `ulimit -n`) it dies before any JavaScript runs,
+ * with a crash report or a message about PID limits. runit's chpst and softlimit set soft
+ * limits only, so Deno's process can have its soft limits raised; the applet then gives
+ * the limits it was given back to every child it starts and chpst to its program
+ * (DENIT_RLIMITS, lib/launch.ts). Only a hard limit below what Deno needs stops it here,
+ * with a message that says so.
+ */
+struct limit_need {
+  int resource;
+  unsigned long long least; /* below this Deno does not start (measured, with a margin) */
+  unsigned long long raise_to; /* the new soft limit, or the hard limit when lower */
+  const char *name;
+};
+
+static const struct limit_need limit_needs[] = {
+    {RLIMIT_AS, 36ULL << 30, RLIM_INFINITY, "address space"},
+    {RLIMIT_DATA, 1ULL << 30, RLIM_INFINITY, "data segment"},
+    {RLIMIT_STACK, 1ULL << 20, 8ULL << 20, "stack"},
+    {RLIMIT_NOFILE, 64, 1024, "open files"},
+};
+
+#define LIMIT_TEXT (sizeof "DENIT_RLIMITS=" + 4 * 24)
+
+struct limit_pair {
+  unsigned long long soft, hard;
+};
+
+/* Raises what must be raised; writes DENIT_RLIMITS=... to `text` (empty: none raised).
+ * Returns 0, or 111 after saying which hard limit is too low. */
+static int fit_limits(const char *prog, char *text) {
+  char *at = text;
+  *at = '\0';
+  for (size_t i = 0; i < sizeof limit_needs / sizeof limit_needs[0]; i++) {
+    const struct limit_need *need = &limit_needs[i];
+    struct limit_pair pair;
+    if (sys(SYS_prlimit64, 0, need->resource, 0, (long)&pair) != 0) continue;
+    if (pair.soft >= need->least) continue; /* RLIM_INFINITY is the largest value */
+    if (pair.hard < need->least) {
+      char digits[24];
+      say(prog);
+      say(": fatal: unable to run Deno: hard limit of ");
+      say(need->name);
+      say(" too low: ");
+      *decimal(digits, pair.hard) = '\0';
+      say(digits);
+      say(", it needs ");
+      *decimal(digits, need->least) = '\0';
+      say(digits);
+      say("\n");
+      return 111;
+    }
+    struct limit_pair raised = {need->raise_to < pair.hard ? need->raise_to : pair.hard,
+                                pair.hard};
+    if (sys(SYS_prlimit64, 0, need->resource, (long)&raised, 0) != 0) continue;
+    at = copy_to(at, at == text ? "DENIT_RLIMITS=" : ",");
+    at = decimal(at, (unsigned long)need->resource);
+    *at++ = ':';
+    at = decimal(at, pair.soft);
+    *at = '\0';
+  }
+  return 0;
+}
+
 /* Fresh zeroed memory for the argument and environment blocks, or NULL. */
 static void *allocate(size_t bytes) {
   long at = sys6(SYS_mmap, 0, (long)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -339,7 +411,11 @@ static int launch(int argc, char **argv, char **environ, const char *ran) {
   static const char applet_name[] = "DENIT_APPLET=";
   static const char self_name[] = "DENIT_SELF=";
   const char *argv0 = argc > 0 && argv[0] != NULL ? argv[0] : "";
-  const int quick = takes_quick(applet, argc, argv);
+  /* First: the launcher's own allocation below needs memory the limits may not allow. */
+  static char limits[LIMIT_TEXT];
+  int refused = fit_limits(applet->name, limits);
+  if (refused != 0) return refused;
+  const int quick = takes_quick(applet, argc, argv) && limits[0] == '\0';
   const char *entry_name = quick ? applet->quick : applet->entry;
 
   /* One block: the environment's and the arguments' pointers, then the joined strings. */
@@ -351,9 +427,9 @@ static int launch(int argc, char **argv, char **environ, const char *ran) {
   if (ran != NULL) text += sizeof self_name + length(ran);
   text += sizeof "DENIT_SIGNALS=" + 33 + sizeof LIB "/src/" + length(entry_name);
   text += sizeof "DENIT_CWD_FD=" + 24;
-  char **envp = allocate((count + 9 + (size_t)argc + 12) * sizeof *envp + text);
+  char **envp = allocate((count + 10 + (size_t)argc + 12) * sizeof *envp + text);
   if (envp == NULL) return fail(applet->name, deno, ENOMEM);
-  char **args = envp + count + 9;
+  char **args = envp + count + 10;
   char *strings = (char *)(args + argc + 12);
 
   /* The environment: the one given, minus our names, plus ours at the end. */
@@ -387,6 +463,7 @@ static int launch(int argc, char **argv, char **environ, const char *ran) {
     *strings++ = ':';
     strings = hex(strings, blocked) + 1;
   }
+  if (limits[0] != '\0') envp[e++] = limits;
   if ((applet->flags & PID1) && sys(SYS_getpid, 0, 0, 0, 0) == 1) block_runit_signals();
   long cwd_fd = keep_removed_cwd();
   if (cwd_fd >= 0) {

@@ -28,13 +28,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
 #include "raw_syscall.h"
 
 /* The ABI version denit_spawn_version() reports; ffi/spawn.ts checks it. */
-#define DENIT_SPAWN_VERSION 1
+#define DENIT_SPAWN_VERSION 2
 
 /* Flags of denit_spawn(). */
 #define SPAWN_SETSID 1
@@ -56,6 +57,14 @@ struct slot {
   size_t bytes;
 };
 
+/* A soft resource limit the child sets before its exec (the hard one is left as it is). */
+struct child_limit {
+  long long resource;
+  unsigned long long soft;
+};
+
+#define MAX_LIMITS 16
+
 /* What the child needs, in its mapping above its stack. */
 struct request {
   struct slot *slot;
@@ -65,8 +74,10 @@ struct request {
   const char *cwd;
   int flags;
   int pgroup;
+  int limit_count;
+  struct child_limit limits[MAX_LIMITS];
   int dup_count;
-  int dups[]; /* from, to, from, to, ... */
+  int dups[]; /* from, to, from, to, ...; to < 0: close from */
 };
 
 static struct slot slots[SLOTS];
@@ -93,8 +104,21 @@ static int child(void *arg) {
     int from = request->dups[2 * i];
     int to = request->dups[2 * i + 1];
     /* As posix_spawn's dup2 action: the same fd only loses close-on-exec. */
-    rc = from == to ? sys6(SYS_fcntl, to, F_SETFD, 0, 0, 0, 0)
-                    : sys6(SYS_dup3, from, to, 0, 0, 0, 0);
+    if (to < 0) {
+      rc = sys6(SYS_close, from, 0, 0, 0, 0, 0);
+      if (rc == -EBADF) rc = 0; /* as posix_spawn's close action */
+    } else {
+      rc = from == to ? sys6(SYS_fcntl, to, F_SETFD, 0, 0, 0, 0)
+                      : sys6(SYS_dup3, from, to, 0, 0, 0, 0);
+    }
+  }
+  for (int i = 0; rc >= 0 && i < request->limit_count; i++) {
+    /* The soft limit the caller gave the launcher, which raised it for Deno. */
+    unsigned long long pair[2];
+    rc = sys6(SYS_prlimit64, 0, request->limits[i].resource, 0, (long)pair, 0, 0);
+    if (rc < 0) break;
+    pair[0] = request->limits[i].soft < pair[1] ? request->limits[i].soft : pair[1];
+    rc = sys6(SYS_prlimit64, 0, request->limits[i].resource, (long)pair, 0, 0, 0);
   }
   if (rc >= 0 && request->cwd != NULL) rc = sys6(SYS_chdir, (long)request->cwd, 0, 0, 0, 0, 0);
   if (rc >= 0) {
@@ -176,13 +200,16 @@ int denit_spawn_version(void) { return DENIT_SPAWN_VERSION; }
 /*
  * Starts `path` with `argv` and `envp` (copied; NULL: this process's environment, which
  * Deno keeps in the C library's `environ`), in `cwd` when not NULL, with the fd pairs
- * in `dups` dup'd in order, SIG_DFL for every signal and an empty signal mask, in a new
- * session (SPAWN_SETSID) or process group `pgroup` (SPAWN_SETPGROUP). Returns the pid;
- * -errno when no process could be made; 0 when every slot is in use (the caller then
- * uses posix_spawn).
+ * in `dups` dup'd in order (a pair whose second is negative closes the first), SIG_DFL
+ * for every signal and an empty signal mask, in a new session (SPAWN_SETSID) or process
+ * group `pgroup` (SPAWN_SETPGROUP), with the soft limits in `limits` (resource, soft
+ * pairs; at most MAX_LIMITS). Returns the pid; -errno when no process could be made; 0
+ * when every slot is in use (the caller then uses posix_spawn).
  */
 int denit_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
-                const int *dups, int dup_count, int flags, int pgroup) {
+                const int *dups, int dup_count, int flags, int pgroup,
+                const long long *limits, int limit_count) {
+  if (limit_count < 0 || limit_count > MAX_LIMITS) return -EINVAL;
   sweep();
   if (envp == NULL) envp = environ;
 
@@ -200,6 +227,11 @@ int denit_spawn(const char *path, char *const argv[], char *const envp[], const 
   request->slot = slot;
   request->flags = flags;
   request->pgroup = pgroup;
+  request->limit_count = limit_count;
+  for (int i = 0; i < limit_count; i++) {
+    request->limits[i].resource = limits[2 * i];
+    request->limits[i].soft = (unsigned long long)limits[2 * i + 1];
+  }
   request->dup_count = dup_count;
   for (int i = 0; i < 2 * dup_count; i++) request->dups[i] = dups[i];
   request->argv = (char **)((char *)request + head);
@@ -228,6 +260,31 @@ int denit_spawn(const char *path, char *const argv[], char *const envp[], const 
   }
   slot->pid = pid;
   return pid;
+}
+
+/*
+ * Waits until child `pid` has exec'd or failed to (posix_spawn's wait, for a start that
+ * must report its exec's error): 0 when it exec'd, else the errno of the failed step,
+ * its slot then freed (the child exits 111; its reaper reaps it).
+ */
+int denit_spawn_wait(int pid) {
+  for (int i = 0; pid > 0 && i < SLOTS; i++) {
+    struct slot *slot = &slots[i];
+    if (slot->pid != pid) continue;
+    /* The kernel clears `running` and wakes this futex at the child's exec or exit. */
+    for (int value; (value = __atomic_load_n(&slot->running, __ATOMIC_ACQUIRE)) != 0;) {
+      sys6(SYS_futex, (long)&slot->running, FUTEX_WAIT, value, 0, 0, 0);
+    }
+    int failure = slot->failure;
+    if (failure != 0) {
+      /* As posix_spawn: the caller gets the error, and the child that exits 111 is
+       * reaped here (the JavaScript thread's reaper cannot run during this call). */
+      sys6(SYS_wait4, pid, 0, 0, 0, 0, 0);
+      release(slot);
+    }
+    return failure;
+  }
+  return 0;
 }
 
 /*

@@ -1,0 +1,120 @@
+/**
+ * Applets under the resource limits run scripts put around programs (`chpst -m`,
+ * `softlimit -m`): Deno cannot start under them, so the C launcher raises the soft limits
+ * for Deno's process (scripts/launcher.c fit_limits) and the applet gives the limits it
+ * was given back to its children and to chpst's program, as runit's would pass them on.
+ */
+
+import { assertEquals, assertMatch } from "./_assert.ts";
+import {
+  bin,
+  cLaunchers,
+  haveDebianRunit,
+  killTree,
+  readOrUndefined,
+  run,
+  spawn,
+  tempDir,
+  waitFor,
+  writeTree,
+} from "./_helpers.ts";
+
+/** Soft limits only, as runit's chpst and softlimit set them (prlimit's SOFT:HARD form). */
+const SOFT_50MB = ["--as=50000000:unlimited", "--data=50000000:unlimited"];
+
+/** The address-space and data lines of /proc/self/limits, as a program sees them. */
+const SHOW_LIMITS = "grep -E 'address space|data size' /proc/self/limits";
+
+const ignoreWithout = async () => !(await cLaunchers());
+
+Deno.test({
+  name:
+    "chpst under soft limits Deno cannot start under gives its program those limits, as Debian's",
+  ignore: await ignoreWithout() || !haveDebianRunit(),
+  async fn() {
+    await using tmp = tempDir();
+    writeTree(tmp.path, { "env/A": "1" });
+    const under = (chpst: string, args: string[]) =>
+      run("/usr/bin/chpst", ["-m", "50000000", chpst, ...args, "sh", "-c", SHOW_LIMITS], {
+        cwd: tmp.path,
+      });
+    for (const args of [["-u", "nobody"], ["-e", "env"], ["-m", "40000000"]]) {
+      const ours = await under(await bin("chpst"), args);
+      const theirs = await under("/usr/bin/chpst", args);
+      assertEquals([ours.code, ours.stdout, ours.stderr], [0, theirs.stdout, ""], args.join(" "));
+    }
+    const limited = await under(await bin("chpst"), ["-m", "40000000"]);
+    assertMatch(limited.stdout, /Max data size +40000000 +unlimited/);
+  },
+});
+
+Deno.test({
+  name: "runsv under such limits gives them back to ./run and to control scripts",
+  ignore: await ignoreWithout(),
+  async fn() {
+    await using tmp = tempDir();
+    writeTree(tmp.path, {
+      "s/run!": `#!/bin/sh\n${SHOW_LIMITS} >../run.limits\nexec sleep 1000\n`,
+      "s/control/d!": `#!/bin/sh\n${SHOW_LIMITS} >../control.limits\nexit 1\n`,
+    });
+    await using runsv = spawn("prlimit", [...SOFT_50MB, await bin("runsv"), "s"], {
+      cwd: tmp.path,
+    });
+    try {
+      const want = (path: string) =>
+        waitFor(() => readOrUndefined(path), { what: path, timeoutMs: 10_000 });
+      const runLimits = await want(`${tmp.path}/run.limits`);
+      assertMatch(runLimits, /Max data size +50000000 +unlimited/);
+      assertMatch(runLimits, /Max address space +50000000 +unlimited/);
+      // control/d goes through the start that waits for the exec (spawn, not spawnNoWait).
+      Deno.writeTextFileSync(`${tmp.path}/s/supervise/control`, "d");
+      assertEquals(await want(`${tmp.path}/control.limits`), runLimits);
+      assertEquals(runsv.stderrText(), "");
+    } finally {
+      killTree(runsv.pid);
+    }
+  },
+});
+
+Deno.test({
+  name: "a hard limit too low for Deno is a fatal error in runit's shape, exit 111",
+  ignore: await ignoreWithout(),
+  async fn() {
+    const result = await run("prlimit", ["--as=100000000", await bin("svlogd"), "/nonexistent"]);
+    assertEquals([result.code, result.stdout], [111, ""]);
+    assertEquals(
+      result.stderr,
+      "svlogd: fatal: unable to run Deno: hard limit of address space too low: 100000000, " +
+        "it needs 38654705664\n",
+    );
+  },
+});
+
+Deno.test({
+  name: "sv under such limits gives them to ./check, whose stdout is closed as runit's",
+  ignore: await ignoreWithout() || !haveDebianRunit(),
+  async fn() {
+    await using tmp = tempDir();
+    writeTree(tmp.path, {
+      "s/run!": "#!/bin/sh\nexec sleep 1000\n",
+      // Before any redirection: fd 1 as sv left it.
+      "s/check!": "#!/bin/sh\nif [ -e /proc/$$/fd/1 ]; then s=open; else s=closed; fi\n" +
+        `${SHOW_LIMITS} >../check.out\necho "stdout $s" >>../check.out\nexit 0\n`,
+    });
+    await using runsv = spawn("/usr/bin/runsv", ["s"], { cwd: tmp.path });
+    try {
+      await waitFor(() => readOrUndefined(`${tmp.path}/s/supervise/stat`) === "run\n");
+      const sv = await run("prlimit", [...SOFT_50MB, await bin("sv"), "-w", "5", "check", "./s"], {
+        cwd: tmp.path,
+      });
+      assertEquals(sv.stderr, "");
+      assertMatch(sv.stdout, /^ok: run: \.\/s: \(pid \d+\) \d+s\n$/);
+      const seen = readOrUndefined(`${tmp.path}/check.out`) ?? "";
+      assertMatch(seen, /Max data size +50000000 +unlimited/);
+      assertMatch(seen, /Max address space +50000000 +unlimited/);
+      assertMatch(seen, /stdout closed\n$/);
+    } finally {
+      killTree(runsv.pid);
+    }
+  },
+});
