@@ -55,6 +55,7 @@ import {
   open,
   preferOneShotCalls,
   setsid,
+  sysError,
 } from "../ffi/libc.ts";
 import {
   chroot,
@@ -66,6 +67,7 @@ import {
   prepareLimits,
   setgid,
   setgroups,
+  setSoftLimit,
   setuid,
 } from "../ffi/exec.ts";
 
@@ -176,6 +178,11 @@ function setLimits(steps: readonly Step[], program: string, say: Messenger): Pre
   return death;
 }
 
+/** A limit that bounds memory: once set, V8 may not map anything new (see setLimits). */
+function isMemoryLimit({ resource }: { resource: number }): boolean {
+  return resource !== RLIMIT.nofile;
+}
+
 /** chpst -l/-L and setlock: the lock the program holds. */
 function takeLock(step: Extract<Step, { op: "lock" }>): void {
   let fd = -1;
@@ -202,8 +209,8 @@ function runSteps(steps: readonly Step[], inherited: Inherited, say: Messenger):
   for (const step of steps) {
     if ((step.op === "limit" || step.op === "exec") && prepared === undefined) {
       const exec = steps[steps.length - 1] as Extract<Step, { op: "exec" }>;
-      // Limits the launcher raised are given back at the exec when chpst sets none.
-      const limits = step.op === "limit" || callerLimits().length > 0;
+      // Memory limits the launcher raised are given back as chpst's own are set.
+      const limits = step.op === "limit" || callerLimits().some(isMemoryLimit);
       prepared = prepareProgram(exec, inherited, changes, limits);
       if (limits) death = setLimits(steps, exec.argv[0]!, say);
     }
@@ -249,6 +256,14 @@ function runSteps(steps: readonly Step[], inherited: Inherited, say: Messenger):
       case "limit":
         break; // all set together above
       case "exec": {
+        // The open-files limit Deno raised, when no limit step has set it back above.
+        if (death === undefined) {
+          for (const { resource, soft } of callerLimits()) {
+            attempt("unable to setrlimit()", () => {
+              if (!setSoftLimit(resource, soft)) throw sysError("setrlimit");
+            });
+          }
+        }
         const code = prepared!.run();
         death?.die(code);
         if (step.quiet) throw new QuietExit();

@@ -323,6 +323,28 @@ export function getrlimit(resource: number): Rlimit {
   return { soft: pair[0]!, hard: pair[1]! };
 }
 
+// The open-files limit a program gets back (lib/launch.ts callerLimits): chpst's quick
+// entry calls these once, in a group of their own that its bundle can carry alone.
+const fileLimitCalls = /* @__PURE__ */ bindLibcAll({
+  // int getrlimit(int resource, struct rlimit *rlim)
+  getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+  // int setrlimit(int resource, const struct rlimit *rlim)
+  setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+}, { fastCalls: false });
+
+/**
+ * Sets the soft limit of `resource` to `soft`, or to the hard limit when that is lower,
+ * for a limit that does not bound memory (open files), right before an exec. False when
+ * getrlimit or setrlimit failed (errno tells why).
+ */
+export function setSoftLimit(resource: number, soft: bigint): boolean {
+  const pair = new BigUint64Array(2);
+  const bytes = new Uint8Array(pair.buffer);
+  if (fileLimitCalls.getrlimit(resource, bytes) === -1) return false;
+  pair[0] = soft < pair[1]! ? soft : pair[1]!;
+  return fileLimitCalls.setrlimit(resource, bytes) !== -1;
+}
+
 /** setrlimit(2). */
 export function setrlimit(resource: number, limit: Rlimit): void {
   const pair = new BigUint64Array([limit.soft, limit.hard]);

@@ -335,7 +335,9 @@ static char *decimal(char *to, unsigned long value) {
  * limits only, so Deno's process can have its soft limits raised; the applet then gives
  * the limits it was given back to every child it starts and chpst to its program
  * (DENIT_RLIMITS, lib/launch.ts). Only a hard limit below what Deno needs stops it here,
- * with a message that says so.
+ * with a message that says so. The open-files limit is passed on whenever its soft limit
+ * is below the hard one: Deno raises it to the hard limit at start-up in any case, and
+ * runit's tools pass on the one they were given.
  */
 struct limit_need {
   int resource;
@@ -357,15 +359,27 @@ struct limit_pair {
   unsigned long long soft, hard;
 };
 
-/* Raises what must be raised; writes DENIT_RLIMITS=... to `text` (empty: none raised).
- * Returns 0, or 111 after saying which hard limit is too low. */
-static int fit_limits(const char *prog, char *text) {
+/* Raises what must be raised; writes DENIT_RLIMITS=... to `text` (empty: none to pass
+ * on) and sets `*memory` when a memory limit was raised. Returns 0, or 111 after saying
+ * which hard limit is too low. */
+static int fit_limits(const char *prog, char *text, int *memory) {
   char *at = text;
   *at = '\0';
+  *memory = 0;
   for (size_t i = 0; i < sizeof limit_needs / sizeof limit_needs[0]; i++) {
     const struct limit_need *need = &limit_needs[i];
     struct limit_pair pair;
     if (sys(SYS_prlimit64, 0, need->resource, 0, (long)&pair) != 0) continue;
+    int files = need->resource == RLIMIT_NOFILE;
+    if (files && pair.soft >= need->least && pair.soft < pair.hard) {
+      /* Deno raises it; the applet's children get this one back. */
+      at = copy_to(at, at == text ? "DENIT_RLIMITS=" : ",");
+      at = decimal(at, (unsigned long)need->resource);
+      *at++ = ':';
+      at = decimal(at, pair.soft);
+      *at = '\0';
+      continue;
+    }
     if (pair.soft >= need->least) continue; /* RLIM_INFINITY is the largest value */
     if (pair.hard < need->least) {
       char digits[24];
@@ -384,6 +398,7 @@ static int fit_limits(const char *prog, char *text) {
     struct limit_pair raised = {need->raise_to < pair.hard ? need->raise_to : pair.hard,
                                 pair.hard};
     if (sys(SYS_prlimit64, 0, need->resource, (long)&raised, 0) != 0) continue;
+    if (!files) *memory = 1;
     at = copy_to(at, at == text ? "DENIT_RLIMITS=" : ",");
     at = decimal(at, (unsigned long)need->resource);
     *at++ = ':';
@@ -413,9 +428,11 @@ static int launch(int argc, char **argv, char **environ, const char *ran) {
   const char *argv0 = argc > 0 && argv[0] != NULL ? argv[0] : "";
   /* First: the launcher's own allocation below needs memory the limits may not allow. */
   static char limits[LIMIT_TEXT];
-  int refused = fit_limits(applet->name, limits);
+  int memory_raised;
+  int refused = fit_limits(applet->name, limits, &memory_raised);
   if (refused != 0) return refused;
-  const int quick = takes_quick(applet, argc, argv) && limits[0] == '\0';
+  /* The quick entry gives back an open-files limit; memory limits are the full chpst's. */
+  const int quick = takes_quick(applet, argc, argv) && !memory_raised;
   const char *entry_name = quick ? applet->quick : applet->entry;
 
   /* One block: the environment's and the arguments' pointers, then the joined strings. */

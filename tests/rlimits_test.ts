@@ -118,3 +118,37 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "the open-files limit Deno raises comes back to chpst's program and runsv's children",
+  ignore: await ignoreWithout() || !haveDebianRunit(),
+  async fn() {
+    await using tmp = tempDir();
+    writeTree(tmp.path, {
+      "env/A": "1",
+      "s/run!": "#!/bin/sh\nulimit -n >../run.files\nexec sleep 1000\n",
+      "s/control/d!": "#!/bin/sh\nulimit -n >../control.files\nexit 1\n",
+    });
+    // Soft below hard, as most systems start programs: Deno raises its own to the hard one.
+    const files = ["--nofile=256:4096"];
+    const show = ["sh", "-c", "ulimit -n; ulimit -Hn"];
+    for (const args of [["-e", "env"], ["-u", "nobody"], ["-o", "100"]]) {
+      const ours = await run("prlimit", [...files, await bin("chpst"), ...args, ...show], {
+        cwd: tmp.path,
+      });
+      const theirs = await run("prlimit", [...files, "/usr/bin/chpst", ...args, ...show], {
+        cwd: tmp.path,
+      });
+      assertEquals([ours.code, ours.stdout, ours.stderr], [0, theirs.stdout, ""], args.join(" "));
+    }
+    await using runsv = spawn("prlimit", [...files, await bin("runsv"), "s"], { cwd: tmp.path });
+    try {
+      const want = (path: string) => waitFor(() => readOrUndefined(path), { what: path });
+      assertEquals(await want(`${tmp.path}/run.files`), "256\n");
+      Deno.writeTextFileSync(`${tmp.path}/s/supervise/control`, "d");
+      assertEquals(await want(`${tmp.path}/control.files`), "256\n");
+    } finally {
+      killTree(runsv.pid);
+    }
+  },
+});

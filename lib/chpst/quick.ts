@@ -12,15 +12,16 @@
  * dir that needs runit's rules for subdirectories or vanished entries, any error, an exec
  * that failed) loads the full chpst (`full`, its entry module), which then runs as if
  * started itself and reports what it finds as runit would. Until the exec nothing has
- * changed but the signal dispositions the full chpst would set the same way, and the
- * environment is left as the launcher gave it: the full entry reads it again.
+ * changed but the signal dispositions and the open-files limit the full chpst would set
+ * the same way, and the environment is left as the launcher gave it: the full entry reads
+ * it again. The launcher does not run this entry when it raised a memory limit.
  */
 
 import { openStartDirectory } from "../fs_probe.ts";
 import { baseName } from "../msg.ts";
-import { internalError, parseLauncherSignals } from "../launch.ts";
+import { callerLimits, internalError, parseLauncherSignals } from "../launch.ts";
 import { preferOneShotCalls } from "../../ffi/libc.ts";
-import { prepareExecNow, setDispositions } from "../../ffi/exec.ts";
+import { prepareExecNow, setDispositions, setSoftLimit } from "../../ffi/exec.ts";
 import { quickSteps } from "./request.ts";
 import { readEnvDirQuick } from "./files.ts";
 import { applyEnvChanges, signalRestore } from "./inherit.ts";
@@ -68,6 +69,9 @@ function execCommonCase(): void {
   const restore = signalRestore(inherited.signals, signalsNow(inherited), true);
   if (restore.setMask) return; // never with the launcher's state: the full chpst sets it
   if (!setDispositions(restore)) return;
+  // The open-files limit Deno raised (the launcher runs this entry with no other limit to
+  // give back): the program gets the caller's, as from runit's chpst.
+  for (const { resource, soft } of callerLimits()) if (!setSoftLimit(resource, soft)) return;
   prepared.run(); // returns only when no candidate could be run
 }
 
