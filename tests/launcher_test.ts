@@ -245,6 +245,51 @@ for (const kind of ["freestanding", "hosted"] as const) {
   });
 
   Deno.test({
+    name: `launcher (${kind}): soft limits Deno cannot start under are raised and passed on`,
+    ignore: !haveCompiler() || (kind === "freestanding" && Deno.build.arch !== "x86_64" &&
+      Deno.build.arch !== "aarch64"),
+    async fn() {
+      await using dir = tempDir();
+      const { prefix } = await build(dir.path, kind, false);
+      // This stand-in prints its own soft limits, its entry and DENIT_RLIMITS.
+      Deno.writeTextFileSync(
+        `${prefix}/lib/denit/deno`,
+        "#!/bin/sh\nulimit -v; ulimit -d; ulimit -s; ulimit -n\nfor a; do last=$a; done\n" +
+          'for a; do case $a in */src/*) echo "$a";; esac; done\necho "$DENIT_RLIMITS"\n',
+      );
+      Deno.chmodSync(`${prefix}/lib/denit/deno`, 0o755);
+      const under = (limits: string[], args: string[]) =>
+        run("prlimit", [...limits, `${prefix}/bin/chpst`, ...args]);
+      const src = `${prefix}/lib/denit/src/entry`;
+      // Memory: raised to the hard limit, stack to 8 MiB; the full chpst gives them back.
+      const memory = await under(
+        ["--as=50000000:unlimited", "--data=40000000:unlimited", "--stack=65536:unlimited"],
+        ["-e", "d", "p"],
+      );
+      assertEquals(memory.stdout.split("\n"), [
+        "unlimited",
+        "unlimited",
+        "8192",
+        ...memory.stdout.split("\n").slice(3, 4),
+        `${src}/chpst.js`,
+        "9:50000000,2:40000000,3:65536",
+        "",
+      ]);
+      // Open files below the hard limit: passed on (Deno raises it itself), quick entry kept.
+      const files = await under(["--nofile=256:4096"], ["-e", "d", "p"]);
+      assertEquals(files.stdout, `unlimited\nunlimited\n8192\n256\n${src}/chpst-quick.js\n7:256\n`);
+      // A hard limit below what Deno needs: runit's shape, 111, nothing run.
+      const hard = await under(["--as=50000000"], []);
+      assertEquals([hard.code, hard.stdout], [111, ""]);
+      assertEquals(
+        hard.stderr,
+        "chpst: fatal: unable to run Deno: hard limit of address space too low: 50000000, " +
+          "it needs 38654705664\n",
+      );
+    },
+  });
+
+  Deno.test({
     name: `launcher (${kind}): Deno missing is runit's fatal message and 111`,
     ignore: !haveCompiler() || (kind === "freestanding" && Deno.build.arch !== "x86_64" &&
       Deno.build.arch !== "aarch64"),
