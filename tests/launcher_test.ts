@@ -254,7 +254,7 @@ for (const kind of ["freestanding", "hosted"] as const) {
       // This stand-in prints its own soft limits, its entry and DENIT_RLIMITS.
       Deno.writeTextFileSync(
         `${prefix}/lib/denit/deno`,
-        "#!/bin/sh\nulimit -v; ulimit -d; ulimit -s; ulimit -n\nfor a; do last=$a; done\n" +
+        "#!/bin/sh\nulimit -v; ulimit -d; ulimit -s; ulimit -n\n" +
           'for a; do case $a in */src/*) echo "$a";; esac; done\necho "$DENIT_RLIMITS"\n',
       );
       Deno.chmodSync(`${prefix}/lib/denit/deno`, 0o755);
