@@ -27,10 +27,10 @@
  *                 signal n, as SigIgn and SigBlk in /proc/PID/status). Deno ignores
  *                 SIGPIPE before any JS runs and replaces an ignored HUP, INT or TERM
  *                 later: chpst passes the state on, the others keep those ignores.
- *   DENIT_RLIMITS when it raised soft resource limits Deno cannot start under (see
- *                 fit_limits): "RESOURCE:SOFT,..." in decimal, the soft limits it was
- *                 given, which the applet gives back to its children and chpst to its
- *                 program.
+ *   DENIT_RLIMITS when it raised soft resource limits Deno cannot start under, or the
+ *                 open-files one is below its hard limit (see fit_limits):
+ *                 "RESOURCE:SOFT,..." in decimal, the soft limits it was given, which
+ *                 the applet gives back to its children and chpst to its program.
  *
  * The applet is this file's name, never argv[0] (`chpst -b NAME` and `exec -a` change
  * argv[0]): the path the kernel ran (AT_EXECFN) with symlinks followed, so that
@@ -359,6 +359,16 @@ struct limit_pair {
   unsigned long long soft, hard;
 };
 
+/* Adds RESOURCE:SOFT to the DENIT_RLIMITS text that starts at `text` and ends at `at`. */
+static char *pass_on(char *text, char *at, int resource, unsigned long long soft) {
+  at = copy_to(at, at == text ? "DENIT_RLIMITS=" : ",");
+  at = decimal(at, (unsigned long)resource);
+  *at++ = ':';
+  at = decimal(at, soft);
+  *at = '\0';
+  return at;
+}
+
 /* Raises what must be raised; writes DENIT_RLIMITS=... to `text` (empty: none to pass
  * on) and sets `*memory` when a memory limit was raised. Returns 0, or 111 after saying
  * which hard limit is too low. */
@@ -372,12 +382,7 @@ static int fit_limits(const char *prog, char *text, int *memory) {
     if (sys(SYS_prlimit64, 0, need->resource, 0, (long)&pair) != 0) continue;
     int files = need->resource == RLIMIT_NOFILE;
     if (files && pair.soft >= need->least && pair.soft < pair.hard) {
-      /* Deno raises it; the applet's children get this one back. */
-      at = copy_to(at, at == text ? "DENIT_RLIMITS=" : ",");
-      at = decimal(at, (unsigned long)need->resource);
-      *at++ = ':';
-      at = decimal(at, pair.soft);
-      *at = '\0';
+      at = pass_on(text, at, need->resource, pair.soft); /* Deno raises it itself */
       continue;
     }
     if (pair.soft >= need->least) continue; /* RLIM_INFINITY is the largest value */
@@ -399,11 +404,7 @@ static int fit_limits(const char *prog, char *text, int *memory) {
                                 pair.hard};
     if (sys(SYS_prlimit64, 0, need->resource, (long)&raised, 0) != 0) continue;
     if (!files) *memory = 1;
-    at = copy_to(at, at == text ? "DENIT_RLIMITS=" : ",");
-    at = decimal(at, (unsigned long)need->resource);
-    *at++ = ':';
-    at = decimal(at, pair.soft);
-    *at = '\0';
+    at = pass_on(text, at, need->resource, pair.soft);
   }
   return 0;
 }

@@ -265,7 +265,7 @@ int denit_spawn(const char *path, char *const argv[], char *const envp[], const 
 /*
  * Waits until child `pid` has exec'd or failed to (posix_spawn's wait, for a start that
  * must report its exec's error): 0 when it exec'd, else the errno of the failed step,
- * its slot then freed (the child exits 111; its reaper reaps it).
+ * the child (which exits 111) then reaped and its slot freed.
  */
 int denit_spawn_wait(int pid) {
   for (int i = 0; pid > 0 && i < SLOTS; i++) {
