@@ -148,7 +148,13 @@ export interface CallerLimit {
   soft: bigint;
 }
 
-let limitsText: string | undefined;
+/**
+ * Where {@linkcode settleEnvironment} keeps `DENIT_RLIMITS`: on the global object, not in
+ * this module, because process 1 loads the supervision tree as a bundle of its own
+ * (entry/runsvdir_tree.js), whose copy of this module never sees the launcher's variable.
+ */
+const LIMITS_KEY = Symbol.for("denit.callerLimits");
+type LimitsHolder = { [LIMITS_KEY]?: string | undefined };
 
 /**
  * The soft limits the C launcher raised because Deno cannot start under them
@@ -159,7 +165,7 @@ export function callerLimits(): readonly CallerLimit[] {
   if (!settled && Deno.env.get("DENIT_LAUNCHER") !== undefined) {
     return parseCallerLimits(Deno.env.get("DENIT_RLIMITS"));
   }
-  return parseCallerLimits(limitsText);
+  return parseCallerLimits((globalThis as LimitsHolder)[LIMITS_KEY]);
 }
 
 /** The limits in a `DENIT_RLIMITS` value ("RESOURCE:SOFT,...", decimal); malformed: none. */
@@ -195,7 +201,7 @@ export function settleEnvironment(): void {
   if (Deno.env.get("DENIT_LAUNCHER") !== undefined) {
     // The launcher's own settings must not leak into services and their children.
     signalText = Deno.env.get("DENIT_SIGNALS");
-    limitsText = Deno.env.get("DENIT_RLIMITS");
+    (globalThis as LimitsHolder)[LIMITS_KEY] = Deno.env.get("DENIT_RLIMITS");
     for (const name of LAUNCHER_VARIABLES) remove(name);
     restoreCallers();
   }

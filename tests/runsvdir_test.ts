@@ -385,10 +385,12 @@ Deno.test("runsvdir: a services directory whose name is not UTF-8 is found again
   await waitFor(() => readOrUndefined(`${tmp.path}/started`) === "a\n", { what: "a" });
   const moved = await run("sh", [
     "-c",
-    `S=$(printf 's\\377') && mv "$S" old && mkdir "$S" && ${make("b")}`,
+    // Made in full first, then put in place: a service is not seen half made.
+    `S=new && ${make("b")} && S=$(printf 's\\377') && mv "$S" old && mv new "$S"`,
   ], { cwd: tmp.path });
   assertEquals(moved.code, 0, moved.stderr);
-  // The old directory's watch does not see this: the 5-second stat does.
+  // Seen at the next stat by name: the move wakes the old directory's watch (else the
+  // 5-second stat would find it).
   await waitFor(() => readOrUndefined(`${tmp.path}/started`) === "a\nb\n", {
     what: "b, in the new s\\xff",
     timeoutMs: 10_000,

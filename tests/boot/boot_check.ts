@@ -151,6 +151,17 @@ async function main(): Promise<number> {
         );
       }
       say(`boot 1: log lines written`);
+      // The kernel starts process 1 with an open-files limit of 1024 (hard 4096), which
+      // runit passes on unchanged; Deno raises its own to the hard limit at start-up.
+      const limits = await vm.run(
+        'grep "open files" /proc/$(cat /etc/service/demo/supervise/pid)/limits',
+        left(deadline),
+      );
+      assert(
+        /^Max open files +1024 +4096 /.test(limits.out),
+        `the demo service's open-files limit is not the kernel's:\n${limits.out}`,
+      );
+      say(`boot 1: the demo service has the kernel's open-files limit`);
       const t6 = vm.now();
       await vm.send("init 6\n");
       await vm.expect(/rootfs: stage 3 at/, left(deadline));

@@ -113,3 +113,25 @@ Deno.test("process 1's installed bundles load no node: module (Deno panics on it
     assert(!/from\s*"node:|import\s*\(\s*"node:|require\("node:/.test(bundle), `${name}.js`);
   }
 });
+
+Deno.test("runit: services of the in-process stage 2 get the open-files limit process 1 was given", async () => {
+  // A kernel starts init with 1024 (hard 4096); Deno raises its own to the hard limit, and
+  // the supervision tree is a bundle of its own, which must still see what the launcher
+  // passed on (it did not: services got 4096).
+  const { root, svdir } = scanDir();
+  Deno.writeTextFileSync(
+    `${svdir}/demo/run`,
+    '#!/bin/sh\necho "demo: files $(ulimit -n) $(ulimit -Hn)" >&2\nexec sleep 1000\n',
+  );
+  try {
+    await using machine = await boot({
+      ...STAGES,
+      "2!": "#!/bin/sh\nexec sleep 1000\n",
+      "2.runsvdir": `# stage 2 in process 1\nPATH=/usr/bin:/bin\n${svdir} log:.......\n`,
+    }, { preExec: "ulimit -Sn 1024; ulimit -Hn 4096" });
+    const text = await machine.waitConsole(/demo: files \d+ \d+/);
+    assertMatch(text, /^demo: files 1024 4096$/m);
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
