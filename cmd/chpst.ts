@@ -180,7 +180,7 @@ function setLimits(steps: readonly Step[], program: string, say: Messenger): Pre
 
 /** A limit that bounds memory: once set, V8 may not map anything new (see setLimits). */
 function isMemoryLimit({ resource }: { resource: number }): boolean {
-  return resource !== RLIMIT.nofile;
+  return resource === RLIMIT.as || resource === RLIMIT.data || resource === RLIMIT.stack;
 }
 
 /** chpst -l/-L and setlock: the lock the program holds. */

@@ -329,8 +329,9 @@ static char *decimal(char *to, unsigned long value) {
 
 /*
  * Resource limits. V8 reserves ~35 GB of address space at start, ~600 MB of it writable,
- * and Deno opens ~25 files of its own: under the limits run scripts commonly put around a
- * program (`chpst -m`, `softlimit -m`, `ulimit -n`) it dies before any JavaScript runs,
+ * and Deno opens ~25 files and starts ~8 threads of its own: under the limits run scripts
+ * put around a program (`chpst -m`, `softlimit -m`, `chpst -p`, `ulimit -n`) it dies
+ * before any JavaScript runs,
  * with a crash report or a message about PID limits. runit's chpst and softlimit set soft
  * limits only, so Deno's process can have its soft limits raised; the applet then gives
  * the limits it was given back to every child it starts and chpst to its program
@@ -351,9 +352,11 @@ static const struct limit_need limit_needs[] = {
     {RLIMIT_DATA, 1ULL << 30, RLIM_INFINITY, "data segment"},
     {RLIMIT_STACK, 1ULL << 20, 8ULL << 20, "stack"},
     {RLIMIT_NOFILE, 64, 1024, "open files"},
+    /* Threads count as processes: Deno starts ~8 (`chpst -p 4` stopped it). */
+    {RLIMIT_NPROC, 64, RLIM_INFINITY, "processes"},
 };
 
-#define LIMIT_TEXT (sizeof "DENIT_RLIMITS=" + 4 * 24)
+#define LIMIT_TEXT (sizeof "DENIT_RLIMITS=" + 5 * 24)
 
 struct limit_pair {
   unsigned long long soft, hard;
@@ -381,6 +384,7 @@ static int fit_limits(const char *prog, char *text, int *memory) {
     struct limit_pair pair;
     if (sys(SYS_prlimit64, 0, need->resource, 0, (long)&pair) != 0) continue;
     int files = need->resource == RLIMIT_NOFILE;
+    int memory_limit = !files && need->resource != RLIMIT_NPROC;
     if (files && pair.soft >= need->least && pair.soft < pair.hard) {
       at = pass_on(text, at, need->resource, pair.soft); /* Deno raises it itself */
       continue;
@@ -403,7 +407,7 @@ static int fit_limits(const char *prog, char *text, int *memory) {
     struct limit_pair raised = {need->raise_to < pair.hard ? need->raise_to : pair.hard,
                                 pair.hard};
     if (sys(SYS_prlimit64, 0, need->resource, (long)&raised, 0) != 0) continue;
-    if (!files) *memory = 1;
+    if (memory_limit) *memory = 1;
     at = pass_on(text, at, need->resource, pair.soft);
   }
   return 0;

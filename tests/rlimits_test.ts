@@ -152,3 +152,39 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a process limit too small for Deno's threads is raised for it and given back",
+  ignore: await ignoreWithout() || !haveDebianRunit(),
+  async fn() {
+    await using tmp = tempDir();
+    // As nobody (root is not held to RLIMIT_NPROC): its files readable and the log writable.
+    Deno.chmodSync(tmp.path, 0o755);
+    writeTree(tmp.path, { "env/A": "1", "log": null });
+    await run("chown", ["nobody", `${tmp.path}/log`]);
+    const asNobody = ["-u", "nobody", "-p", "4"];
+    for (const args of [["-e", "env"], ["-p", "3"]]) {
+      const under = async (chpst: string) =>
+        await run("/usr/bin/chpst", [...asNobody, chpst, ...args, "sh", "-c", "ulimit -p"], {
+          cwd: tmp.path,
+        });
+      const ours = await under(await bin("chpst"));
+      const theirs = await under("/usr/bin/chpst");
+      assertEquals([ours.code, ours.stdout, ours.stderr], [0, theirs.stdout, ""], args.join(" "));
+    }
+    // svlogd, whose Deno needs ~8 threads, under a limit of 2 (it did not start).
+    const logged = await run("/usr/bin/chpst", [
+      "-u",
+      "nobody",
+      "-p",
+      "2",
+      await bin("svlogd"),
+      "log",
+    ], {
+      cwd: tmp.path,
+      stdin: "one line\n",
+    });
+    assertEquals([logged.code, logged.stderr], [0, ""]);
+    assertEquals(readOrUndefined(`${tmp.path}/log/current`), "one line\n");
+  },
+});
