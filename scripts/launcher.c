@@ -335,8 +335,8 @@ static char *decimal(char *to, unsigned long value) {
  * with a crash report or a message about PID limits. runit's chpst and softlimit set soft
  * limits only, so Deno's process can have its soft limits raised; the applet then gives
  * the limits it was given back to every child it starts and chpst to its program
- * (DENIT_RLIMITS, lib/launch.ts). Only a hard limit below what Deno needs stops it here,
- * with a message that says so. The open-files limit is passed on whenever its soft limit
+ * (DENIT_RLIMITS, lib/launch.ts). Only a hard memory limit below what Deno needs stops it
+ * here, with a message that says so. The open-files limit is passed on whenever its soft limit
  * is below the hard one: Deno raises it to the hard limit at start-up in any case, and
  * runit's tools pass on the one they were given.
  */
@@ -390,7 +390,9 @@ static int fit_limits(const char *prog, char *text, int *memory) {
       continue;
     }
     if (pair.soft >= need->least) continue; /* RLIM_INFINITY is the largest value */
-    if (pair.hard < need->least) {
+    /* Below these Deno cannot start. With too few files or processes it may still (root
+     * is not held to RLIMIT_NPROC; the margin is wide): it gets what the hard limit allows. */
+    if (pair.hard < need->least && memory_limit) {
       char digits[24];
       say(prog);
       say(": fatal: unable to run Deno: hard limit of ");
@@ -406,6 +408,7 @@ static int fit_limits(const char *prog, char *text, int *memory) {
     }
     struct limit_pair raised = {need->raise_to < pair.hard ? need->raise_to : pair.hard,
                                 pair.hard};
+    if (raised.soft <= pair.soft) continue;
     if (sys(SYS_prlimit64, 0, need->resource, (long)&raised, 0) != 0) continue;
     if (memory_limit) *memory = 1;
     at = pass_on(text, at, need->resource, pair.soft);
