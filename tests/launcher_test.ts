@@ -36,13 +36,14 @@ interface Built {
   launcher: string;
 }
 
-async function build(dir: string, kind: "freestanding" | "hosted", withDeno = true) {
+/** Builds the launcher into `dir/kind`, with `deno` as the stand-in (none: false). */
+async function build(dir: string, kind: "freestanding" | "hosted", deno: string | false = STUB) {
   const prefix = `${dir}/${kind}`;
   Deno.mkdirSync(`${prefix}/lib/denit`, { recursive: true });
   Deno.mkdirSync(`${prefix}/bin`);
   Deno.writeTextFileSync(`${dir}/table.h`, TABLE + "\n");
-  if (withDeno) {
-    Deno.writeTextFileSync(`${prefix}/lib/denit/deno`, STUB);
+  if (deno !== false) {
+    Deno.writeTextFileSync(`${prefix}/lib/denit/deno`, deno);
     Deno.chmodSync(`${prefix}/lib/denit/deno`, 0o755);
   }
   const launcher = `${prefix}/lib/denit/launcher`;
@@ -82,10 +83,12 @@ function parts(stdout: string): { args: string[]; env: string[] } {
 }
 
 for (const kind of ["freestanding", "hosted"] as const) {
+  // The freestanding build has its own start-up code for x86-64 and arm64 only.
+  const cannotBuild = !haveCompiler() ||
+    (kind === "freestanding" && Deno.build.arch !== "x86_64" && Deno.build.arch !== "aarch64");
   Deno.test({
     name: `launcher (${kind}): Deno's command line and the environment it is given`,
-    ignore: !haveCompiler() || (kind === "freestanding" && Deno.build.arch !== "x86_64" &&
-      Deno.build.arch !== "aarch64"),
+    ignore: cannotBuild,
     async fn() {
       await using dir = tempDir();
       const { prefix } = await build(dir.path, kind);
@@ -138,8 +141,7 @@ for (const kind of ["freestanding", "hosted"] as const) {
 
   Deno.test({
     name: `launcher (${kind}): the applet is the end of the link chain, else the dispatcher`,
-    ignore: !haveCompiler() || (kind === "freestanding" && Deno.build.arch !== "x86_64" &&
-      Deno.build.arch !== "aarch64"),
+    ignore: cannotBuild,
     async fn() {
       await using dir = tempDir();
       const { prefix } = await build(dir.path, kind);
@@ -171,8 +173,7 @@ for (const kind of ["freestanding", "hosted"] as const) {
 
   Deno.test({
     name: `launcher (${kind}): chpst -e DIR PROG and envdir DIR PROG run the quick entry`,
-    ignore: !haveCompiler() || (kind === "freestanding" && Deno.build.arch !== "x86_64" &&
-      Deno.build.arch !== "aarch64"),
+    ignore: cannotBuild,
     async fn() {
       await using dir = tempDir();
       const { prefix } = await build(dir.path, kind);
@@ -214,18 +215,16 @@ for (const kind of ["freestanding", "hosted"] as const) {
 
   Deno.test({
     name: `launcher (${kind}): a removed working directory is handed over as an fd, Deno in /`,
-    ignore: !haveCompiler() || (kind === "freestanding" && Deno.build.arch !== "x86_64" &&
-      Deno.build.arch !== "aarch64"),
+    ignore: cannotBuild,
     async fn() {
       await using dir = tempDir();
-      const { prefix } = await build(dir.path, kind, false);
       // This stand-in prints where it runs and what DENIT_CWD_FD names.
-      Deno.writeTextFileSync(
-        `${prefix}/lib/denit/deno`,
+      const { prefix } = await build(
+        dir.path,
+        kind,
         '#!/bin/sh\nreadlink /proc/$$/cwd\necho "fd=$DENIT_CWD_FD"\n' +
           'readlink "/proc/$$/fd/$DENIT_CWD_FD"\n',
       );
-      Deno.chmodSync(`${prefix}/lib/denit/deno`, 0o755);
       const gone = `${dir.path}/gone`;
       Deno.mkdirSync(gone);
       // The shell's own getcwd fails there too; it only has to exec the launcher.
@@ -246,18 +245,16 @@ for (const kind of ["freestanding", "hosted"] as const) {
 
   Deno.test({
     name: `launcher (${kind}): soft limits Deno cannot start under are raised and passed on`,
-    ignore: !haveCompiler() || (kind === "freestanding" && Deno.build.arch !== "x86_64" &&
-      Deno.build.arch !== "aarch64"),
+    ignore: cannotBuild,
     async fn() {
       await using dir = tempDir();
-      const { prefix } = await build(dir.path, kind, false);
       // This stand-in prints its own soft limits, its entry and DENIT_RLIMITS.
-      Deno.writeTextFileSync(
-        `${prefix}/lib/denit/deno`,
+      const { prefix } = await build(
+        dir.path,
+        kind,
         "#!/bin/sh\nulimit -v; ulimit -d; ulimit -s; ulimit -n\n" +
           'for a; do case $a in */src/*) echo "$a";; esac; done\necho "$DENIT_RLIMITS"\n',
       );
-      Deno.chmodSync(`${prefix}/lib/denit/deno`, 0o755);
       const under = (limits: string[], args: string[]) =>
         run("prlimit", [...limits, `${prefix}/bin/chpst`, ...args]);
       const src = `${prefix}/lib/denit/src/entry`;
@@ -291,8 +288,7 @@ for (const kind of ["freestanding", "hosted"] as const) {
 
   Deno.test({
     name: `launcher (${kind}): Deno missing is runit's fatal message and 111`,
-    ignore: !haveCompiler() || (kind === "freestanding" && Deno.build.arch !== "x86_64" &&
-      Deno.build.arch !== "aarch64"),
+    ignore: cannotBuild,
     async fn() {
       await using dir = tempDir();
       const { prefix } = await build(dir.path, kind, false);
