@@ -256,7 +256,7 @@ function runSteps(steps: readonly Step[], inherited: Inherited, say: Messenger):
       case "limit":
         break; // all set together above
       case "exec": {
-        // The open-files limit Deno raised, when no limit step has set it back above.
+        // Limits that bound no memory (open files, processes), when no limit step set them.
         if (death === undefined) {
           for (const { resource, soft } of callerLimits()) {
             attempt("unable to setrlimit()", () => {

@@ -323,7 +323,7 @@ export function getrlimit(resource: number): Rlimit {
   return { soft: pair[0]!, hard: pair[1]! };
 }
 
-// The open-files limit a program gets back (lib/launch.ts callerLimits): chpst's quick
+// The open-files and process limits a program gets back (lib/launch.ts callerLimits): chpst's quick
 // entry calls these once, in a group of their own that its bundle can carry alone.
 const fileLimitCalls = /* @__PURE__ */ bindLibcAll({
   // int getrlimit(int resource, struct rlimit *rlim)
@@ -334,7 +334,7 @@ const fileLimitCalls = /* @__PURE__ */ bindLibcAll({
 
 /**
  * Sets the soft limit of `resource` to `soft`, or to the hard limit when that is lower,
- * for a limit that does not bound memory (open files), right before an exec. False when
+ * for a limit that does not bound memory (open files, processes), right before an exec. False when
  * getrlimit or setrlimit failed (errno tells why).
  */
 export function setSoftLimit(resource: number, soft: bigint): boolean {

@@ -141,7 +141,7 @@ export function parseLauncherSignals(
   return { ignored: BigInt("0x" + text.slice(0, 16)), blocked: BigInt("0x" + text.slice(17)) };
 }
 
-/** A soft resource limit the process was given, which the launcher raised for Deno. */
+/** A soft resource limit the process was given, which Deno runs above (see callerLimits). */
 export interface CallerLimit {
   /** RLIMIT_* number. */
   resource: number;
@@ -157,9 +157,10 @@ const LIMITS_KEY = Symbol.for("denit.callerLimits");
 type LimitsHolder = { [LIMITS_KEY]?: string | undefined };
 
 /**
- * The soft limits the C launcher raised because Deno cannot start under them
- * (`DENIT_RLIMITS`, scripts/launcher.c fit_limits), to be given back to every child and
- * to chpst's program; empty when it raised none.
+ * The soft limits the process was given that Deno runs above (`DENIT_RLIMITS`,
+ * scripts/launcher.c fit_limits: those the launcher raised because Deno cannot start under
+ * them, and an open-files limit Deno raises itself), to be given back to every child and
+ * to chpst's program; empty when there are none.
  */
 export function callerLimits(): readonly CallerLimit[] {
   if (!settled && Deno.env.get("DENIT_LAUNCHER") !== undefined) {

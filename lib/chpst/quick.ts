@@ -12,7 +12,7 @@
  * dir that needs runit's rules for subdirectories or vanished entries, any error, an exec
  * that failed) loads the full chpst (`full`, its entry module), which then runs as if
  * started itself and reports what it finds as runit would. Until the exec nothing has
- * changed but the signal dispositions and the open-files limit the full chpst would set
+ * changed but the signal dispositions and the limits that bound no memory the full chpst would set
  * the same way, and the environment is left as the launcher gave it: the full entry reads
  * it again. The launcher does not run this entry when it raised a memory limit.
  */
@@ -69,8 +69,8 @@ function execCommonCase(): void {
   const restore = signalRestore(inherited.signals, signalsNow(inherited), true);
   if (restore.setMask) return; // never with the launcher's state: the full chpst sets it
   if (!setDispositions(restore)) return;
-  // The open-files limit Deno raised (the launcher runs this entry with no other limit to
-  // give back): the program gets the caller's, as from runit's chpst.
+  // Limits Deno runs above that bound no memory (open files, processes: the launcher runs
+  // this entry with no other to give back): the program gets the caller's, as from runit's.
   for (const { resource, soft } of callerLimits()) if (!setSoftLimit(resource, soft)) return;
   prepared.run(); // returns only when no candidate could be run
 }
