@@ -27,6 +27,25 @@ const SHOW_LIMITS = "grep -E 'address space|data size' /proc/self/limits";
 
 const ignoreWithout = async () => !(await cLaunchers());
 
+/**
+ * Runs `wrapper... CHPST ARGS... show...` in `cwd` with our chpst and with Debian's, for
+ * each of `argSets`: ours must succeed and print what Debian's prints.
+ */
+async function assertAsDebian(
+  cwd: string,
+  wrapper: readonly string[],
+  argSets: readonly string[][],
+  show: readonly string[],
+): Promise<void> {
+  const [cmd, ...before] = wrapper;
+  for (const args of argSets) {
+    const under = (chpst: string) => run(cmd!, [...before, chpst, ...args, ...show], { cwd });
+    const ours = await under(await bin("chpst"));
+    const theirs = await under("/usr/bin/chpst");
+    assertEquals([ours.code, ours.stdout, ours.stderr], [0, theirs.stdout, ""], args.join(" "));
+  }
+}
+
 Deno.test({
   name:
     "chpst under soft limits Deno cannot start under gives its program those limits, as Debian's",
@@ -34,16 +53,15 @@ Deno.test({
   async fn() {
     await using tmp = tempDir();
     writeTree(tmp.path, { "env/A": "1" });
-    const under = (chpst: string, args: string[]) =>
-      run("/usr/bin/chpst", ["-m", "50000000", chpst, ...args, "sh", "-c", SHOW_LIMITS], {
-        cwd: tmp.path,
-      });
-    for (const args of [["-u", "nobody"], ["-e", "env"], ["-m", "40000000"]]) {
-      const ours = await under(await bin("chpst"), args);
-      const theirs = await under("/usr/bin/chpst", args);
-      assertEquals([ours.code, ours.stdout, ours.stderr], [0, theirs.stdout, ""], args.join(" "));
-    }
-    const limited = await under(await bin("chpst"), ["-m", "40000000"]);
+    const wrapper = ["/usr/bin/chpst", "-m", "50000000"];
+    const show = ["sh", "-c", SHOW_LIMITS];
+    const argSets = [["-u", "nobody"], ["-e", "env"], ["-m", "40000000"]];
+    await assertAsDebian(tmp.path, wrapper, argSets, show);
+    const limited = await run(
+      wrapper[0]!,
+      [...wrapper.slice(1), await bin("chpst"), "-m", "40000000", ...show],
+      { cwd: tmp.path },
+    );
     assertMatch(limited.stdout, /Max data size +40000000 +unlimited/);
   },
 });
@@ -131,16 +149,12 @@ Deno.test({
     });
     // Soft below hard, as most systems start programs: Deno raises its own to the hard one.
     const files = ["--nofile=256:4096"];
-    const show = ["sh", "-c", "ulimit -n; ulimit -Hn"];
-    for (const args of [["-e", "env"], ["-u", "nobody"], ["-o", "100"]]) {
-      const ours = await run("prlimit", [...files, await bin("chpst"), ...args, ...show], {
-        cwd: tmp.path,
-      });
-      const theirs = await run("prlimit", [...files, "/usr/bin/chpst", ...args, ...show], {
-        cwd: tmp.path,
-      });
-      assertEquals([ours.code, ours.stdout, ours.stderr], [0, theirs.stdout, ""], args.join(" "));
-    }
+    const argSets = [["-e", "env"], ["-u", "nobody"], ["-o", "100"]];
+    await assertAsDebian(tmp.path, ["prlimit", ...files], argSets, [
+      "sh",
+      "-c",
+      "ulimit -n; ulimit -Hn",
+    ]);
     await using runsv = spawn("prlimit", [...files, await bin("runsv"), "s"], { cwd: tmp.path });
     try {
       const want = (path: string) => waitFor(() => readOrUndefined(path), { what: path });
@@ -162,16 +176,12 @@ Deno.test({
     Deno.chmodSync(tmp.path, 0o755);
     writeTree(tmp.path, { "env/A": "1", "log": null });
     await run("chown", ["nobody", `${tmp.path}/log`]);
-    const asNobody = ["-u", "nobody", "-p", "4"];
-    for (const args of [["-e", "env"], ["-p", "3"]]) {
-      const under = async (chpst: string) =>
-        await run("/usr/bin/chpst", [...asNobody, chpst, ...args, "sh", "-c", "ulimit -p"], {
-          cwd: tmp.path,
-        });
-      const ours = await under(await bin("chpst"));
-      const theirs = await under("/usr/bin/chpst");
-      assertEquals([ours.code, ours.stdout, ours.stderr], [0, theirs.stdout, ""], args.join(" "));
-    }
+    const asNobody = ["/usr/bin/chpst", "-u", "nobody", "-p", "4"];
+    await assertAsDebian(tmp.path, asNobody, [["-e", "env"], ["-p", "3"]], [
+      "sh",
+      "-c",
+      "ulimit -p",
+    ]);
     // svlogd, whose Deno needs ~8 threads, under a limit of 2 (it did not start).
     const logged = await run("/usr/bin/chpst", [
       "-u",
