@@ -259,3 +259,37 @@ Deno.test("runsv: control/t sees the new want in supervise/stat, as in runit", a
   await waitStat(dir, "down");
   assertEquals(readText(`${dir}/seen`), "run, want down\n");
 });
+
+// runsv reaps before it reads each control byte (spec runsv.md, main loop steps 5-6): a
+// byte that arrives after ./run died acts on the state the reap left. runsv is stopped
+// while ./run dies and `k` is written, so both are waiting when it goes on: the reap sets
+// state finish, `k` makes it down, and ./run starts again without ./finish (quirk Q1's
+// path). Debian's runsv is run the same way when installed.
+for (const debian of [false, true]) {
+  Deno.test({
+    name: `runsv${debian ? " (Debian's)" : ""}: a byte after ./run died acts after the reap`,
+    ignore: debian && !haveDebianRunit(),
+    async fn() {
+      await using tmp = tempDir();
+      writeTree(tmp.path, {
+        "s/run!": "#!/bin/sh\necho run >>events\nexec sleep 1000\n",
+        "s/finish!": '#!/bin/sh\necho "finish $1 $2" >>events\n',
+      });
+      await using r = await startRunsv(tmp.path, "s", { debian });
+      const dir = r.dir;
+      const pid = await waitRunning(dir);
+      await waitExeced(pid);
+      Deno.kill(r.proc.pid, "SIGSTOP");
+      try {
+        Deno.kill(pid, "SIGKILL");
+        await waitFor(() => Deno.readTextFileSync(`/proc/${pid}/stat`).split(" ")[2] === "Z");
+        writeControl(dir, "k");
+      } finally {
+        Deno.kill(r.proc.pid, "SIGCONT");
+      }
+      await waitFor(() => readText(`${dir}/events`).split("\n").length > 2, { timeoutMs: 5000 });
+      await sleep(300); // a ./finish run late would show by now
+      assertEquals(readText(`${dir}/events`), "run\nrun\n");
+    },
+  });
+}

@@ -315,6 +315,11 @@ export class Supervisor {
     await this.#waitForWork();
     if (this.#ended) return;
 
+    // Reap now, as runsv's wait_nohang does before each byte: SIGCHLD's listener runs only
+    // when the event loop gets a turn, which a burst of control bytes does not give it, and
+    // a byte must act on the state a child's death has left (`k` after a signal that
+    // killed ./run then skips ./finish, as in runit: tests/runsv_random_test.ts).
+    this.#reaper.reapAll();
     while (this.#exits.length > 0) {
       const exit = this.#exits.shift()!;
       // The end of an in-process sink that has been replaced since: nothing to reap.
