@@ -41,6 +41,11 @@ export type Action =
   | { kind: "signal"; pid: number; signal: Deno.Signal }
   /** Run `control/<letter>` synchronously; its exit status is ignored. */
   | { kind: "script"; letter: "u" | "d" | "x" }
+  /**
+   * Run `control/t` synchronously and report back with a `stopBeforeStart` event: a start
+   * that finds a process still there stops it first, consulting control/t as any stop.
+   */
+  | { kind: "consult"; letter: "t" }
   /** Start a process; report back with a `spawned` or `spawnFailed` event. */
   | { kind: "spawn"; argv: readonly string[] }
   /** Block this supervisor (no commands, no reaping) for `ms`: runit's sleep(1). */
@@ -62,6 +67,8 @@ export type Event =
   }
   /** The top of the main loop: start the process if it should run. */
   | { kind: "tick"; now: Tai64n; monoMs: number }
+  /** The `consult` action ran control/t; `handled` = it exited 0 (no SIGTERM then). */
+  | { kind: "stopBeforeStart"; handled: boolean }
   /** The spawn action succeeded. */
   | { kind: "spawned"; pid: number; now: Tai64n; monoMs: number }
   /** The spawn action failed (exec error): the child would have exited 111. */
@@ -149,6 +156,10 @@ export function step(input: ServiceRecord, event: Event): StepResult {
     case "tick":
       if (wantsStart(record)) start(record, actions);
       break;
+    case "stopBeforeStart":
+      stop(record, event.handled, actions);
+      actions.push({ kind: "spawn", argv: programArgv(record) });
+      break;
     case "spawned":
       spawned(record, event.pid, event.now, event.monoMs, actions, true);
       break;
@@ -175,7 +186,13 @@ function update(record: ServiceRecord): Action {
 
 function start(record: ServiceRecord, actions: Action[]): void {
   if (record.state !== "finish" && !record.isLog) actions.push({ kind: "script", letter: "u" });
-  // "should never happen" in runit: a start while a killed process is not yet reaped.
+  // "should never happen" in runit: a start while the process is still there (`k` made
+  // the state down: control/k exited 0, or the process is not yet reaped). runit applies
+  // its stop sequence, control/t first, then starts: the rest waits for control/t's word.
+  if (record.pid !== 0 && !record.isLog) {
+    actions.push({ kind: "consult", letter: "t" });
+    return;
+  }
   if (record.pid !== 0) stop(record, false, actions);
   actions.push({ kind: "spawn", argv: programArgv(record) });
 }

@@ -390,3 +390,26 @@ Deno.test("step() d with the want already written (before control/t) writes it o
   });
   assertEquals(kinds(actions), ["signal SIGTERM", "update", "signal SIGCONT", "script d"]);
 });
+
+// After `k` the state is down while the process may still be there (control/k exited 0,
+// or it is not yet reaped). A `u` then starts again, and runit's startservice applies the
+// stop sequence to the old pid first: control/u, then control/t, then the fork (Debian's
+// runsv, tests/runsv_random_test.ts).
+Deno.test("step() a start that finds the process still there consults control/t first", () => {
+  const killed = { pid: 42, state: "down" as const, want: "down" as const };
+  const up = control(record(killed), "u");
+  assertEquals(kinds(up.actions), ["update", "script u", "consult"]);
+  const asIs = step(up.record, { kind: "stopBeforeStart", handled: false });
+  assertEquals(kinds(asIs.actions), ["signal SIGTERM", "update", "spawn ./run"]);
+  assertEquals(asIs.record.term, true);
+  const handled = step(up.record, { kind: "stopBeforeStart", handled: true });
+  assertEquals(kinds(handled.actions), ["spawn ./run"]);
+  // `o` wants down: the stop sequence goes on with CONT and control/d.
+  const once = control(record({ ...killed, want: "up" }), "o");
+  assertEquals(kinds(once.actions), ["update", "script u", "consult"]);
+  const onceStop = step(once.record, { kind: "stopBeforeStart", handled: true });
+  assertEquals(kinds(onceStop.actions), ["signal SIGCONT", "script d", "spawn ./run"]);
+  // The log service consults no script: its stop sequence runs at once.
+  const log = control({ ...initialRecord(true, true, T0, 0), pid: 43 }, "u");
+  assertEquals(kinds(log.actions), ["update", "signal SIGTERM", "update", "spawn ./run"]);
+});

@@ -456,6 +456,11 @@ export class Supervisor {
         case "script":
           await this.#custom(action.letter);
           break;
+        case "consult": {
+          const handled = await this.#custom(action.letter);
+          await this.#apply(which, { kind: "stopBeforeStart", handled });
+          break;
+        }
         case "delay":
           this.#flush(slot);
           await this.#clock.sleep(action.ms);
