@@ -1,0 +1,150 @@
+/**
+ * Differential test: seeded random bursts of control bytes written into
+ * `supervise/control` of Debian's runsv and ours, each supervising the same service
+ * (a `run` that stays up, a `finish` that records its arguments). After each burst, once
+ * the slowest transition (runit's 1 s between starts) is over, the two must agree on the
+ * status record (paused, want, term, state, pid set), `supervise/stat` and the service's
+ * own transcript (finish's arguments).
+ *
+ * A byte that can end ./run (a signal, `d`, `t`, `k`) comes last in its burst: runit reads
+ * one byte per loop iteration and reaps between them, so what a later byte finds (the
+ * process still there, or reaped and `finish` pending) depends on how fast the process
+ * died. Debian's runsv itself gives different results run to run for bursts like `2uk`
+ * (`./finish` skipped 6 times in 8) or `d2o` (`o` starting ./run again when the death was
+ * seen first).
+ */
+
+import { assertEquals } from "./_assert.ts";
+import {
+  haveDebianRunit,
+  readOrUndefined,
+  seededRandom,
+  sleep,
+  tempDir,
+  writeTree,
+} from "./_helpers.ts";
+import { readStat, startRunsv, waitRunning, writeControl } from "./supervise_fixture.ts";
+
+const DEBIAN = haveDebianRunit();
+
+// Every control letter but x and e (they end runsv, so the runs would stop comparing).
+const LETTERS = "udopchaiq12tk";
+// The letters that can end ./run (`exec sleep`: every signal but STOP and CONT kills it),
+// and `p`: a signal sent after it kills the process or waits for `c`, by which came first.
+const ENDING = "pdhaiq12tk";
+const STEPS = 14;
+// More seeds for a longer search: DENIT_RUNSV_SEEDS=4,5,6 (each pair runs concurrently).
+const SEEDS = (Deno.env.get("DENIT_RUNSV_SEEDS") ?? "1,2,3").split(",").map(Number);
+// Past runit's 1 s minimum between two starts, a finish and a start.
+const SETTLE_MS = 1600;
+
+const PLAIN = {
+  // No line of its own: a byte right after a start can end ./run before or after such a
+  // line, by how fast it started; how it ended (finish's arguments) is the same either way.
+  "s/run!": "#!/bin/sh\nexec sleep 1000\n",
+  "s/finish!": '#!/bin/sh\necho "finish $1 $2" >>../events\n',
+};
+
+/** A control script that records its letter and exits `code` (0: runsv sends no signal). */
+function controlScript(letter: string, code: number): Record<string, string> {
+  return {
+    [`s/control/${letter}!`]: `#!/bin/sh\necho "control ${letter}" >>../events\nexit ${code}\n`,
+  };
+}
+
+// The same service with control scripts: `u` runs before every start (its code unused),
+// `t`, `h`, `p` and `k` take the place of runsv's signal (`k` still makes the state down
+// while ./run lives on), `d` and `1` exit 1 and runsv signals as usual.
+const WITH_CONTROL = {
+  ...PLAIN,
+  ...controlScript("u", 0),
+  ...controlScript("t", 0),
+  ...controlScript("h", 0),
+  ...controlScript("p", 0),
+  ...controlScript("k", 0),
+  ...controlScript("d", 1),
+  ...controlScript("1", 1),
+};
+// With a log service: a burst goes to main's or the log's control. The log's bytes are
+// the same but for x (ignored), and it consults no control script.
+const WITH_LOG = { ...PLAIN, "s/log/run!": "#!/bin/sh\nexec cat >/dev/null\n" };
+const TREES = { plain: PLAIN, control: WITH_CONTROL, log: WITH_LOG };
+
+/**
+ * The bursts for one seed: one to three letters each, one that can end ./run last, each
+ * for main's control or (`log`: half of them) the log's.
+ */
+function bursts(seed: number, log: boolean): { sub: string; burst: string }[] {
+  const random = seededRandom(seed);
+  const out: { sub: string; burst: string }[] = [];
+  for (let i = 0; i < STEPS; i++) {
+    const sub = log && random() < 0.5 ? "log/supervise" : "supervise";
+    const length = 1 + Math.floor(random() * 3);
+    let burst = "";
+    for (let j = 0; j < length; j++) {
+      const letter = LETTERS[Math.floor(random() * LETTERS.length)]!;
+      burst += letter;
+      if (ENDING.includes(letter)) break;
+    }
+    out.push({ sub, burst });
+  }
+  return out;
+}
+
+/** The status record minus stamp and pid: paused, want, term, state (and pid set or not). */
+function recordShape(dir: string, sub = "supervise"): string {
+  try {
+    const b = Deno.readFileSync(`${dir}/${sub}/status`);
+    const pid = new DataView(b.buffer).getUint32(12, true);
+    return `pid ${pid ? "set" : "0"} ${[...b.subarray(16, 20)].join(",")}`;
+  } catch {
+    return "none";
+  }
+}
+
+/** What one supervisor showed after each burst. */
+async function transcript(
+  parent: string,
+  tree: Record<string, string>,
+  seed: number,
+  debian: boolean,
+): Promise<string[]> {
+  writeTree(parent, tree);
+  await using r = await startRunsv(parent, "s", { debian });
+  const dir = r.dir;
+  const log = "s/log/run!" in tree;
+  await waitRunning(dir);
+  if (log) await waitRunning(dir, "log/supervise");
+  const lines: string[] = [];
+  for (const { sub, burst } of bursts(seed, log)) {
+    writeControl(dir, burst, sub);
+    await sleep(SETTLE_MS);
+    const events = (readOrUndefined(`${parent}/events`) ?? "").trimEnd().split("\n").join(", ");
+    const logShape = log
+      ? ` log [${recordShape(dir, "log/supervise")}] ${readStat(dir, "log/supervise")}`
+      : "";
+    lines.push(`${sub} ${burst}: [${recordShape(dir)}] ${readStat(dir)}${logShape} | ${events}`);
+  }
+  return lines;
+}
+
+for (const [kind, tree] of Object.entries(TREES)) {
+  Deno.test({
+    name: `runsv random control bursts (${kind}): ours and Debian's agree (seeds ${SEEDS})`,
+    ignore: !DEBIAN,
+    async fn() {
+      await using tmp = tempDir();
+      const runs = SEEDS.flatMap((seed) =>
+        [false, true].map((debian) => {
+          const parent = `${tmp.path}/${seed}-${debian ? "debian" : "ours"}`;
+          Deno.mkdirSync(parent);
+          return transcript(parent, tree, seed, debian);
+        })
+      );
+      const transcripts = await Promise.all(runs);
+      for (const [i, seed] of SEEDS.entries()) {
+        assertEquals(transcripts[2 * i], transcripts[2 * i + 1], `seed ${seed}: ours vs Debian's`);
+      }
+    },
+  });
+}
