@@ -100,6 +100,35 @@ export async function waitRunning(dir: string, sub = "supervise"): Promise<numbe
   });
 }
 
+/** Every sv command word (spec sv.md) but `check`, which differs by design (DEVIATIONS.md 1). */
+export const SV_WORDS: readonly string[] = [
+  "status",
+  "up",
+  "down",
+  "once",
+  "pause",
+  "cont",
+  "hup",
+  "alarm",
+  "interrupt",
+  "quit",
+  "1",
+  "2",
+  "term",
+  "kill",
+  "exit",
+  "start",
+  "stop",
+  "reload",
+  "restart",
+  "shutdown",
+  "force-stop",
+  "force-reload",
+  "force-restart",
+  "force-shutdown",
+  "try-restart",
+];
+
 /** Runs an sv (ours unless `debian`), cwd = `cwd`. */
 export async function sv(
   args: readonly string[],

@@ -8,37 +8,15 @@
 import { close, mkfifo, O_CLOEXEC, O_NONBLOCK, O_RDONLY, open } from "../ffi/libc.ts";
 import { assertEquals } from "./_assert.ts";
 import { bin, haveDebianRunit, tempDir } from "./_helpers.ts";
+import { SV_WORDS } from "./supervise_fixture.ts";
 
 const RECORDS = [
   [0, 0, 0x75, 0, 0], // pid, paused, want, term, state
   [77, 1, 0x64, 1, 1],
   [78, 0, 0x75, 0, 2],
 ];
-const WORDS = [
-  "status",
-  "up",
-  "down",
-  "once",
-  "pause",
-  "cont",
-  "hup",
-  "term",
-  "kill",
-  "exit",
-  "start",
-  "stop",
-  "reload",
-  "restart",
-  "shutdown",
-  "force-stop",
-  "force-reload",
-  "force-restart",
-  "force-shutdown",
-  "try-restart",
-  "X",
-  "D",
-  "T",
-];
+// And the undocumented force variants' first letters.
+const WORDS = [...SV_WORDS, "X", "D", "T"];
 
 function makeService(dir: string, record: number[], running: boolean, down: boolean): number[] {
   Deno.mkdirSync(`${dir}/supervise`, { recursive: true });

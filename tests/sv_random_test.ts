@@ -21,34 +21,16 @@ import {
   readStat,
   startRunsv,
   sv,
+  SV_WORDS,
   waitRunning,
   waitStat,
 } from "./supervise_fixture.ts";
 
 const DEBIAN = haveDebianRunit();
 
+// The words that end the supervisor come last (LAST); `reload` is left out (UNCHECKED).
 const WORDS = [
-  "status",
-  "up",
-  "down",
-  "once",
-  "pause",
-  "cont",
-  "hup",
-  "alarm",
-  "interrupt",
-  "quit",
-  "1",
-  "2",
-  "term",
-  "kill",
-  "start",
-  "stop",
-  "restart",
-  "force-stop",
-  "force-reload",
-  "force-restart",
-  "try-restart",
+  ...SV_WORDS.filter((word) => !["exit", "shutdown", "force-shutdown", "reload"].includes(word)),
   // First letters, as sv matches them.
   "s",
   "u",
