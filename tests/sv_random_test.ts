@@ -141,7 +141,7 @@ Deno.test({
       SEEDS.map((seed) => ({ kind, tree, seed }))
     );
     const transcripts = await Promise.all(
-      cases.map(({ kind, tree, seed }, i) =>
+      cases.map(({ tree, seed }, i) =>
         Promise.all(combos.map(([debianSv, debianRunsv]) => {
           const parent = `${tmp.path}/${i}-${debianSv ? "c" : "d"}sv-${
             debianRunsv ? "c" : "d"
