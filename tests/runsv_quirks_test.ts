@@ -293,3 +293,30 @@ for (const debian of [false, true]) {
     },
   });
 }
+
+// runsv blocks SIGTERM but in its poll: a SIGTERM during the 1-second restart delay is
+// handled after the top of the next loop has started ./run again, so `x` stops that
+// start and ./finish records its TERM (Debian's runsv: every time). Run against both.
+for (const debian of [false, true]) {
+  Deno.test({
+    name: `runsv${debian ? " (Debian's)" : ""}: SIGTERM in the restart delay stops one more start`,
+    ignore: debian && !haveDebianRunit(),
+    async fn() {
+      await using tmp = tempDir();
+      writeTree(tmp.path, {
+        // Slow enough that the TERM always comes first (with `exit 3` alone the second run
+        // often ends by itself before runsv reads the signal, with either runsv).
+        "s/run!": "#!/bin/sh\nsleep 0.3\nexit 3\n",
+        "s/finish!": '#!/bin/sh\necho "finish $1 $2" >>../events\n',
+      });
+      await using r = await startRunsv(tmp.path, "s", { debian });
+      const events = `${tmp.path}/events`;
+      // The first run's finish has ended: runsv sleeps out the second that began with it.
+      await waitFor(() => readText(events) === "finish 3 0\n", { intervalMs: 5 });
+      await sleep(200);
+      r.proc.signal("SIGTERM");
+      assertEquals((await r.proc.status).code, 0);
+      assertEquals(readText(events), "finish 3 0\nfinish -1 15\n");
+    },
+  });
+}

@@ -137,6 +137,8 @@ export class Supervisor {
   /** Reaped children; `generation` marks an in-process log "exit" (see InProcessLog). */
   #exits: { pid: number; wstat: number; generation?: number }[] = [];
   #termRequested = false;
+  /** SIGTERM arrived: it takes effect at the next wait (step 3), as runsv's. */
+  #termPending = false;
   #wake: (() => void) | undefined;
   #ended = false;
   #started = false;
@@ -189,7 +191,7 @@ export class Supervisor {
   /** What SIGTERM does to runsv: `x` for the service, then the log; resolves when done. */
   terminate(): Promise<void> {
     if (!this.#ended) {
-      this.#termRequested = true;
+      this.#termPending = true;
       this.#wakeUp();
     }
     return this.finished;
@@ -382,13 +384,20 @@ export class Supervisor {
     // (the 1-second delay has been served), as runsv does when reaping that child.
     const restart = wantsStart(this.#main!.record) ||
       (this.#log !== undefined && wantsStart(this.#log.record));
-    return restart || this.#exits.length > 0 || this.#termRequested ||
+    return restart || this.#exits.length > 0 || this.#termPending ||
       (this.#main?.bytes.length ?? 0) > 0 || (this.#log?.bytes.length ?? 0) > 0;
   }
 
   async #waitForWork(): Promise<void> {
     while (!this.#hasWork() && !this.#ended) {
       await new Promise<void>((resolve) => (this.#wake = resolve));
+    }
+    // runsv blocks SIGTERM but in its poll: one that comes during the 1-second delay or a
+    // control script is handled in the next iteration, after the top of the loop has
+    // started ./run again if it wants up (which the `x` then stops, ./finish and all).
+    if (this.#termPending) {
+      this.#termPending = false;
+      this.#termRequested = true;
     }
   }
 
