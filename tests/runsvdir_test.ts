@@ -398,7 +398,10 @@ Deno.test("runsvdir: a services directory whose name is not UTF-8 is found again
   await waitFor(() => !servicePid(`${tmp.path}/old/a`) || undefined, {
     what: "a stopped: it is gone from s\\xff",
   });
-  assertEquals(runsvdir.stderr(), "");
+  // Between the two moves there is no s\xff: a stat then warns, as runit's would.
+  const between = /^runsvdir (\S+): warning: unable to stat \1: file does not exist$/;
+  const lines = runsvdir.stderr().split("\n").filter((line) => line !== "");
+  assertEquals(lines.filter((line) => !between.test(line)), []);
 });
 
 Deno.test("runsv and runsvdir run in a starting directory whose path is not UTF-8", async () => {

@@ -26,14 +26,23 @@ export interface RunningSupervisor extends AsyncDisposable {
   dir: string;
 }
 
-/** Starts `runsv DIR` (ours unless `debian`), cwd = parent of DIR, DIR given relative. */
+/**
+ * Starts `runsv DIR` (ours unless `debian`), cwd = parent of DIR, DIR given relative.
+ * Every signal at its default first (`env --default-signal`, which execs: same pid):
+ * Debian's runsv passes the signals it found ignored on to its services, ours does not
+ * (docs/runsv.md), and a test run as a background job inherits SIGINT and SIGQUIT
+ * ignored from its shell. Side by side, both must start from the same state.
+ */
 export async function startRunsv(
   parent: string,
   name: string,
   options: { debian?: boolean; env?: Record<string, string> } = {},
 ): Promise<RunningSupervisor> {
   const cmd = options.debian ? "/usr/bin/runsv" : await bin("runsv");
-  const proc = spawn(cmd, [name], { cwd: parent, ...(options.env ? { env: options.env } : {}) });
+  const proc = spawn("env", ["--default-signal", cmd, name], {
+    cwd: parent,
+    ...(options.env ? { env: options.env } : {}),
+  });
   return {
     proc,
     dir: `${parent}/${name}`,
