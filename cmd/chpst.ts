@@ -11,6 +11,7 @@ import type { AppletContext } from "../lib/applet.ts";
 import { Messenger, usageText } from "../lib/msg.ts";
 import { takeExactArguments } from "../lib/escaped_text.ts";
 import { writeStderr } from "../lib/output.ts";
+import { encodeText } from "../lib/text_encoding.ts";
 import { SysError } from "../lib/sys_error.ts";
 import { callerLimits } from "../lib/launch.ts";
 import {
@@ -106,8 +107,6 @@ function attempt(text: string, call: () => void): void {
 
 const STDIO_NAMES = ["stdin", "stdout", "stderr"] as const;
 
-const encoder = new TextEncoder();
-
 /**
  * Allocates garbage until V8's young generation has just been collected (heap use drops),
  * so that the little JS that runs after the limits cannot set off a collection: under a
@@ -135,7 +134,9 @@ function fatalLine(
   text: string,
   syscall: string,
 ): (code: number) => Uint8Array<ArrayBuffer> {
-  return (code) => encoder.encode(say.format("fatal: ", text, new SysError(syscall, code)));
+  // encodeText: a name that is not UTF-8 is held escaped (lib/escaped_text.ts) and goes out
+  // as its own bytes, as writeStderr would send it.
+  return (code) => encodeText(say.format("fatal: ", text, new SysError(syscall, code)));
 }
 
 /**
@@ -168,8 +169,15 @@ function limitPairs(steps: readonly Step[]): { resource: number; soft: bigint; h
  * exit for a failed exec. (Out of runSteps, like takeLock: V8 compiles a function whole
  * on its first call, so code most runs skip stays out of the hot one.)
  */
-function setLimits(steps: readonly Step[], program: string, say: Messenger): PreparedDeath {
-  const death = prepareDeath(fatalLine(say, `unable to run: ${program}`, "execve"), EXIT_FATAL);
+function setLimits(
+  steps: readonly Step[],
+  exec: Extract<Step, { op: "exec" }>,
+  say: Messenger,
+): PreparedDeath {
+  // setlock -x: an exec that fails ends chpst quietly with 0, under limits too.
+  const death = exec.quiet
+    ? prepareDeath(() => new Uint8Array(0), 0)
+    : prepareDeath(fatalLine(say, `unable to run: ${exec.argv[0]}`, "execve"), EXIT_FATAL);
   const limits = prepareLimits(limitPairs(steps));
   const failed = prepareDeath(fatalLine(say, "unable to setrlimit()", "setrlimit"), EXIT_FATAL);
   settleHeap();
@@ -212,7 +220,7 @@ function runSteps(steps: readonly Step[], inherited: Inherited, say: Messenger):
       // Memory limits the launcher raised are given back as chpst's own are set.
       const limits = step.op === "limit" || callerLimits().some(isMemoryLimit);
       prepared = prepareProgram(exec, inherited, changes, limits);
-      if (limits) death = setLimits(steps, exec.argv[0]!, say);
+      if (limits) death = setLimits(steps, exec, say);
     }
     switch (step.op) {
       case "setsid":

@@ -198,3 +198,36 @@ Deno.test({
     assertEquals(readOrUndefined(`${tmp.path}/log/current`), "one line\n");
   },
 });
+
+Deno.test({
+  name: "an exec that fails under limits ends as Debian's: setlock -x quietly, names byte for byte",
+  ignore: await ignoreWithout() || !haveDebianRunit(),
+  async fn() {
+    await using tmp = tempDir();
+    // Under soft memory limits (the launcher's caller limits) or with a limit option of its
+    // own, chpst prepares its ending before it sets limits: setlock -x still exits 0 with
+    // nothing said, and a program name that is not UTF-8 is printed as its bytes.
+    // Debian installs chpst alone; its personalities are links named so.
+    const debianSetlock = `${tmp.path}/setlock`;
+    Deno.symlinkSync("/usr/bin/chpst", debianSetlock);
+    const shapes = [
+      `/usr/bin/chpst -m 50000000 "$0" -x LK /nonexistent`,
+      `/usr/bin/chpst -m 50000000 "$1" "nosuch$(printf '\\377')"`,
+      `"$1" -b "$(printf '\\377')" -d 100000000 nosuchprog`,
+    ];
+    for (const shape of shapes) {
+      const under = async (setlock: string, chpst: string) => {
+        const out = await new Deno.Command("sh", {
+          args: ["-c", shape, setlock, chpst],
+          cwd: tmp.path,
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        return [out.code, [...out.stdout].join(), [...out.stderr].join()];
+      };
+      const ours = await under(await bin("setlock"), await bin("chpst"));
+      const theirs = await under(debianSetlock, "/usr/bin/chpst");
+      assertEquals(ours, theirs, shape);
+    }
+  },
+});
