@@ -305,3 +305,29 @@ Deno.test("svlogd: SIGHUP with no usable directory left is fatal, exit 111", asy
     );
   }
 });
+
+Deno.test("svlogd: SIGTERM waits for a running processor, whose .s is made", async () => {
+  const trees: string[][] = [];
+  for (const cmd of await contenders()) {
+    await using tmp = tempDir();
+    writeTree(tmp.path, { "d/config": "!sleep 1; cat\n" });
+    await using svlogd = startSvlogd(cmd, ["d"], tmp.path);
+    await svlogd.write("a\n");
+    await waitFor(() => read(`${tmp.path}/d/current`) === "a\n", { what: "a logged" });
+    svlogd.signal("SIGALRM");
+    await waitFor(() => namesIn(`${tmp.path}/d`, /\.u$/).length === 1, { what: "processing" });
+    svlogd.signal("SIGTERM");
+    assertEquals(await svlogd.exit(), 0, svlogd.stderr());
+    // Nothing may run on: had the processor been left behind, its .t would still change.
+    await new Promise((r) => setTimeout(r, 1200));
+    trees.push(snapshot(`${tmp.path}/d`));
+  }
+  assertEquals(trees[0], [
+    '@#1.s 744 "a\\n"',
+    'config 644 "!sleep 1; cat\\n"',
+    'current 744 ""',
+    'lock 600 ""',
+    'state 644 ""',
+  ]);
+  if (trees.length === 2) assertEquals(trees[0], trees[1]);
+});

@@ -275,8 +275,8 @@ export class SvlogdEngine {
   }
 
   /**
-   * End of input: writes a partial last line (a newline added), waits for running
-   * processors (unless stopping), and closes every directory.
+   * End of input or SIGTERM: writes a partial last line (a newline added), waits for
+   * running processors, and closes every directory.
    */
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
@@ -289,7 +289,9 @@ export class SvlogdEngine {
         if (!(err instanceof SvlogdStopped)) throw err;
       }
       for (const dir of this.#dirs) {
-        if (!this.#stopping) await dir.waitProcessor().catch(() => {});
+        // SIGTERM too: runit's svlogd waits for a running processor before it closes, so
+        // its `.s` is made; left alone it would write on after svlogd has gone.
+        await dir.waitProcessor().catch(() => {});
         await dir.close().catch(() => {});
       }
       this.#closed = true;
