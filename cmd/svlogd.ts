@@ -123,8 +123,9 @@ async function run(options: SvlogdOptions): Promise<number> {
   Deno.addSignalListener("SIGHUP", onHup);
   Deno.addSignalListener("SIGALRM", onAlrm);
   Deno.addSignalListener("SIGCHLD", onChld);
-  // Directories named by bytes that are not UTF-8 are used through an fd (ffi/dir.ts).
-  const directories = new DirectoryPaths();
+  // Log directories are used through an fd, as runit's (ffi/dir.ts): one renamed while in
+  // use is still written to, and a name that is not UTF-8 is reached by its bytes.
+  const directories = new DirectoryPaths({ always: true });
   try {
     engine = SvlogdEngine.create(options, {
       message: writeStderr,

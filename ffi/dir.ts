@@ -68,6 +68,15 @@ function throughFd<T>(path: string, flags: number, use: (fdPath: string) => T): 
   }
 }
 
+/** Whether `/proc/self/fd/N` names this process's open directories (procfs mounted). */
+function procFdWorks(): boolean {
+  try {
+    return Deno.statSync("/proc/self/fd").isDirectory;
+  } catch {
+    return false;
+  }
+}
+
 /** `Deno.statSync(path)` for a path that may hold a name that is not UTF-8 (links followed). */
 export function statExact(path: string): Deno.FileInfo {
   return path.isWellFormed() ? Deno.statSync(path) : throughFd(path, O_PATH, Deno.statSync);
@@ -82,10 +91,20 @@ export function statExact(path: string): Deno.FileInfo {
  */
 export class DirectoryPaths {
   readonly #fds = new Map<string, number>();
+  readonly #always: boolean;
+
+  /**
+   * `always`: every directory through its fd, not only those named by bytes that are not
+   * UTF-8 (svlogd: runit's works in its log directory through an fd, so a directory
+   * renamed while in use is still written to). Without /proc, names as given.
+   */
+  constructor(options: { always?: boolean } = {}) {
+    this.#always = options.always === true && procFdWorks();
+  }
 
   /** The path to use for `path`; `path` itself where it cannot be opened (the error is then the file APIs'). */
   resolve(path: string): string {
-    if (path.isWellFormed()) return path;
+    if (path.isWellFormed() && !this.#always) return path;
     const before = this.#fds.get(path);
     if (before !== undefined) {
       this.#fds.delete(path);

@@ -331,3 +331,48 @@ Deno.test("svlogd: SIGTERM waits for a running processor, whose .s is made", asy
   ]);
   if (trees.length === 2) assertEquals(trees[0], trees[1]);
 });
+
+Deno.test("svlogd: a log directory renamed while in use is still written to and rotated", async () => {
+  const trees: string[][] = [];
+  for (const cmd of await contenders()) {
+    await using tmp = tempDir();
+    writeTree(tmp.path, { "d/config": "s30\n" });
+    await using svlogd = startSvlogd(cmd, ["d"], tmp.path);
+    await svlogd.write("a\n");
+    await waitFor(() => read(`${tmp.path}/d/current`) === "a\n", { what: "a logged" });
+    Deno.renameSync(`${tmp.path}/d`, `${tmp.path}/gone`);
+    await svlogd.write("b".repeat(40) + "\nc\n");
+    await svlogd.closeInput();
+    // A build that reached it by name paused for good here, end of input or not.
+    let code: number | undefined;
+    void svlogd.exit().then((c) => (code = c));
+    await waitFor(() => code !== undefined, { timeoutMs: 10_000, what: "svlogd ends" });
+    assertEquals(code, 0, svlogd.stderr());
+    assertEquals(svlogd.stderr(), "");
+    trees.push(snapshot(`${tmp.path}/gone`));
+  }
+  assertEquals(trees[0]!.length, 4, trees[0]!.join("; ")); // @….s, config, current, lock
+  if (trees.length === 2) assertEquals(trees[0], trees[1]);
+});
+
+Deno.test("svlogd -v: SIGHUP closes and reopens each directory in turn", async () => {
+  const messages: string[] = [];
+  for (const cmd of await contenders()) {
+    await using tmp = tempDir();
+    Deno.mkdirSync(`${tmp.path}/d`);
+    Deno.mkdirSync(`${tmp.path}/e`);
+    await using svlogd = startSvlogd(cmd, ["-v", "d", "e"], tmp.path);
+    await svlogd.write("a\n");
+    await waitFor(() => read(`${tmp.path}/e/current`) === "a\n", { what: "a logged" });
+    svlogd.signal("SIGHUP");
+    await waitFor(() => svlogd.stderr().includes("append: e/current"), { what: "reopened" });
+    await svlogd.closeInput();
+    assertEquals(await svlogd.exit(), 0, svlogd.stderr());
+    messages.push(svlogd.stderr());
+  }
+  assertStringIncludes(
+    messages[0]!,
+    "close: d\nsvlogd: info: append: d/current\nsvlogd: info: close: e\n",
+  );
+  if (messages.length === 2) assertEquals(messages[0], messages[1]);
+});

@@ -76,6 +76,8 @@ export class SvlogdEngine {
   #lineStamp: Uint8Array | undefined;
   #chain: Promise<unknown> = Promise.resolve();
   #stopping = false;
+  /** The slot (position among the arguments) of each of `#dirs`. */
+  #dirSlots: number[] = [];
   #stopOnPause = false;
   readonly #wakers = new Set<() => void>();
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -138,11 +140,18 @@ export class SvlogdEngine {
     this.#ctx.info(text);
   }
 
-  async #openAll(): Promise<void> {
+  /**
+   * Opens every directory. `closing`: the directories open until now, by slot, each closed
+   * just before its slot opens again (runit's SIGHUP: close and open, one after another).
+   */
+  async #openAll(closing = new Map<number, LogDir>()): Promise<void> {
     const dirs: LogDir[] = [];
+    const slots: number[] = [];
     for (const [slot, name] of this.#options.dirs.entries()) {
+      await closing.get(slot)?.close();
       try {
         dirs.push(await LogDir.open(this.#ctx, name, this.#host.resolve(name)));
+        slots.push(slot);
         this.#everOpened.add(slot);
       } catch (err) {
         if (!(err instanceof LogDirSkipped)) throw err;
@@ -151,6 +160,7 @@ export class SvlogdEngine {
       }
     }
     this.#dirs = dirs;
+    this.#dirSlots = slots;
     if (dirs.length === 0) throw new NoFunctionalDirs();
   }
 
@@ -252,9 +262,9 @@ export class SvlogdEngine {
    */
   reload(): Promise<void> {
     return this.#enqueue(async () => {
-      for (const dir of this.#dirs) await dir.close();
+      const open = new Map(this.#dirs.map((dir, i) => [this.#dirSlots[i]!, dir]));
       this.#dirs = [];
-      await this.#openAll();
+      await this.#openAll(open);
     });
   }
 

@@ -35,7 +35,7 @@ export const createSvlogdSink: LogSinkFactory = async (
     throw new Error(`${lead}usage: svlogd ${SVLOGD_USAGE}`);
   }
   const logDir = options.logDir.replace(/\/+$/, "") || "/";
-  const directories = new DirectoryPaths();
+  const directories = new DirectoryPaths({ always: true });
   let engine: SvlogdEngine;
   try {
     engine = await SvlogdEngine.start(parsed, {
