@@ -376,3 +376,26 @@ Deno.test("svlogd -v: SIGHUP closes and reopens each directory in turn", async (
   );
   if (messages.length === 2) assertEquals(messages[0], messages[1]);
 });
+
+Deno.test("svlogd: an unfinished line waits for its newline, so a rotation cannot split it", async () => {
+  const trees: string[][] = [];
+  for (const cmd of await contenders()) {
+    await using tmp = tempDir();
+    Deno.mkdirSync(`${tmp.path}/d`);
+    await using svlogd = startSvlogd(cmd, ["d"], tmp.path);
+    await svlogd.write("ab");
+    await new Promise((r) => setTimeout(r, 300));
+    assertEquals(read(`${tmp.path}/d/current`), ""); // held, as runit holds it
+    svlogd.signal("SIGALRM"); // current is empty: nothing to rotate
+    await new Promise((r) => setTimeout(r, 300));
+    await svlogd.write("cd\nef\n");
+    await waitFor(() => read(`${tmp.path}/d/current`) === "abcd\nef\n", { what: "lines" });
+    svlogd.signal("SIGALRM");
+    await waitFor(() => namesIn(`${tmp.path}/d`, ROTATED).length === 1, { what: "rotation" });
+    await svlogd.closeInput();
+    assertEquals(await svlogd.exit(), 0, svlogd.stderr());
+    trees.push(snapshot(`${tmp.path}/d`));
+  }
+  assertEquals(trees[0], ['@#1.s 744 "abcd\\nef\\n"', 'current 744 ""', 'lock 600 ""']);
+  if (trees.length === 2) assertEquals(trees[0], trees[1]);
+});

@@ -327,17 +327,27 @@ export class SvlogdEngine {
     return true;
   }
 
-  #take(chunk: Uint8Array): void {
+  #take(input: Uint8Array): void {
+    let chunk = input;
     if (chunk.length === 0) return;
-    if (this.#passthrough() && (!this.#inLine || this.#decided)) {
-      // Output equals input: copy the whole chunk to every directory.
-      for (const dir of this.#dirs) {
-        if (!this.#inLine) dir.selected = true;
-        if (dir.selected) dir.pending.push(chunk);
+    const passthrough = this.#passthrough();
+    if (passthrough && (!this.#inLine || this.#decided)) {
+      // Output equals input: copy the whole lines to every directory. A long line's rest
+      // goes as it comes, as runit writes it; an unfinished line is held below, as runit
+      // holds it (up to `-l` bytes) until its newline: a rotation meanwhile (SIGALRM, `t`)
+      // must not split it across two files.
+      const end = this.#decided ? chunk.length : chunk.lastIndexOf(0x0a) + 1;
+      if (end > 0) {
+        const whole = chunk.subarray(0, end);
+        for (const dir of this.#dirs) {
+          if (!this.#inLine) dir.selected = true;
+          if (dir.selected) dir.pending.push(whole);
+        }
+        this.#inLine = whole[whole.length - 1] !== 0x0a;
+        this.#decided = this.#inLine;
       }
-      this.#inLine = chunk[chunk.length - 1] !== 0x0a;
-      this.#decided = this.#inLine;
-      return;
+      if (end === chunk.length) return;
+      chunk = chunk.subarray(end);
     }
     const stamp = this.#stamp;
     if (stamp !== undefined) stamp.set(this.#now());
@@ -383,6 +393,8 @@ export class SvlogdEngine {
           this.#emit(this.#head.subarray(0, this.#headLength), false, this.#lineStamp, true);
           this.#inLine = false;
           i = newline + 1;
+          // The held line is done: the rest goes whole again.
+          if (passthrough) return this.#take(chunk.subarray(i));
           continue;
         }
         break; // the chunk ended inside the head
