@@ -336,7 +336,10 @@ export class SvlogdEngine {
       // goes as it comes, as runit writes it; an unfinished line is held below, as runit
       // holds it (up to `-l` bytes) until its newline: a rotation meanwhile (SIGALRM, `t`)
       // must not split it across two files.
-      const end = this.#decided ? chunk.length : chunk.lastIndexOf(0x0a) + 1;
+      const streaming = this.#decided;
+      const end = streaming
+        ? chunk.indexOf(0x0a) + 1 || chunk.length // the long line's rest, up to its end
+        : chunk.lastIndexOf(0x0a) + 1;
       if (end > 0) {
         const whole = chunk.subarray(0, end);
         for (const dir of this.#dirs) {
@@ -347,6 +350,8 @@ export class SvlogdEngine {
         this.#decided = this.#inLine;
       }
       if (end === chunk.length) return;
+      // After a long line's end, the lines that follow go whole again.
+      if (streaming) return this.#take(chunk.subarray(end));
       chunk = chunk.subarray(end);
     }
     const stamp = this.#stamp;
