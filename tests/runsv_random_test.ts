@@ -17,6 +17,7 @@
 import { assertEquals } from "./_assert.ts";
 import {
   haveDebianRunit,
+  killAll,
   readOrUndefined,
   seededRandom,
   sleep,
@@ -135,7 +136,27 @@ async function transcript(
   const events = (readOrUndefined(`${parent}/events`) ?? "").trimEnd().split("\n").join(", ");
   const end = ended === undefined ? "still running" : `exited ${ended.code}`;
   lines.push(`x: ${end} [${recordShape(dir)}] ${readStat(dir)} | ${events}`);
+  // A ./run that control/k kept alive and a later start left behind (runit forgets it
+  // too) outlives runsv, away from its tree: it still runs in the service directory.
+  killAll(processesIn(dir));
   return lines;
+}
+
+/** The pids of the processes whose working directory is `dir` (from /proc). */
+function processesIn(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^[0-9]+$/.test(entry.name)) continue;
+    const cwd = (() => {
+      try {
+        return Deno.readLinkSync(`/proc/${entry.name}/cwd`);
+      } catch {
+        return undefined;
+      }
+    })();
+    if (cwd === dir || cwd === `${dir} (deleted)`) pids.push(Number(entry.name));
+  }
+  return pids;
 }
 
 Deno.test({
