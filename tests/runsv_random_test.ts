@@ -18,14 +18,20 @@ import { assertEquals } from "./_assert.ts";
 import {
   haveDebianRunit,
   killAll,
-  readOrUndefined,
   seededRandom,
   sleep,
   tempDir,
   waitFor,
   writeTree,
 } from "./_helpers.ts";
-import { readStat, startRunsv, waitRunning, writeControl } from "./supervise_fixture.ts";
+import {
+  eventsLine,
+  readStat,
+  recordShape,
+  startRunsv,
+  waitRunning,
+  writeControl,
+} from "./supervise_fixture.ts";
 
 const DEBIAN = haveDebianRunit();
 
@@ -93,17 +99,6 @@ function bursts(seed: number, log: boolean): { sub: string; burst: string }[] {
   return out;
 }
 
-/** The status record minus stamp and pid: paused, want, term, state (and pid set or not). */
-function recordShape(dir: string, sub = "supervise"): string {
-  try {
-    const b = Deno.readFileSync(`${dir}/${sub}/status`);
-    const pid = new DataView(b.buffer).getUint32(12, true);
-    return `pid ${pid ? "set" : "0"} ${[...b.subarray(16, 20)].join(",")}`;
-  } catch {
-    return "none";
-  }
-}
-
 /** What one supervisor showed after each burst. */
 async function transcript(
   parent: string,
@@ -121,7 +116,7 @@ async function transcript(
   for (const { sub, burst } of bursts(seed, log)) {
     writeControl(dir, burst, sub);
     await sleep(SETTLE_MS);
-    const events = (readOrUndefined(`${parent}/events`) ?? "").trimEnd().split("\n").join(", ");
+    const events = eventsLine(parent);
     const logShape = log
       ? ` log [${recordShape(dir, "log/supervise")}] ${readStat(dir, "log/supervise")}`
       : "";
@@ -133,7 +128,7 @@ async function transcript(
   let ended: Deno.CommandStatus | undefined;
   void r.proc.status.then((status) => (ended = status));
   await waitFor(() => ended, { timeoutMs: 3000 }).catch(() => {});
-  const events = (readOrUndefined(`${parent}/events`) ?? "").trimEnd().split("\n").join(", ");
+  const events = eventsLine(parent);
   const end = ended === undefined ? "still running" : `exited ${ended.code}`;
   lines.push(`x: ${end} [${recordShape(dir)}] ${readStat(dir)} | ${events}`);
   // A ./run that control/k kept alive and a later start left behind (runit forgets it

@@ -138,6 +138,22 @@ export const SV_WORDS: readonly string[] = [
   "try-restart",
 ];
 
+/** The status record minus stamp and pid: paused, want, term, state (and pid set or not). */
+export function recordShape(dir: string, sub = "supervise"): string {
+  try {
+    const b = Deno.readFileSync(`${dir}/${sub}/status`);
+    const pid = new DataView(b.buffer).getUint32(12, true);
+    return `pid ${pid ? "set" : "0"} ${[...b.subarray(16, 20)].join(",")}`;
+  } catch {
+    return "none";
+  }
+}
+
+/** The lines a test service's scripts appended to `PARENT/events`, on one line. */
+export function eventsLine(parent: string): string {
+  return (readOrUndefined(`${parent}/events`) ?? "").trimEnd().split("\n").join(", ");
+}
+
 /** Runs an sv (ours unless `debian`), cwd = `cwd`. */
 export async function sv(
   args: readonly string[],

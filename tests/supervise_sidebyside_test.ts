@@ -22,6 +22,7 @@ import {
   alive,
   normalizeSv,
   readStat,
+  recordShape,
   startRunsv,
   sv,
   waitRunning,
@@ -76,22 +77,11 @@ async function transcript(parent: string, debianSv: boolean, debianRunsv: boolea
     const result = await sv(args, { cwd: parent, debian: debianSv });
     lines.push(`sv ${args.join(" ")} => ${result.code}: ${normalizeSv(result.stdout)}`);
     if (args[0] !== "status") await new Promise((resolve) => setTimeout(resolve, 50));
-    records.push(`${args.join(" ")}: ${recordShape(dir)} ${readStat(dir)}`);
+    records.push(`${args.join(" ")}: [${recordShape(dir)}] ${readStat(dir)}`);
   }
   await r.proc.status;
   lines.push(`log out: ${Deno.readTextFileSync(`${dir}/log/out`)}`);
   return { lines, records };
-}
-
-/** The status record minus stamp and pid: paused, want, term, state (and pid set or not). */
-function recordShape(dir: string): string {
-  try {
-    const b = Deno.readFileSync(`${dir}/supervise/status`);
-    const pid = new DataView(b.buffer).getUint32(12, true);
-    return `[pid ${pid ? "set" : "0"} ${[...b.subarray(16, 20)].join(",")}]`;
-  } catch {
-    return "[none]";
-  }
 }
 
 Deno.test({

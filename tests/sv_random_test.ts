@@ -8,15 +8,9 @@
  */
 
 import { assertEquals } from "./_assert.ts";
+import { haveDebianRunit, seededRandom, sleep, tempDir, writeTree } from "./_helpers.ts";
 import {
-  haveDebianRunit,
-  readOrUndefined,
-  seededRandom,
-  sleep,
-  tempDir,
-  writeTree,
-} from "./_helpers.ts";
-import {
+  eventsLine,
   normalizeSv,
   readStat,
   startRunsv,
@@ -95,7 +89,7 @@ async function transcript(
   for (const args of commands(seed)) {
     const result = await sv(args, { cwd: parent, debian: debianSv });
     await settled(dir, subs);
-    const events = (readOrUndefined(`${parent}/events`) ?? "").trimEnd().split("\n").join(", ");
+    const events = eventsLine(parent);
     // The want in sv's line is a race when the condition already held before runsv read
     // the byte (`start` on a service running with want down: sv's first check comes right
     // after its write); the settled stat shows it.
