@@ -8,6 +8,7 @@ import { takeExactArguments } from "../lib/escaped_text.ts";
 import { Messenger, usageText } from "../lib/msg.ts";
 import { writeStderr } from "../lib/output.ts";
 import { Reaper } from "../lib/reaper.ts";
+import { SignalWait } from "../lib/supervise/signal_wait.ts";
 import { Supervisor, SupervisorFatal } from "../lib/supervise/supervisor.ts";
 import { createSvlogdSink } from "../lib/svlogd/sink.ts";
 
@@ -40,20 +41,24 @@ export async function main(given: readonly string[], ctx: AppletContext): Promis
   const reaper = new Reaper();
   reaper.start();
   const say = new Messenger(`runsv ${dir}`);
+  // Started by the launcher, CHLD and TERM come blocked: taken from a signalfd.
+  const signalWait = SignalWait.open();
   // A log/ with no run but a log/svlogd file is logged in this process (DEVIATIONS 13).
   const supervisor = new Supervisor({
     dir,
     reaper,
     messenger: say,
     logSinkFactory: createSvlogdSink,
+    signalWait,
   });
   // runsv handles TERM (as `x`) and CHLD only; HUP, INT… keep their default and kill it.
   const onTerm = (): void => void supervisor.terminate();
-  Deno.addSignalListener("SIGTERM", onTerm);
+  const listening = signalWait === undefined;
+  if (listening) Deno.addSignalListener("SIGTERM", onTerm);
   try {
     await supervisor.start();
   } catch (err) {
-    Deno.removeSignalListener("SIGTERM", onTerm);
+    if (listening) Deno.removeSignalListener("SIGTERM", onTerm);
     if (err instanceof SupervisorFatal) {
       say.fatal(err.message);
       return EXIT_FATAL;
@@ -61,6 +66,6 @@ export async function main(given: readonly string[], ctx: AppletContext): Promis
     throw err;
   }
   await supervisor.finished;
-  Deno.removeSignalListener("SIGTERM", onTerm);
+  if (listening) Deno.removeSignalListener("SIGTERM", onTerm);
   return EXIT_OK;
 }

@@ -22,6 +22,8 @@ export const SIGPIPE = 13;
 export const SIGALRM = 14;
 /** Termination. */
 export const SIGTERM = 15;
+/** A child stopped or ended. */
+export const SIGCHLD = 17;
 /** Continue a stopped process. */
 export const SIGCONT = 18;
 /** Stop; cannot be caught or ignored. */

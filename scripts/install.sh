@@ -142,6 +142,8 @@ if [ "$use_c" = yes ]; then
     envdir) flags="$flags | QUICK_ARGS" quick=", \"$(entry_of chpst-quick)\"" ;;
     # The applets that become runit as process 1 start with its signals blocked.
     runit | runit-init | init) flags="$flags | PID1" ;;
+    # runsv waits for its FIFOs, CHLD and TERM in one poll (lib/supervise/signal_wait.ts).
+    runsv) flags="$flags | WAITS" ;;
     esac
     printf '{"%s", "%s", %s%s},\n' "$name" "$(entry_of "$name")" "$flags" "$quick"
   done >"$build/table.h"

@@ -42,7 +42,8 @@
  *   { "sv", "entry/sv.js", SHORT_LIVED },
  *   { "chpst", "entry/chpst.js", SHORT_LIVED | SIGNALS | QUICK_E, "entry/chpst-quick.js" },
  * where SHORT_LIVED adds --no-code-cache --v8-flags=--single-threaded and SIGNALS passes
- * DENIT_SIGNALS (see install.sh for why). A fourth field is a quick entry for one shape
+ * DENIT_SIGNALS (see install.sh for why); PID1 and WAITS block signals before the exec
+ * (block_runit_signals, block_wait_signals). A fourth field is a quick entry for one shape
  * of command line (QUICK_E: `-e DIR PROG...`; QUICK_ARGS: `DIR PROG...`), run with
  * --no-lazy and --jitless added to the V8 flags; it checks the command line itself and
  * loads the applet's own entry for anything it does not carry out (lib/chpst/quick.ts).
@@ -137,6 +138,7 @@ static const char *base_name(const char *path) {
 #define QUICK_E 4     /* `-e DIR PROG...` runs the quick entry */
 #define QUICK_ARGS 8  /* `DIR PROG...` runs the quick entry */
 #define PID1 16       /* as process 1: HUP, INT, TERM and CONT blocked until runit unblocks */
+#define WAITS 32      /* CHLD and TERM blocked: runsv takes them from a signalfd */
 
 struct applet {
   const char *name;
@@ -239,6 +241,18 @@ static void signal_masks(unsigned long long *ignored, unsigned long long *blocke
 static void block_runit_signals(void) {
   unsigned long long mask = 1ULL << (SIGHUP - 1) | 1ULL << (SIGINT - 1) |
                             1ULL << (SIGTERM - 1) | 1ULL << (SIGCONT - 1);
+  sys(SYS_rt_sigprocmask, SIG_BLOCK, (long)&mask, 0, 8);
+}
+
+/*
+ * runsv, alone in its process, waits as C runsv does: blocked in one poll(2) on its
+ * control FIFOs and a signalfd for CHLD and TERM, with no thread of Deno's between the
+ * kernel and its code (lib/supervise/signal_wait.ts). A signalfd sees a signal only
+ * while every thread blocks it; blocked here, before Deno makes any thread, they all do.
+ * DENIT_SIGNALS still carries the mask as it was given; children get an empty one.
+ */
+static void block_wait_signals(void) {
+  unsigned long long mask = 1ULL << (SIGCHLD - 1) | 1ULL << (SIGTERM - 1);
   sys(SYS_rt_sigprocmask, SIG_BLOCK, (long)&mask, 0, 8);
 }
 
@@ -490,6 +504,7 @@ static int launch(int argc, char **argv, char **environ, const char *ran) {
   }
   if (limits[0] != '\0') envp[e++] = limits;
   if ((applet->flags & PID1) && sys(SYS_getpid, 0, 0, 0, 0) == 1) block_runit_signals();
+  if (applet->flags & WAITS) block_wait_signals();
   long cwd_fd = keep_removed_cwd();
   if (cwd_fd >= 0) {
     envp[e++] = strings;

@@ -11,7 +11,8 @@
  *
  * Rules for many-per-process: never chdir (children get `cwd`), never hold a thread per
  * FIFO or pipe (they are read on SIGIO, lib/pipe_input.ts), no process-wide state except
- * the shared Reaper and the SIGIO listener.
+ * the shared Reaper and the SIGIO listener. A supervisor alone in its process (runsv)
+ * may instead wait as runsv does, blocked in one poll (signal_wait.ts).
  */
 
 import { dupCloexec } from "../../ffi/fd.ts";
@@ -23,6 +24,7 @@ import {
   open,
   pathMissing,
   pipe,
+  readAvailable,
   tryKill,
 } from "../../ffi/libc.ts";
 import { signalNumber } from "../signals.ts";
@@ -38,6 +40,7 @@ import { type ControlByte, parseControlBytes } from "./control.ts";
 import { SupervisorFatal } from "./fatal.ts";
 import { InProcessLog } from "./inprocess_log.ts";
 import { type PipeInput, watchPipe } from "../pipe_input.ts";
+import type { Arrivals, SignalWait } from "./signal_wait.ts";
 import {
   type Action,
   decisionScript,
@@ -76,6 +79,13 @@ export interface SupervisorOptions {
   logSinkFactory?: LogSinkFactory;
   /** Time source; tests pass a manual clock. */
   clock?: Clock;
+  /**
+   * SIGCHLD and SIGTERM, blocked by the whole process, from a signalfd: given by runsv
+   * when it supervises alone (signal_wait.ts). The supervisor then waits for its FIFOs
+   * and those signals in one blocking poll, unless it logs in-process; and it takes
+   * both signals from here either way (their listeners never run: they are blocked).
+   */
+  signalWait?: SignalWait | undefined;
 }
 
 /** posix_spawn errors that mean "no process could be made" (runsv: fork failed). */
@@ -147,6 +157,10 @@ export class Supervisor {
   /** Set when `log/` has no `run` but a `log/svlogd` file and a sink factory was given. */
   #inProcessLog = false;
   #logReader: InProcessLog | undefined;
+  readonly #signalWait: SignalWait | undefined;
+  /** Waits block the thread in #signalWait (runsv alone, no in-process log). */
+  #waitsBlocking = false;
+  #controlBuffer: Uint8Array<ArrayBuffer> | undefined;
 
   /** Resolves when this supervisor has ended (after `x`/exit rules, terminate() or kill()). */
   readonly finished: Promise<void>;
@@ -161,6 +175,7 @@ export class Supervisor {
     this.#newSession = options.newSession ?? false;
     this.#clock = options.clock ?? systemClock;
     this.#logSinkFactory = options.logSinkFactory;
+    this.#signalWait = options.signalWait;
     this.finished = new Promise((resolve) => (this.#resolveFinished = resolve));
   }
 
@@ -279,8 +294,58 @@ export class Supervisor {
     main.okFd = openOk(`${abs}/supervise/ok`, "supervise/ok");
     if (log !== undefined) log.okFd = openOk(`${abs}/log/supervise/ok`, "log/supervise/ok");
 
+    if (this.#signalWait !== undefined && !this.#inProcessLog) {
+      // The control FIFOs are read after the blocking poll: no SIGIO for them.
+      this.#waitsBlocking = true;
+      return;
+    }
     this.#listen(main);
     if (log !== undefined) this.#listen(log);
+    if (this.#signalWait !== undefined) {
+      this.#relaySignals(this.#signalWait).catch((err) =>
+        this.#say.warn(`unable to read signals: ${errText(err)}`)
+      );
+    }
+  }
+
+  /** The signals from the signalfd, to whatever waits on the event loop meanwhile. */
+  async #relaySignals(signals: SignalWait): Promise<void> {
+    while (!this.#ended) {
+      this.#arrived(await signals.next());
+    }
+  }
+
+  #arrived(arrivals: Arrivals): void {
+    if (arrivals.child) this.#reaper.reapAll();
+    if (arrivals.term && !this.#ended) {
+      this.#termPending = true;
+      this.#wakeUp();
+    }
+  }
+
+  /**
+   * Blocks until a control FIFO with nothing queued has bytes, or SIGCHLD or SIGTERM
+   * came (runsv's iopause), and takes what came.
+   */
+  #waitBlocking(): void {
+    const slots = [this.#main, this.#log].filter((slot): slot is Slot =>
+      slot?.control !== undefined && slot.bytes.length === 0
+    );
+    const found = this.#signalWait!.wait(slots.map((slot) => slot.control!.read));
+    found.readable.forEach((readable, i) => {
+      if (readable) this.#readControl(slots[i]!);
+    });
+    this.#arrived(found);
+  }
+
+  #readControl(slot: Slot): void {
+    this.#controlBuffer ??= new Uint8Array(CONTROL_QUEUE_MAX);
+    const count = readAvailable(slot.control!.read, this.#controlBuffer);
+    if (count > 0) {
+      for (const byte of parseControlBytes(this.#controlBuffer.subarray(0, count))) {
+        slot.bytes.push(byte);
+      }
+    }
   }
 
   #listen(slot: Slot): void {
@@ -372,6 +437,9 @@ export class Supervisor {
   }
 
   #takeByte(slot: Slot): ControlByte | undefined {
+    // Read now, as runsv reads its byte after reaping: one that came during the restart
+    // delay or a control script acts on the state that left, not on the next.
+    if (this.#waitsBlocking && slot.bytes.length === 0) this.#readControl(slot);
     const byte = slot.bytes.shift();
     if (slot.bytes.length < CONTROL_QUEUE_MAX / 2 && slot.input?.isPaused()) {
       slot.input.resume();
@@ -389,8 +457,14 @@ export class Supervisor {
   }
 
   async #waitForWork(): Promise<void> {
+    // runsv's poll takes CHLD and TERM in every iteration, also in a burst of bytes.
+    if (this.#waitsBlocking) this.#arrived(this.#signalWait!.take());
     while (!this.#hasWork() && !this.#ended) {
-      await new Promise<void>((resolve) => (this.#wake = resolve));
+      if (this.#waitsBlocking) {
+        this.#waitBlocking();
+      } else {
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+      }
     }
     // runsv blocks SIGTERM but in its poll: one that comes during the 1-second delay or a
     // control script is handled in the next iteration, after the top of the loop has
@@ -626,10 +700,21 @@ export class Supervisor {
       this.#say.fatal("unable to run control/?", err);
       return false;
     }
-    const wstat = await new Promise<number>((resolve) => {
-      this.#reaper.watch(pid, (_pid, status) => resolve(status.raw));
+    let wstat: number | undefined;
+    const exited = new Promise<void>((resolve) => {
+      this.#reaper.watch(pid, (_pid, status) => {
+        wstat = status.raw;
+        resolve();
+      });
     });
-    return ((wstat >> 8) & 0xff) === 0;
+    if (this.#waitsBlocking) {
+      // runsv waits for the script alone: SIGTERM meanwhile is kept for the next wait.
+      await null; // an exit reaped already is handed over from a microtask
+      while (wstat === undefined) this.#arrived(this.#signalWait!.wait([]));
+    } else {
+      await exited;
+    }
+    return ((wstat! >> 8) & 0xff) === 0;
   }
 
   #finishExists(): boolean {

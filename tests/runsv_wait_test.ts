@@ -1,0 +1,155 @@
+/**
+ * How runsv waits (lib/supervise/signal_wait.ts): through the C launcher, CHLD and TERM
+ * come blocked and runsv takes them from a signalfd in its one blocking poll; started any
+ * other way it waits on Deno's event loop. Both must supervise alike, and as Debian's.
+ */
+
+import { assert, assertEquals, assertMatch } from "./_assert.ts";
+import {
+  cLaunchers,
+  haveDebianRunit,
+  readText,
+  sleep,
+  spawn,
+  tempDir,
+  testPrefix,
+  waitFor,
+  writeTree,
+} from "./_helpers.ts";
+import {
+  readPid,
+  SLEEP_RUN,
+  startRunsv,
+  sv,
+  waitExeced,
+  waitRunning,
+  waitStat,
+  writeControl,
+} from "./supervise_fixture.ts";
+
+const SIGTERM_BIT = 1n << 14n;
+const SIGCHLD_BIT = 1n << 16n;
+
+function blockedMask(statusText: string): bigint {
+  const hex = /^SigBlk:\s*([0-9a-f]+)$/m.exec(statusText)?.[1];
+  assert(hex !== undefined, statusText);
+  return BigInt(`0x${hex}`);
+}
+
+function threadMasks(pid: number): bigint[] {
+  return [...Deno.readDirSync(`/proc/${pid}/task`)].map((task) =>
+    blockedMask(Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/status`))
+  );
+}
+
+function hasSignalFd(pid: number): boolean {
+  return [...Deno.readDirSync(`/proc/${pid}/fd`)].some((entry) => {
+    try {
+      return Deno.readLinkSync(`/proc/${pid}/fd/${entry.name}`) === "anon_inode:[signalfd]";
+    } catch {
+      return false;
+    }
+  });
+}
+
+Deno.test({
+  name: "runsv through the launcher: CHLD and TERM blocked in every thread, from a signalfd",
+  ignore: !(await cLaunchers()),
+  async fn() {
+    await using tmp = tempDir();
+    writeTree(tmp.path, { "s/run!": SLEEP_RUN });
+    await using r = await startRunsv(tmp.path, "s");
+    const dir = `${tmp.path}/s`;
+    const pid = await waitRunning(dir);
+    await waitExeced(pid);
+    for (const mask of threadMasks(r.proc.pid)) {
+      assertEquals(mask & (SIGTERM_BIT | SIGCHLD_BIT), SIGTERM_BIT | SIGCHLD_BIT);
+    }
+    assert(hasSignalFd(r.proc.pid), "runsv holds a signalfd");
+    // ./run starts with nothing blocked, as from C runsv.
+    assertEquals(blockedMask(Deno.readTextFileSync(`/proc/${pid}/status`)), 0n);
+    // A death is seen (CHLD) and the service restarted; TERM ends runsv after the service.
+    await sleep(1100);
+    Deno.kill(pid, "SIGKILL");
+    await waitFor(() => {
+      const next = readPid(dir);
+      return next !== 0 && next !== pid;
+    });
+    r.proc.signal("SIGTERM");
+    assertEquals((await r.proc.status).code, 0);
+    assertMatch(readText(`${dir}/supervise/stat`), /^down\n$/);
+  },
+});
+
+Deno.test("runsv started without the launcher waits on Deno's event loop, just as well", async () => {
+  const prefix = await testPrefix();
+  await using tmp = tempDir();
+  writeTree(tmp.path, {
+    "s/run!": SLEEP_RUN,
+    "s/finish!": '#!/bin/sh\necho "finish $1 $2" >>../events\n',
+  });
+  const dir = `${tmp.path}/s`;
+  // The entry run by Deno itself, as the launcher would but for the signals.
+  await using proc = spawn("env", [
+    "--default-signal",
+    `${prefix}/lib/denit/deno`,
+    "run",
+    "-A",
+    "--cached-only",
+    "--no-config",
+    "--no-lock",
+    `${prefix}/lib/denit/src/entry/runsv.js`,
+    "s",
+  ], {
+    cwd: tmp.path,
+    env: { DENO_DIR: `${prefix}/lib/denit/cache`, DENIT_ARGV0: "runsv" },
+  });
+  const pid = await waitRunning(dir);
+  await waitExeced(pid);
+  assert(!hasSignalFd(proc.pid), "no signalfd");
+  assertEquals(threadMasks(proc.pid)[0]! & (SIGTERM_BIT | SIGCHLD_BIT), 0n);
+  const down = await sv(["down", "./s"], { cwd: tmp.path });
+  assertEquals(down.code, 0, down.stdout + down.stderr);
+  await waitStat(dir, "down");
+  writeControl(dir, "u");
+  const second = await waitRunning(dir);
+  assert(second !== pid);
+  await waitExeced(second);
+  proc.signal("SIGTERM");
+  assertEquals((await proc.status).code, 0);
+  assertEquals(readText(`${tmp.path}/events`), "finish -1 15\nfinish -1 15\n");
+});
+
+// runsv reads its control byte after reaping: one written during the 1-second restart
+// delay acts on the state the dead ./run left (down), not on the next ./run. `t` on a
+// down service does nothing, so control/t never runs.
+for (const debian of [false, true]) {
+  Deno.test({
+    name: `runsv${debian ? " (Debian's)" : ""}: t in the restart delay acts on down: no control/t`,
+    ignore: debian && !haveDebianRunit(),
+    async fn() {
+      for (let attempt = 1;; attempt++) {
+        await using tmp = tempDir();
+        writeTree(tmp.path, {
+          "s/run!": "#!/bin/sh\necho run >>../events\nsleep 0.1\nexit 3\n",
+          "s/control/t!": '#!/bin/sh\necho "control/t $(cat supervise/stat)" >>../events\n',
+        });
+        const started = performance.now();
+        await using _r = await startRunsv(tmp.path, "s", { debian });
+        const dir = `${tmp.path}/s`;
+        const events = `${tmp.path}/events`;
+        await waitFor(() => readText(events) === "run\n" && readPid(dir) === 0, { intervalMs: 5 });
+        writeControl(dir, "t");
+        // Only meaningful when the byte came inside the delay (a loaded machine can be late).
+        if (performance.now() - started >= 800) {
+          assert(attempt < 5, "five attempts, none inside the 1 s delay");
+          continue;
+        }
+        await waitFor(() => readText(events).startsWith("run\nrun\n"));
+        await sleep(300);
+        assert(!readText(events).includes("control/t"), readText(events));
+        return;
+      }
+    },
+  });
+}
