@@ -585,16 +585,22 @@ export function decodeWaitStatus(raw: number): WaitStatus {
   return { kind: "signaled", signal: raw & 0x7f, core: (raw & 0x80) !== 0, raw };
 }
 
+// Made once, on the first call (not at load: the short-lived applets bundle this module):
+// the supervisors reap after every control byte, and a typed array made per call showed
+// in runsv's profile.
+let waitStatus: Int32Array<ArrayBuffer> | undefined;
+let waitStatusBytes: Uint8Array<ArrayBuffer> | undefined;
+
 /**
  * waitpid(2). Returns null when WNOHANG found nothing, or when there are no children
  * (ECHILD); otherwise the pid and its status. Retries on EINTR.
  */
 export function waitpid(pid: number, flags: number): { pid: number; status: WaitStatus } | null {
-  const status = new Int32Array(1);
-  const statusBytes = new Uint8Array(status.buffer);
+  waitStatus ??= new Int32Array(1);
+  waitStatusBytes ??= new Uint8Array(waitStatus.buffer);
   for (;;) {
-    const result = core.waitpid(pid, statusBytes, flags);
-    if (result > 0) return { pid: result, status: decodeWaitStatus(status[0]!) };
+    const result = core.waitpid(pid, waitStatusBytes, flags);
+    if (result > 0) return { pid: result, status: decodeWaitStatus(waitStatus[0]!) };
     if (result === 0) return null;
     const code = errno();
     if (code === EINTR) continue;

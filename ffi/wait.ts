@@ -38,11 +38,13 @@ export function openSignalFd(signals: readonly number[]): number {
 
 // Reused: runsv reads the signalfd in every loop iteration (a typed array made per call
 // showed in its profile).
-const records = new Uint8Array(SIGINFO_SIZE * 8);
-const recordsView = new DataView(records.buffer);
+let records: Uint8Array<ArrayBuffer> | undefined;
+let recordsView: DataView | undefined;
 
 /** Every signal queued on a signalfd now, by number, in order (none: empty). */
 export function readSignals(fd: number): number[] {
+  records ??= new Uint8Array(SIGINFO_SIZE * 8);
+  recordsView ??= new DataView(records.buffer);
   const signals: number[] = [];
   for (;;) {
     const count = Number(sym.read(fd, records, BigInt(records.length)));
