@@ -16,7 +16,9 @@ import {
   waitFor,
   writeTree,
 } from "./_helpers.ts";
+import { startDebianRunsvdir } from "./runsvdir_fixture.ts";
 import {
+  alive,
   readPid,
   SLEEP_RUN,
   startRunsv,
@@ -153,3 +155,31 @@ for (const debian of [false, true]) {
     },
   });
 }
+
+// The usual way runsv runs: started by a runsvdir (here Debian's, which finds our runsv
+// first in PATH), which sends it SIGTERM when the service directory goes away.
+Deno.test({
+  name: "Debian's runsvdir runs our runsv: a removed service gets TERM, runsv exits",
+  ignore: !haveDebianRunit() || !(await cLaunchers()),
+  async fn() {
+    const prefix = await testPrefix();
+    await using tmp = tempDir();
+    writeTree(tmp.path, {
+      "sv/a/run!": SLEEP_RUN,
+      // By its full path: the directory moves.
+      "sv/a/finish!": `#!/bin/sh\necho "finish $1 $2" >>${tmp.path}/events\n`,
+    });
+    await using _rd = startDebianRunsvdir([`${tmp.path}/sv`], {
+      env: { PATH: `${prefix}/bin:/usr/bin:/bin` },
+    });
+    const pid = await waitRunning(`${tmp.path}/sv/a`);
+    await waitExeced(pid);
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const runsv = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    assert(hasSignalFd(runsv), "our runsv, waiting on its signalfd");
+    // runsvdir looks again at least every 5 s; it then sends TERM to the runsv it lost.
+    Deno.renameSync(`${tmp.path}/sv/a`, `${tmp.path}/gone`);
+    await waitFor(() => !alive(runsv) && !alive(pid), { timeoutMs: 15_000 });
+    assertEquals(readText(`${tmp.path}/events`), "finish -1 15\n");
+  },
+});
