@@ -183,3 +183,40 @@ Deno.test({
     assertEquals(readText(`${tmp.path}/events`), "finish -1 15\n");
   },
 });
+
+// With an in-process log runsv waits on the event loop (the log engine needs it); with the
+// launcher's blocked signals it then reads CHLD and TERM from the signalfd on Deno's
+// blocking pool. A processor (a child of runsv), a crashed ./run and TERM all need them.
+Deno.test({
+  name: "runsv with an in-process log: a processor, a restart and TERM through the signalfd",
+  ignore: !(await cLaunchers()),
+  async fn() {
+    await using tmp = tempDir();
+    writeTree(tmp.path, {
+      // ~2.6 kB against s100: many rotations, each running the processor.
+      "s/run!": "#!/bin/sh\ni=0\nwhile [ $i -lt 300 ]; do echo line $i; i=$((i+1)); done\n" +
+        "exec sleep 1000\n",
+      "s/log/svlogd": "./main\n",
+      "s/log/main/config": "s100\n!tr a-z A-Z\n",
+    });
+    await using r = await startRunsv(tmp.path, "s");
+    const dir = `${tmp.path}/s`;
+    const processed = () =>
+      [...Deno.readDirSync(`${dir}/log/main`)]
+        .filter((entry) => /^@[0-9a-f]{24}\.s$/.test(entry.name))
+        .map((entry) => readText(`${dir}/log/main/${entry.name}`))
+        .join("");
+    // Rotated past 100 bytes: the processor ran, its exit reaped through the signalfd.
+    await waitFor(() => processed().includes("LINE 1\n"), { timeoutMs: 8000 });
+    assert(hasSignalFd(r.proc.pid), "the launcher's signals: a signalfd");
+    const pid = await waitRunning(dir);
+    await sleep(1100);
+    Deno.kill(pid, "SIGKILL");
+    await waitFor(() => {
+      const next = readPid(dir);
+      return next !== 0 && next !== pid;
+    });
+    r.proc.signal("SIGTERM");
+    assertEquals((await r.proc.status).code, 0);
+  },
+});
