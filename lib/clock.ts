@@ -16,10 +16,40 @@ export interface Clock {
   sleep(ms: number): Promise<void>;
 }
 
+/**
+ * Wall-clock milliseconds with a fraction, from `wallMs` (Date.now(): the system's real
+ * time, whole milliseconds) and `monoMs` (performance.now(): monotonic, fractional).
+ * The monotonic clock gives the fraction; the real time decides where it is: when the
+ * two disagree by a millisecond or more (the real clock was stepped or slewed since, or
+ * the process was stopped), the monotonic one is set again. Status records then carry the
+ * time `sv` compares with its own start, as runit's gettimeofday() does: a record stamped
+ * from the monotonic clock alone was seen 0.6 s off the real time in a long-running
+ * process, which makes `sv -w` take a record written before it started for a new one.
+ */
+export function wallClock(
+  wallMs: () => number,
+  monoMs: () => number,
+  origin: number,
+): () => number {
+  let offset = origin; // real time = offset + monotonic time
+  return () => {
+    const mono = monoMs();
+    const coarse = wallMs();
+    let precise = offset + mono;
+    if (precise < coarse || precise >= coarse + 1) {
+      offset = coarse + 0.5 - mono;
+      precise = offset + mono;
+    }
+    return precise;
+  };
+}
+
+const wallNowMs = wallClock(() => Date.now(), () => performance.now(), performance.timeOrigin);
+
 /** The real clock. runit derives nanoseconds from microseconds × 1000 + 500. */
 export const systemClock: Clock = {
   now(): Tai64n {
-    const micros = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
+    const micros = BigInt(Math.floor(wallNowMs() * 1000));
     return {
       seconds: micros / 1_000_000n,
       nanoseconds: Number(micros % 1_000_000n) * 1000 + 500,
