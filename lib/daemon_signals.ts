@@ -4,6 +4,9 @@
  * SIGUSR1 opens V8's inspector on 127.0.0.1:9229, a root shell for any local user. We set
  * SIGUSR1 to SIG_IGN at once (before the arming it would kill us) and again as soon as
  * Deno has replaced it (polled every 5 ms until then; measured arming at 500–525 ms).
+ * A SIGUSR1 between the arming and the poll would still open the port: the C launcher
+ * therefore starts the long-running applets with SIGUSR1 blocked in every thread
+ * (scripts/launcher.c, block_inspector_signal); this is for the other ways of starting.
  */
 
 import { setSignalDisposition } from "../ffi/libc.ts";

@@ -256,6 +256,19 @@ static void block_wait_signals(void) {
   sys(SYS_rt_sigprocmask, SIG_BLOCK, (long)&mask, 0, 8);
 }
 
+/*
+ * A long-running applet must never open V8's inspector, which Deno arms on SIGUSR1 about
+ * 500 ms after start (a root shell for any local user, DENO-NOTES.md §11). The applet
+ * sets SIGUSR1 to ignored once Deno has armed it (lib/daemon_signals.ts), but a SIGUSR1
+ * in between still opens the port (seen once: process 1 under a storm of random signals,
+ * on a slow machine). Blocked before the exec, in every thread, it is never delivered.
+ * Children get an empty mask; chpst and the other short-lived applets are left alone.
+ */
+static void block_inspector_signal(void) {
+  unsigned long long mask = 1ULL << (SIGUSR1 - 1);
+  sys(SYS_rt_sigprocmask, SIG_BLOCK, (long)&mask, 0, 8);
+}
+
 static char *hex(char *to, unsigned long long value) {
   static const char digits[] = "0123456789abcdef";
   for (int shift = 60; shift >= 0; shift -= 4) *to++ = digits[(value >> shift) & 15];
@@ -505,6 +518,7 @@ static int launch(int argc, char **argv, char **environ, const char *ran) {
   if (limits[0] != '\0') envp[e++] = limits;
   if ((applet->flags & PID1) && sys(SYS_getpid, 0, 0, 0, 0) == 1) block_runit_signals();
   if (applet->flags & WAITS) block_wait_signals();
+  if (!(applet->flags & SHORT_LIVED)) block_inspector_signal();
   long cwd_fd = keep_removed_cwd();
   if (cwd_fd >= 0) {
     envp[e++] = strings;
