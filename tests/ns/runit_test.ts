@@ -5,7 +5,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { exists, readOrUndefined, runApplet, spawn, waitFor } from "../_helpers.ts";
+import { cLaunchers, exists, readOrUndefined, runApplet, spawn, waitFor } from "../_helpers.ts";
 import { boot, type BootOptions, ended, type Machine } from "./_ns.ts";
 import { classicIgnored, comparable, HALT_LINES, request, STAGES } from "./_stages.ts";
 
@@ -245,6 +245,28 @@ function listeningSockets(pid: number): string[] {
   }
   return listening;
 }
+
+// Deno arms V8's inspector on SIGUSR1 ~0.5 s after start, before runit can set it to
+// ignored: the C launcher blocks it in every thread first (scripts/launcher.c).
+Deno.test({
+  name: "runit as process 1 through the launcher: SIGUSR1 blocked in every thread",
+  ignore: !(await cLaunchers()),
+  async fn() {
+    await using machine = await boot({
+      ...STAGES,
+      "2!": "#!/bin/sh\necho stage 2 up\nwhile :; do sleep 0.05; done\n",
+    });
+    await machine.waitConsole("stage 2 up");
+    const pid = machine.initPid;
+    for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+      const status = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/status`);
+      const blocked = BigInt(`0x${/^SigBlk:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? "0"}`);
+      assertEquals(blocked & (1n << 9n), 1n << 9n, `thread ${task.name}: ${blocked.toString(16)}`);
+    }
+    await request(machine, "0");
+    assertEquals((await ended(machine)).signal, "SIGINT");
+  },
+});
 
 const STAGE1_WARNING = "- runit: warning: signals only work in stage 2.";
 
