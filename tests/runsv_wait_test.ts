@@ -11,6 +11,7 @@ import {
   readText,
   sleep,
   spawn,
+  type Spawned,
   tempDir,
   testPrefix,
   waitFor,
@@ -55,6 +56,21 @@ function hasSignalFd(pid: number): boolean {
   });
 }
 
+/**
+ * Kills ./run (past the 1 s minimum), waits for the restart (CHLD seen), then sends runsv
+ * TERM and expects it to end with 0.
+ */
+async function killedRestartsThenTerm(dir: string, pid: number, runsv: Spawned): Promise<void> {
+  await sleep(1100);
+  Deno.kill(pid, "SIGKILL");
+  await waitFor(() => {
+    const next = readPid(dir);
+    return next !== 0 && next !== pid;
+  });
+  runsv.signal("SIGTERM");
+  assertEquals((await runsv.status).code, 0);
+}
+
 Deno.test({
   name: "runsv through the launcher: CHLD, TERM (and USR1) blocked in every thread, a signalfd",
   ignore: !(await cLaunchers()),
@@ -72,14 +88,7 @@ Deno.test({
     // ./run starts with nothing blocked, as from C runsv.
     assertEquals(blockedMask(Deno.readTextFileSync(`/proc/${pid}/status`)), 0n);
     // A death is seen (CHLD) and the service restarted; TERM ends runsv after the service.
-    await sleep(1100);
-    Deno.kill(pid, "SIGKILL");
-    await waitFor(() => {
-      const next = readPid(dir);
-      return next !== 0 && next !== pid;
-    });
-    r.proc.signal("SIGTERM");
-    assertEquals((await r.proc.status).code, 0);
+    await killedRestartsThenTerm(dir, pid, r.proc);
     assertMatch(readText(`${dir}/supervise/stat`), /^down\n$/);
   },
 });
@@ -211,13 +220,6 @@ Deno.test({
     await waitFor(() => processed().includes("LINE 1\n"), { timeoutMs: 8000 });
     assert(hasSignalFd(r.proc.pid), "the launcher's signals: a signalfd");
     const pid = await waitRunning(dir);
-    await sleep(1100);
-    Deno.kill(pid, "SIGKILL");
-    await waitFor(() => {
-      const next = readPid(dir);
-      return next !== 0 && next !== pid;
-    });
-    r.proc.signal("SIGTERM");
-    assertEquals((await r.proc.status).code, 0);
+    await killedRestartsThenTerm(dir, pid, r.proc);
   },
 });
