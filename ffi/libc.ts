@@ -548,19 +548,57 @@ export function readAvailable(fd: number, buf: Uint8Array<ArrayBuffer>): number 
 const POLLIN = 1;
 const POLLFD_SIZE = 8; // struct pollfd { int fd; short events; short revents; }
 
+/** A poll(2) table asking POLLIN for each of `fds` (`into` when given), and its view. */
+export function pollTable(
+  fds: readonly number[],
+  into = new Uint8Array(fds.length * POLLFD_SIZE),
+): [Uint8Array<ArrayBuffer>, DataView] {
+  const view = new DataView(into.buffer, 0, fds.length * POLLFD_SIZE);
+  fds.forEach((fd, i) => {
+    view.setInt32(i * POLLFD_SIZE, fd, true);
+    view.setInt16(i * POLLFD_SIZE + 4, POLLIN, true);
+  });
+  return [into, view];
+}
+
+/** For each of the `count` entries of a polled table, whether its fd was ready. */
+export function readyIn(view: DataView, count: number): boolean[] {
+  const ready: boolean[] = [];
+  for (let i = 0; i < count; i++) ready.push(view.getInt16(i * POLLFD_SIZE + 6, true) !== 0);
+  return ready;
+}
+
 /**
  * poll(2) with a zero timeout: for each of `fds`, whether a read would not block now (data,
  * end of file or an error to collect).
  */
 export function readableNow(fds: readonly number[]): boolean[] {
-  const table = new Uint8Array(fds.length * POLLFD_SIZE);
-  const view = new DataView(table.buffer);
-  fds.forEach((fd, i) => {
-    view.setInt32(i * POLLFD_SIZE, fd, true);
-    view.setInt16(i * POLLFD_SIZE + 4, POLLIN, true);
-  });
+  const [table, view] = pollTable(fds);
   retryEintr("poll", () => core.poll(table, BigInt(fds.length), 0));
-  return fds.map((_, i) => view.getInt16(i * POLLFD_SIZE + 6, true) !== 0);
+  return readyIn(view, fds.length);
+}
+
+// Reused, made on first use: runsv waits after every control byte (a typed array made per
+// call showed in its profile).
+let waitTable: Uint8Array<ArrayBuffer> | undefined;
+
+/**
+ * poll(2) for reading on `fds`, blocking the JavaScript thread (no timer, no promise,
+ * no signal listener runs meanwhile) until one is ready or `timeoutMs` passes (-1:
+ * none): lib/supervise/signal_wait.ts. For each fd whether a read would not block; all
+ * false on a timeout or when a signal handler interrupted the wait. Throws SysError.
+ */
+export function waitReadable(fds: readonly number[], timeoutMs: number): boolean[] {
+  if (waitTable === undefined || fds.length * POLLFD_SIZE > waitTable.length) {
+    waitTable = new Uint8Array(Math.max(4, fds.length) * POLLFD_SIZE);
+  }
+  const [table, view] = pollTable(fds, waitTable);
+  if (core.poll(table, BigInt(fds.length), timeoutMs) < 0) {
+    const code = errno();
+    if (code !== EINTR) throw new SysError("poll", code);
+    return fds.map(() => false);
+  }
+  return readyIn(view, fds.length);
 }
 
 /** Sets or clears FD_CLOEXEC on `fd`. */

@@ -516,12 +516,11 @@ static int launch(int argc, char **argv, char **environ, const char *ran) {
     strings = hex(strings, blocked) + 1;
   }
   if (limits[0] != '\0') envp[e++] = limits;
-  if ((applet->flags & PID1) && sys(SYS_getpid, 0, 0, 0, 0) == 1) block_runit_signals();
+  const int process1 = (applet->flags & PID1) && sys(SYS_getpid, 0, 0, 0, 0) == 1;
+  if (process1) block_runit_signals();
   if (applet->flags & WAITS) block_wait_signals();
-  /* Process 1 is one of them, though its flags say short-lived (for `init 0`). */
-  if (!(applet->flags & SHORT_LIVED) || ((applet->flags & PID1) && sys(SYS_getpid, 0, 0, 0, 0) == 1)) {
-    block_inspector_signal();
-  }
+  /* Process 1 is long-running, though its flags say short-lived (for `init 0`). */
+  if (!(applet->flags & SHORT_LIVED) || process1) block_inspector_signal();
   long cwd_fd = keep_removed_cwd();
   if (cwd_fd >= 0) {
     envp[e++] = strings;

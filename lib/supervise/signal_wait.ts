@@ -16,8 +16,8 @@
  * polled on Deno's blocking pool ({@linkcode SignalWait.next}).
  */
 
-import { openSignalFd, readableOffThread, readSignals, waitReadable } from "../../ffi/wait.ts";
-import { close } from "../../ffi/libc.ts";
+import { openSignalFd, readableOffThread, readSignals } from "../../ffi/wait.ts";
+import { close, waitReadable } from "../../ffi/libc.ts";
 import { SIGCHLD, SIGTERM } from "../signals.ts";
 
 /** What a wait found. */
