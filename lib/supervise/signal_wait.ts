@@ -62,6 +62,8 @@ const SIGNALS = [SIGCHLD, SIGTERM];
 /** SIGCHLD and SIGTERM through a signalfd, and the blocking wait around it. */
 export class SignalWait {
   readonly #fd: number;
+  /** Work to do once the process has waited idle until `dueMs` (performance.now()). */
+  #idleTask: { dueMs: number; run: () => void } | undefined;
 
   private constructor(fd: number) {
     this.#fd = fd;
@@ -86,13 +88,31 @@ export class SignalWait {
    */
   wait(fds: readonly number[]): { readable: boolean[] } & Arrivals {
     for (;;) {
-      const ready = waitReadable([...fds, this.#fd], -1);
+      const task = this.#idleTask;
+      const timeoutMs = task === undefined
+        ? -1
+        : Math.max(0, Math.ceil(task.dueMs - performance.now()));
+      const ready = waitReadable([...fds, this.#fd], timeoutMs);
+      // Only on a quiet return: a byte or signal that came is served first.
+      if (task !== undefined && !ready.includes(true) && performance.now() >= task.dueMs) {
+        this.#idleTask = undefined;
+        task.run();
+      }
       const arrivals = ready[fds.length] ? this.take() : { child: false, term: false };
       const readable = ready.slice(0, fds.length);
       if (arrivals.child || arrivals.term || readable.some((r) => r)) {
         return { readable, ...arrivals };
       }
     }
+  }
+
+  /**
+   * Runs `task` in a wait, once `afterMs` have passed: between the poll's return and the
+   * next poll, when the process has nothing else to do (its event loop does not run
+   * while it waits here, so a timer could not).
+   */
+  whenIdle(afterMs: number, task: () => void): void {
+    this.#idleTask = { dueMs: performance.now() + afterMs, run: task };
   }
 
   /** The signals pending now (none: both false). */
