@@ -8,7 +8,7 @@ import { takeExactArguments } from "../lib/escaped_text.ts";
 import { Messenger, usageText } from "../lib/msg.ts";
 import { writeStderr } from "../lib/output.ts";
 import { Reaper } from "../lib/reaper.ts";
-import { releaseStartupPages } from "../lib/startup_pages.ts";
+import { scheduleStartupRelease } from "../lib/startup_pages.ts";
 import { SignalWait } from "../lib/supervise/signal_wait.ts";
 import { Supervisor, SupervisorFatal } from "../lib/supervise/supervisor.ts";
 import { createSvlogdSink } from "../lib/svlogd/sink.ts";
@@ -52,6 +52,7 @@ export async function main(given: readonly string[], ctx: AppletContext): Promis
     logSinkFactory: createSvlogdSink,
     signalWait,
   });
+  // Deno's binary: ~29 MB resident after start-up, which runsv pays for at each wake-up.
   scheduleStartupRelease(signalWait);
   // runsv handles TERM (as `x`) and CHLD only; HUP, INT… keep their default and kill it.
   const onTerm = (): void => void supervisor.terminate();
@@ -70,23 +71,4 @@ export async function main(given: readonly string[], ctx: AppletContext): Promis
   await supervisor.finished;
   if (listening) Deno.removeSignalListener("SIGTERM", onTerm);
   return EXIT_OK;
-}
-
-/** Start-up has settled by then, the service started: lib/startup_pages.ts. */
-const STARTUP_SETTLED_MS = 1000;
-
-/**
- * Gives back the start-up pages of Deno's binary once, in the first quiet moment after
- * STARTUP_SETTLED_MS: in the blocking wait when runsv waits there (its event loop does
- * not run then), else from a timer that does not keep runsv alive.
- */
-function scheduleStartupRelease(signalWait: SignalWait | undefined): void {
-  let done = false;
-  const release = (): void => {
-    if (done) return;
-    done = true;
-    releaseStartupPages();
-  };
-  signalWait?.whenIdle(STARTUP_SETTLED_MS, release);
-  Deno.unrefTimer(setTimeout(release, STARTUP_SETTLED_MS));
 }

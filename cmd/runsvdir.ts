@@ -19,6 +19,7 @@ import { openStartDirectory } from "../lib/fs_probe.ts";
 import { Messenger, usageText } from "../lib/msg.ts";
 import { writeStderr } from "../lib/output.ts";
 import { Reaper } from "../lib/reaper.ts";
+import { scheduleStartupRelease } from "../lib/startup_pages.ts";
 import { parseRunsvdirArgs } from "../lib/runsvdir/args.ts";
 import type { RunsvdirHost } from "../lib/runsvdir/host.ts";
 import { createTree } from "../lib/runsvdir/tree.ts";
@@ -136,6 +137,7 @@ export async function main(given: readonly string[], ctx: AppletContext): Promis
   const host = createTree({ dir, reach: (name) => paths.resolve(name), newSession, reaper, say });
   hosted.host = host;
   host.start();
+  scheduleStartupRelease();
 
   const how = await stopRequested;
   await host.stopAll();

@@ -10,6 +10,7 @@
 
 import type { AppletContext } from "../lib/applet.ts";
 import { ignoreInspectorSignal, keepInheritedIgnores } from "../lib/daemon_signals.ts";
+import { scheduleStartupRelease } from "../lib/startup_pages.ts";
 import { takeExactArguments } from "../lib/escaped_text.ts";
 import { usageText } from "../lib/msg.ts";
 import { writeStderr } from "../lib/output.ts";
@@ -64,6 +65,7 @@ export async function main(given: readonly string[], ctx: AppletContext): Promis
   } catch {
     // only cosmetic
   }
+  scheduleStartupRelease();
   return await run(options);
 }
 

@@ -1,6 +1,7 @@
 /**
  * Gives back the pages of Deno's binary that start-up mapped and a waiting daemon does
- * not use (runsv; lib/proc_maps.ts says which pages are safe to drop).
+ * not use (runsv, runsvdir, svlogd; lib/proc_maps.ts says which pages are safe to drop).
+ * Process 1 keeps them: nothing of it is worth a risk there.
  *
  * Why: on the virtual machines the tests run on, a process that wakes after a second or
  * so asleep pays ~20 µs per MB resident before its first instruction runs (measured with
@@ -30,4 +31,28 @@ export function releaseStartupPages(): number {
     // Only memory: a kernel without /proc or madvise keeps the pages mapped.
   }
   return released;
+}
+
+/** By then start-up has settled and the first services are started. */
+const STARTUP_SETTLED_MS = 1000;
+
+/** A wait that blocks the event loop and can do a task in a quiet moment (SignalWait). */
+export interface IdleWait {
+  whenIdle(afterMs: number, task: () => void): void;
+}
+
+/**
+ * Gives back the start-up pages once, in the first quiet moment after
+ * STARTUP_SETTLED_MS: in `idleWait` when the process blocks there (its event loop does
+ * not run then), else from a timer that does not keep the process alive.
+ */
+export function scheduleStartupRelease(idleWait?: IdleWait): void {
+  let done = false;
+  const release = (): void => {
+    if (done) return;
+    done = true;
+    releaseStartupPages();
+  };
+  idleWait?.whenIdle(STARTUP_SETTLED_MS, release);
+  Deno.unrefTimer(setTimeout(release, STARTUP_SETTLED_MS));
 }
