@@ -6,7 +6,8 @@
  * 2. `sv up` on a down service → `supervise/stat` says run: C sv as the client for both
  *    supervisors (so only the supervisor differs), `stat` read every 0.2 ms (a
  *    synchronous poll: see pollStat). BENCH_UP_ROUNDS rounds (default 40) after one
- *    warm-up round, the order rotating each round. Goal ≤ 1.0× C. Measured twice: with the
+ *    warm-up round, the order rotating each round, 100 ms between two supervisors' turns
+ *    (UP_SETTLE_MS). Goal ≤ 1.0× C. Measured twice: with the
  *    service directories on the temporary directory's disk, and on tmpfs (/dev/shm), as
  *    Debian keeps supervise/ (/run/runit/supervise), where a status write is cheap.
  *    BENCH_EXTRA_RUNSV="label=/path/to/runsv,…" adds supervisors (before/after runs).
@@ -37,6 +38,8 @@ const OUR_SV = `${prefix}/bin/sv`;
 const IDLE_MS = Number(Deno.env.get("BENCH_IDLE_MS") ?? 60_000);
 const STATUS_ROUNDS = Number(Deno.env.get("BENCH_STATUS_ROUNDS") ?? 40);
 const UP_ROUNDS = Number(Deno.env.get("BENCH_UP_ROUNDS") ?? 40);
+/** Pause after each `sv up` → run measurement, before the next supervisor's. */
+const UP_SETTLE_MS = 100;
 
 /** The value below which a fraction `q` of the sorted `values` lie (nearest rank). */
 function quantile(sorted: readonly number[], q: number): number {
@@ -168,6 +171,10 @@ async function upToRun(base: string, tag: string): Promise<string[][]> {
       const ms = performance.now() - started;
       await client.status;
       if (round > 0) upTimes[index]!.push(ms);
+      // The service's own start (sh, then exec of sleep: a few ms of CPU here) must not
+      // land in the next supervisor's measurement: on 2 vCPUs it did, at random, and
+      // spread every figure over 1-8 ms (bench/results/startup-notes.md, 11-26 20:00).
+      await sleep(UP_SETTLE_MS);
     }
     await sleep(1100); // past the 1-second minimum run time, so down is not delayed
     for (const svc of ups) {
