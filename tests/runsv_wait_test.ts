@@ -10,7 +10,6 @@ import {
   haveDebianRunit,
   readText,
   sleep,
-  spawn,
   type Spawned,
   tempDir,
   testPrefix,
@@ -23,6 +22,7 @@ import {
   readPid,
   SLEEP_RUN,
   startRunsv,
+  startRunsvWithoutLauncher,
   sv,
   waitExeced,
   waitRunning,
@@ -94,28 +94,13 @@ Deno.test({
 });
 
 Deno.test("runsv started without the launcher waits on Deno's event loop, just as well", async () => {
-  const prefix = await testPrefix();
   await using tmp = tempDir();
   writeTree(tmp.path, {
     "s/run!": SLEEP_RUN,
     "s/finish!": '#!/bin/sh\necho "finish $1 $2" >>../events\n',
   });
   const dir = `${tmp.path}/s`;
-  // The entry run by Deno itself, as the launcher would but for the signals.
-  await using proc = spawn("env", [
-    "--default-signal",
-    `${prefix}/lib/denit/deno`,
-    "run",
-    "-A",
-    "--cached-only",
-    "--no-config",
-    "--no-lock",
-    `${prefix}/lib/denit/src/entry/runsv.js`,
-    "s",
-  ], {
-    cwd: tmp.path,
-    env: { DENO_DIR: `${prefix}/lib/denit/cache`, DENIT_ARGV0: "runsv" },
-  });
+  await using proc = await startRunsvWithoutLauncher(tmp.path, "s");
   const pid = await waitRunning(dir);
   await waitExeced(pid);
   assert(!hasSignalFd(proc.pid), "no signalfd");

@@ -6,15 +6,7 @@
  */
 
 import { assert, assertEquals } from "./_assert.ts";
-import {
-  cLaunchers,
-  spawn,
-  type Spawned,
-  tempDir,
-  testPrefix,
-  waitFor,
-  writeTree,
-} from "./_helpers.ts";
+import { cLaunchers, type Spawned, tempDir, waitFor, writeTree } from "./_helpers.ts";
 import { deviceText, parseSmaps } from "../lib/proc_maps.ts";
 import { startRunsvdir } from "./runsvdir_fixture.ts";
 import { ourSvlogd, startSvlogd } from "./svlogd_helpers.ts";
@@ -22,6 +14,7 @@ import {
   readPid,
   SLEEP_RUN,
   startRunsv,
+  startRunsvWithoutLauncher,
   waitExeced,
   waitRunning,
   waitStat,
@@ -82,23 +75,9 @@ Deno.test({
 });
 
 Deno.test("runsv without the launcher gives back its start-up pages from a timer", async () => {
-  const prefix = await testPrefix();
   await using tmp = tempDir();
   writeTree(tmp.path, { "s/run!": SLEEP_RUN });
-  await using proc = spawn("env", [
-    "--default-signal",
-    `${prefix}/lib/denit/deno`,
-    "run",
-    "-A",
-    "--cached-only",
-    "--no-config",
-    "--no-lock",
-    `${prefix}/lib/denit/src/entry/runsv.js`,
-    "s",
-  ], {
-    cwd: tmp.path,
-    env: { DENO_DIR: `${prefix}/lib/denit/cache`, DENIT_ARGV0: "runsv" },
-  });
+  await using proc = await startRunsvWithoutLauncher(tmp.path, "s");
   await dropsPagesAndSupervises(`${tmp.path}/s`, proc);
 });
 

@@ -13,6 +13,7 @@ import {
   type RunResult,
   spawn,
   type Spawned,
+  testPrefix,
   waitFor,
 } from "./_helpers.ts";
 import { readStatus } from "../lib/status_record.ts";
@@ -51,6 +52,28 @@ export async function startRunsv(
       await proc[Symbol.asyncDispose]();
     },
   };
+}
+
+/**
+ * Starts our runsv's entry with Deno itself, as the launcher would but for the signals it
+ * blocks: runsv then waits on the event loop (lib/supervise/signal_wait.ts).
+ */
+export async function startRunsvWithoutLauncher(parent: string, name: string): Promise<Spawned> {
+  const prefix = await testPrefix();
+  return spawn("env", [
+    "--default-signal",
+    `${prefix}/lib/denit/deno`,
+    "run",
+    "-A",
+    "--cached-only",
+    "--no-config",
+    "--no-lock",
+    `${prefix}/lib/denit/src/entry/runsv.js`,
+    name,
+  ], {
+    cwd: parent,
+    env: { DENO_DIR: `${prefix}/lib/denit/cache`, DENIT_ARGV0: "runsv" },
+  });
 }
 
 /** Reads `supervise/stat` (or undefined). */
