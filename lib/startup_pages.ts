@@ -15,22 +15,19 @@
 import { dropMappedPages } from "../ffi/memory.ts";
 import { deviceText, parseSmaps, unmodifiedFileMappings } from "./proc_maps.ts";
 
-/** Bytes given back; 0 where there is nothing to give back or no /proc. */
-export function releaseStartupPages(): number {
-  let released = 0;
+/** Drops them now; where there is no /proc or no madvise, nothing happens. */
+export function releaseStartupPages(): void {
   try {
     const exe = Deno.statSync("/proc/self/exe");
-    if (exe.dev === null || exe.ino === null) return 0;
+    if (exe.dev === null || exe.ino === null) return;
     const file = { device: deviceText(exe.dev), inode: exe.ino };
     const mappings = parseSmaps(Deno.readTextFileSync("/proc/self/smaps"), file);
     for (const mapping of unmodifiedFileMappings(mappings, file)) {
       dropMappedPages(mapping.start, mapping.end);
-      released += mapping.rssKb * 1024;
     }
   } catch {
     // Only memory: a kernel without /proc or madvise keeps the pages mapped.
   }
-  return released;
 }
 
 /** By then start-up has settled and the first services are started. */
