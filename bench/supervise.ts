@@ -11,6 +11,9 @@
  *    service directories on the temporary directory's disk, and on tmpfs (/dev/shm), as
  *    Debian keeps supervise/ (/run/runit/supervise), where a status write is cheap.
  *    BENCH_EXTRA_RUNSV="label=/path/to/runsv,…" adds supervisors (before/after runs).
+ *    Where the kernel's DAMON runs (and we are root), both are measured again with it
+ *    paused: on a VM with shadow page tables its sampling makes every wake-up pay for the
+ *    resident memory of the process woken (bench/damon.ts).
  *
  * Every timing reports its median and its spread (p25–p75): the machine has 2 shared
  * cores, so the spread says how far to trust a ratio.
@@ -31,6 +34,7 @@ import {
   table,
 } from "./_harness.ts";
 import { cpuTicks, sleep } from "../tests/_helpers.ts";
+import { runningKdamonds, withDamonPaused } from "./damon.ts";
 
 const prefix = await benchPrefix();
 const OUR_RUNSV = `${prefix}/bin/runsv`;
@@ -154,9 +158,11 @@ async function upToRun(base: string, tag: string): Promise<string[][]> {
     { label: "C runsv", runsv: "/usr/bin/runsv" },
     ...extraRunsvs(),
   ];
+  // Fresh directories for every call: a stale supervise/stat would pass for a ready runsv.
+  const dirs = Deno.makeTempDirSync({ dir: base, prefix: "up-" });
   const ups = await Promise.all(
     upContenders.map((c, i) =>
-      supervise(c.runsv, `${base}/up-${i}`, { run: "#!/bin/sh\nexec sleep 1000\n", down: "" })
+      supervise(c.runsv, `${dirs}/${i}`, { run: "#!/bin/sh\nexec sleep 1000\n", down: "" })
     ),
   );
   const upTimes = upContenders.map((): number[] => []);
@@ -203,6 +209,7 @@ async function upToRun(base: string, tag: string): Promise<string[][]> {
 
 const root = Deno.makeTempDirSync({ prefix: "denit-bench-supervise-" });
 const rows: string[][] = [];
+let damonWasOn = false;
 try {
   // 1. sv status.
   const target = await supervise("/usr/bin/runsv", `${root}/status`, {
@@ -252,16 +259,24 @@ try {
   // 2. sv up → run, same C client, each supervisor: with supervise/ on the disk of the
   // temporary directory, and on tmpfs as Debian keeps it (/run/runit/supervise), where a
   // status write costs far less.
-  rows.push(...await upToRun(root, ""));
-  const tmpfs = tmpfsDir();
-  if (tmpfs !== undefined) {
-    const shmRoot = Deno.makeTempDirSync({ dir: tmpfs, prefix: "denit-bench-supervise-" });
-    try {
-      rows.push(...await upToRun(shmRoot, " (tmpfs)"));
-    } finally {
-      Deno.removeSync(shmRoot, { recursive: true });
+  const upBothWays = async (tag: string): Promise<string[][]> => {
+    const out = await upToRun(root, tag === "" ? "" : ` (${tag})`);
+    const tmpfs = tmpfsDir();
+    if (tmpfs !== undefined) {
+      const shmRoot = Deno.makeTempDirSync({ dir: tmpfs, prefix: "denit-bench-supervise-" });
+      try {
+        out.push(...await upToRun(shmRoot, tag === "" ? " (tmpfs)" : ` (tmpfs, ${tag})`));
+      } finally {
+        Deno.removeSync(shmRoot, { recursive: true });
+      }
     }
-  }
+    return out;
+  };
+  rows.push(...await upBothWays(""));
+  // Again with the kernel's page sampler paused where one runs: on the VM of these figures
+  // it taxes every wake-up by the sleeper's resident memory (bench/damon.ts).
+  damonWasOn = runningKdamonds().length > 0;
+  rows.push(...(await withDamonPaused(() => upBothWays("DAMON paused")) ?? []));
 
   // 3. Restart spacing of a crashing service.
   const crashers = await Promise.all(
@@ -305,6 +320,12 @@ try {
 report(
   "supervise",
   `sv status: ${STATUS_ROUNDS} interleaved rounds; sv up → run: ${UP_ROUNDS} interleaved ` +
-    `rounds, stat polled every 0.2 ms. "spread" is p25–p75.\n\n` +
+    `rounds, stat polled every 0.2 ms. "spread" is p25–p75.` +
+    (damonWasOn
+      ? " DAMON was on (its page sampling taxes each wake-up by the resident memory of" +
+        " the process woken, on this VM): `sv up` is measured as the machine runs, then" +
+        " again with DAMON paused."
+      : "") +
+    "\n\n" +
     table(["measure", "median", "spread", "ratio"], rows),
 );
