@@ -34,7 +34,7 @@ import {
   table,
 } from "./_harness.ts";
 import { cpuTicks, sleep } from "../tests/_helpers.ts";
-import { runningKdamonds, withDamonPaused } from "./damon.ts";
+import { withDamonPaused } from "./damon.ts";
 
 const prefix = await benchPrefix();
 const OUR_RUNSV = `${prefix}/bin/runsv`;
@@ -209,7 +209,7 @@ async function upToRun(base: string, tag: string): Promise<string[][]> {
 
 const root = Deno.makeTempDirSync({ prefix: "denit-bench-supervise-" });
 const rows: string[][] = [];
-let damonWasOn = false;
+let damonPaused = false;
 try {
   // 1. sv status.
   const target = await supervise("/usr/bin/runsv", `${root}/status`, {
@@ -275,8 +275,9 @@ try {
   rows.push(...await upBothWays(""));
   // Again with the kernel's page sampler paused where one runs: on the VM of these figures
   // it taxes every wake-up by the sleeper's resident memory (bench/damon.ts).
-  damonWasOn = runningKdamonds().length > 0;
-  rows.push(...(await withDamonPaused(() => upBothWays("DAMON paused")) ?? []));
+  const pausedRows = await withDamonPaused(() => upBothWays("DAMON paused"));
+  damonPaused = pausedRows !== undefined;
+  rows.push(...(pausedRows ?? []));
 
   // 3. Restart spacing of a crashing service.
   const crashers = await Promise.all(
@@ -321,7 +322,7 @@ report(
   "supervise",
   `sv status: ${STATUS_ROUNDS} interleaved rounds; sv up → run: ${UP_ROUNDS} interleaved ` +
     `rounds, stat polled every 0.2 ms. "spread" is p25–p75.` +
-    (damonWasOn
+    (damonPaused
       ? " DAMON was on (its page sampling taxes each wake-up by the resident memory of" +
         " the process woken, on this VM): `sv up` is measured as the machine runs, then" +
         " again with DAMON paused."
