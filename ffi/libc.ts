@@ -265,6 +265,26 @@ export function cstr(text: string): Uint8Array<ArrayBuffer> {
 }
 
 /**
+ * A name encoded once, for a call made with it again and again (runsv's status files,
+ * written on every change of state): the `*At` calls take it where they take a string.
+ * For ASCII names, whose bytes lib/text_encoding.ts's choice of encoder does not change.
+ */
+export class CName {
+  readonly bytes: Uint8Array<ArrayBuffer>;
+  constructor(readonly text: string) {
+    this.bytes = cstr(text);
+  }
+}
+
+function cName(name: string | CName): Uint8Array<ArrayBuffer> {
+  return typeof name === "string" ? cstr(name) : name.bytes;
+}
+
+function nameText(name: string | CName): string {
+  return typeof name === "string" ? name : name.text;
+}
+
+/**
  * A copy of the bytes of the C string at `offset` in `view` (its NUL left out), at most
  * `max` of them: for names and values that must keep their exact bytes
  * (lib/escaped_text.ts), where `getCString` would decode them.
@@ -368,21 +388,26 @@ export function open(path: string, flags: number, mode = 0o666): number {
  * openat(2): `path` relative to the directory open as `dirFd`; returns the fd. Retries on
  * EINTR. The error names `path`.
  */
-export function openAt(dirFd: number, path: string, flags: number, mode = 0o666): number {
-  const cpath = cstr(path);
-  return retryEintr("openat", () => core.openat(dirFd, cpath, flags, mode), path);
+export function openAt(
+  dirFd: number,
+  path: string | CName,
+  flags: number,
+  mode = 0o666,
+): number {
+  const cpath = cName(path);
+  return retryEintr("openat", () => core.openat(dirFd, cpath, flags, mode), nameText(path));
 }
 
 /** renameat(2) of `from` to `to`, both relative to the directory open as `dirFd`. */
-export function renameAt(dirFd: number, from: string, to: string): void {
-  if (core.renameat(dirFd, cstr(from), dirFd, cstr(to)) === -1) {
-    throw sysError("renameat", from);
+export function renameAt(dirFd: number, from: string | CName, to: string | CName): void {
+  if (core.renameat(dirFd, cName(from), dirFd, cName(to)) === -1) {
+    throw sysError("renameat", nameText(from));
   }
 }
 
 /** unlinkat(2) of the file `path`, relative to the directory open as `dirFd`. */
-export function unlinkAt(dirFd: number, path: string): void {
-  if (core.unlinkat(dirFd, cstr(path), 0) === -1) throw sysError("unlinkat", path);
+export function unlinkAt(dirFd: number, path: string | CName): void {
+  if (core.unlinkat(dirFd, cName(path), 0) === -1) throw sysError("unlinkat", nameText(path));
 }
 
 /** close(2); errors other than EINTR are thrown. */

@@ -199,7 +199,7 @@ export function spawn(options: SpawnOptions): number {
     ? noWaitLibrary()
     : null;
   if (lib !== null) {
-    const pid = startWithoutWaiting(lib, options, limits);
+    const pid = startWithoutWaiting(lib, options, () => limits);
     if (pid !== 0) {
       const failure = lib.denit_spawn_wait(pid);
       if (failure !== 0) {
@@ -356,26 +356,55 @@ export function spawnNoWait(options: SpawnOptions): number {
     : noWaitLibrary();
   if (lib === null) return spawn(options);
   settleEnvironment(); // a child never sees the launcher's variables (lib/applet.ts)
-  const pid = startWithoutWaiting(lib, options, callerLimits());
+  const pid = startWithoutWaiting(lib, options, callerLimits);
   if (pid === 0) return spawn(options); // every slot in use
   return pid;
 }
 
 /**
- * libdenit_spawn's start of `options` (no `opens` or `searchPath`), its child setting the
- * soft `limits`: the pid, or 0 when every slot is in use. Throws SysError when no process
- * could be made.
+ * Options started again and again (a supervisor's `./run`): {@linkcode spawnNoWait} then
+ * builds their C strings and arrays once and keeps them, where every start would build
+ * them again (~0.1 ms of runsv's way from `u` to `stat` on this VM). The options and
+ * their arrays are frozen, so what was built cannot go stale.
  */
-function startWithoutWaiting(
-  lib: NoWaitLibrary,
-  options: SpawnOptions,
-  limits: readonly CallerLimit[],
-): number {
+export function reusableStart(options: SpawnOptions): Readonly<SpawnOptions> {
+  const frozen = Object.freeze({
+    ...options,
+    argv: Object.freeze([...options.argv]),
+    ...(options.env !== undefined ? { env: Object.freeze([...options.env]) } : {}),
+    ...(options.fds !== undefined
+      ? { fds: Object.freeze(options.fds.map((pair) => Object.freeze([...pair] as const))) }
+      : {}),
+    ...(options.closes !== undefined ? { closes: Object.freeze([...options.closes]) } : {}),
+  });
+  reusable.add(frozen);
+  return frozen;
+}
+
+const reusable = new WeakSet<SpawnOptions>();
+
+/** What libdenit_spawn's denit_spawn() is given for one start, in its C forms. */
+interface NoWaitRequest {
+  path: Uint8Array<ArrayBuffer>;
+  argv: Uint8Array<ArrayBuffer>;
+  envp: Uint8Array<ArrayBuffer> | null;
+  cwd: Uint8Array<ArrayBuffer> | null;
+  dups: Uint8Array<ArrayBuffer>;
+  dupCount: number;
+  flags: number;
+  pgroup: number;
+  limits: Uint8Array<ArrayBuffer>;
+  limitCount: number;
+  /** The C strings that `argv` and `envp` point into: alive as long as the request. */
+  keep: Uint8Array[];
+}
+
+const builtRequests = new WeakMap<SpawnOptions, NoWaitRequest>();
+
+function noWaitRequest(options: SpawnOptions, limits: readonly CallerLimit[]): NoWaitRequest {
   const argv = pointerArray(options.argv);
   // No env: the library copies the C library's `environ`, which Deno.env writes through.
   const envp = options.env !== undefined ? pointerArray(options.env) : undefined;
-  const path = cstr(options.path ?? options.argv[0] ?? "");
-  const cwd = options.cwd !== undefined ? cstr(options.cwd) : null;
   // A pair whose second is -1 closes the first.
   const dups = new Int32Array([
     ...(options.fds ?? []).flat(),
@@ -385,21 +414,52 @@ function startWithoutWaiting(
   let flags = 0;
   if (options.setsid) flags |= NO_WAIT_SETSID;
   else if (options.pgroup !== undefined) flags |= NO_WAIT_SETPGROUP;
-  const pid = lib.denit_spawn(
-    path,
-    new Uint8Array(argv.array.buffer),
-    envp !== undefined ? new Uint8Array(envp.array.buffer) : null,
-    cwd,
-    new Uint8Array(dups.buffer),
-    dups.length / 2,
+  return {
+    path: cstr(options.path ?? options.argv[0] ?? ""),
+    argv: new Uint8Array(argv.array.buffer),
+    envp: envp !== undefined ? new Uint8Array(envp.array.buffer) : null,
+    cwd: options.cwd !== undefined ? cstr(options.cwd) : null,
+    dups: new Uint8Array(dups.buffer),
+    dupCount: dups.length / 2,
     flags,
-    options.pgroup ?? 0,
-    new Uint8Array(limitPairs.buffer),
-    limits.length,
+    pgroup: options.pgroup ?? 0,
+    limits: new Uint8Array(limitPairs.buffer),
+    limitCount: limits.length,
+    keep: [...argv.keep, ...(envp?.keep ?? [])],
+  };
+}
+
+/**
+ * libdenit_spawn's start of `options` (no `opens` or `searchPath`), its child setting the
+ * soft limits `limits()` names: the pid, or 0 when every slot is in use. Throws SysError
+ * when no process could be made.
+ */
+function startWithoutWaiting(
+  lib: NoWaitLibrary,
+  options: SpawnOptions,
+  limits: () => readonly CallerLimit[],
+): number {
+  // The caller's limits are settled with its environment, before the first start: a
+  // request built once stays right.
+  let request = builtRequests.get(options);
+  if (request === undefined) {
+    request = noWaitRequest(options, limits());
+    if (reusable.has(options)) builtRequests.set(options, request);
+  }
+  const pid = lib.denit_spawn(
+    request.path,
+    request.argv,
+    request.envp,
+    request.cwd,
+    request.dups,
+    request.dupCount,
+    request.flags,
+    request.pgroup,
+    request.limits,
+    request.limitCount,
   );
   // The library copied every string before the clone: nothing here needs to outlive it.
-  void argv.keep.length;
-  void envp?.keep.length;
+  void request.keep.length;
   if (pid < 0) throw new SysError("clone", -pid, options.path ?? options.argv[0]);
   return pid;
 }

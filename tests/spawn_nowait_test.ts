@@ -9,7 +9,7 @@
 
 import { assert, assertEquals } from "./_assert.ts";
 import { CC, haveCompiler, repoRoot, run } from "./_helpers.ts";
-import { execFailure, spawnNoWait, useNoWaitLibrary } from "../ffi/spawn.ts";
+import { execFailure, reusableStart, spawnNoWait, useNoWaitLibrary } from "../ffi/spawn.ts";
 import {
   close,
   O_CLOEXEC,
@@ -120,6 +120,34 @@ Deno.test({
     close(out.fd);
     await reap(pid);
     assertEquals(Deno.readTextFileSync(out.path), "A=1\nB=two words\n");
+  },
+});
+
+Deno.test({
+  name: "spawnNoWait: reusable options start the same child every time, and stay as built",
+  ignore,
+  async fn() {
+    await withLibrary();
+    const argv = ["/bin/sh", "-c", 'printf "%s|%s\\n" "$0" "$(pwd)" >>"$1"', "again"];
+    const log = `${workDir}/again`;
+    argv.push(log);
+    const options = reusableStart({ argv, cwd: workDir, fds: [] });
+    // The caller's array may change afterwards; the start does not.
+    argv[3] = "changed";
+    for (let i = 0; i < 3; i++) {
+      const status = await reap(spawnNoWait(options));
+      assertEquals(status.kind === "exited" ? status.code : -1, 0);
+    }
+    assertEquals(Deno.readTextFileSync(log), `again|${workDir}\n`.repeat(3));
+    // What the start was built from cannot be changed under it.
+    assert(Object.isFrozen(options) && Object.isFrozen(options.argv));
+    let threw = false;
+    try {
+      (options.argv as string[])[0] = "/bin/false";
+    } catch {
+      threw = true;
+    }
+    assert(threw, "a reusable start's argv is frozen");
   },
 });
 

@@ -9,6 +9,7 @@
 
 import {
   close,
+  CName,
   flock,
   LOCK_EX,
   LOCK_NB,
@@ -176,7 +177,7 @@ const CREATE_FLAGS = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
  * medians of 250 at 5 ms intervals): no FsFile objects, and no walk of /proc/self/fd/N
  * for each name. No fchmod either, which runsv does not make.
  */
-function createFile(dirFd: number, name: string, bytes: Uint8Array<ArrayBuffer>): void {
+function createFile(dirFd: number, name: CName, bytes: Uint8Array<ArrayBuffer>): void {
   const fd = openAt(dirFd, name, CREATE_FLAGS, 0o644);
   try {
     for (let at = 0; at < bytes.length;) at += write(fd, bytes.subarray(at));
@@ -197,12 +198,13 @@ export function writeStatusFiles(
   warn: (text: string, err?: unknown) => void,
 ): boolean {
   const { dirFd, label } = paths;
+  const names = statusNames(label);
   let pidWritten = false;
   if (writePid) {
     try {
       createFile(
         dirFd,
-        `${label}/pid.new`,
+        names.pidNew,
         record.pid === 0 ? new Uint8Array() : encoder.encode(`${record.pid}\n`),
       );
     } catch (err) {
@@ -210,7 +212,7 @@ export function writeStatusFiles(
       return false;
     }
     try {
-      renameAt(dirFd, `${label}/pid.new`, `${label}/pid`);
+      renameAt(dirFd, names.pidNew, names.pid);
     } catch (err) {
       warn(`unable to rename pid.new to ${label}/pid`, err);
       return false;
@@ -218,19 +220,19 @@ export function writeStatusFiles(
     pidWritten = true;
   }
   try {
-    createFile(dirFd, `${label}/stat.new`, encoder.encode(formatStat(record)));
+    createFile(dirFd, names.statNew, encoder.encode(formatStat(record)));
   } catch (err) {
     warn(`unable to open ${label}/stat.new`, err);
     return pidWritten;
   }
   try {
-    renameAt(dirFd, `${label}/stat.new`, `${label}/stat`);
+    renameAt(dirFd, names.statNew, names.stat);
   } catch (err) {
     warn(`unable to rename stat.new to ${label}/stat`, err);
   }
   let fd: number;
   try {
-    fd = openAt(dirFd, `${label}/status.new`, CREATE_FLAGS, 0o644);
+    fd = openAt(dirFd, names.statusNew, CREATE_FLAGS, 0o644);
   } catch (err) {
     warn(`unable to open ${label}/status.new`, err);
     return pidWritten;
@@ -242,7 +244,7 @@ export function writeStatusFiles(
   } catch (err) {
     close(fd);
     try {
-      unlinkAt(dirFd, `${label}/status.new`);
+      unlinkAt(dirFd, names.statusNew);
     } catch {
       // nothing more to do
     }
@@ -255,9 +257,39 @@ export function writeStatusFiles(
     return pidWritten;
   }
   try {
-    renameAt(dirFd, `${label}/status.new`, `${label}/status`);
+    renameAt(dirFd, names.statusNew, names.status);
   } catch (err) {
     warn(`unable to rename status.new to ${label}/status`, err);
   }
   return pidWritten;
+}
+
+/** The names of the status files under one supervise directory, encoded once. */
+interface StatusNames {
+  pidNew: CName;
+  pid: CName;
+  statNew: CName;
+  stat: CName;
+  statusNew: CName;
+  status: CName;
+}
+
+/** By label: there are two, `supervise` and `log/supervise`, in every supervisor. */
+const statusNamesByLabel = new Map<string, StatusNames>();
+
+function statusNames(label: string): StatusNames {
+  let names = statusNamesByLabel.get(label);
+  if (names === undefined) {
+    const name = (file: string) => new CName(`${label}/${file}`);
+    names = {
+      pidNew: name("pid.new"),
+      pid: name("pid"),
+      statNew: name("stat.new"),
+      stat: name("stat"),
+      statusNew: name("status.new"),
+      status: name("status"),
+    };
+    statusNamesByLabel.set(label, names);
+  }
+  return names;
 }

@@ -28,7 +28,13 @@ import {
   tryKill,
 } from "../../ffi/libc.ts";
 import { signalNumber } from "../signals.ts";
-import { execFailure, spawn, spawnNoWait } from "../../ffi/spawn.ts";
+import {
+  execFailure,
+  reusableStart,
+  spawn,
+  spawnNoWait,
+  type SpawnOptions,
+} from "../../ffi/spawn.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import type { LogSink, LogSinkFactory } from "../log_sink.ts";
 import { writeStderr } from "../output.ts";
@@ -161,6 +167,8 @@ export class Supervisor {
   /** Waits block the thread in #signalWait (runsv alone, no in-process log). */
   #waitsBlocking = false;
   #controlBuffer: Uint8Array<ArrayBuffer> | undefined;
+  /** The options `./run` of each slot last started with (#startOptions). */
+  readonly #runStarts = new Map<Which, Readonly<SpawnOptions>>();
 
   /** Resolves when this supervisor has ended (after `x`/exit rules, terminate() or kill()). */
   readonly finished: Promise<void>;
@@ -567,12 +575,7 @@ export class Supervisor {
     let pid: number;
     for (;;) {
       try {
-        pid = spawnNoWait({
-          argv,
-          cwd: isLog ? `${this.#abs}/log` : this.#abs,
-          fds,
-          ...(this.#newSession ? { setsid: true } : {}),
-        });
+        pid = spawnNoWait(this.#startOptions(argv, isLog, fds));
         return pid;
       } catch (err) {
         // No process could be made (runsv's fork failure): warn, sleep 5 s, try again.
@@ -582,6 +585,31 @@ export class Supervisor {
         await this.#clock.sleep(FORK_RETRY_MS);
       }
     }
+  }
+
+  /**
+   * How `argv` starts: for `./run`, the same options each time while the fds stay, whose C
+   * forms ffi/spawn.ts then builds once (`./finish` gets new arguments with each exit).
+   */
+  #startOptions(argv: readonly string[], isLog: boolean, fds: [number, number][]): SpawnOptions {
+    const options: SpawnOptions = {
+      argv,
+      cwd: isLog ? `${this.#abs}/log` : this.#abs,
+      fds,
+      ...(this.#newSession ? { setsid: true } : {}),
+    };
+    if (argv.length !== 1) return options;
+    const which = isLog ? "log" : "main";
+    const kept = this.#runStarts.get(which);
+    if (
+      kept !== undefined && kept.argv[0] === argv[0] && kept.cwd === options.cwd &&
+      sameFds(kept.fds!, fds)
+    ) {
+      return kept;
+    }
+    const made = reusableStart(options);
+    this.#runStarts.set(which, made);
+    return made;
   }
 
   async #spawn(which: Which, argv: readonly string[]): Promise<void> {
@@ -833,6 +861,14 @@ function sendSignal(pid: number, signal: Deno.Signal): void {
   } catch {
     // gone already
   }
+}
+
+function sameFds(
+  a: ReadonlyArray<readonly [number, number]>,
+  b: ReadonlyArray<readonly [number, number]>,
+): boolean {
+  return a.length === b.length &&
+    a.every((pair, i) => pair[0] === b[i]![0] && pair[1] === b[i]![1]);
 }
 
 function closeQuietly(fd: number): void {
