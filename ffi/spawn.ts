@@ -395,7 +395,12 @@ interface NoWaitRequest {
   pgroup: number;
   limits: Uint8Array<ArrayBuffer>;
   limitCount: number;
-  /** The C strings that `argv` and `envp` point into: alive as long as the request. */
+  /**
+   * The C strings that `argv` and `envp` point into: alive as long as the request. A
+   * kept request outlives garbage collections: a buffer's address from
+   * Deno.UnsafePointer.of stayed the same, and its bytes readable there, across forced
+   * minor and major GCs (checked on Deno 2.9.6, a 6-byte encoded name and an 8-byte array).
+   */
   keep: Uint8Array[];
 }
 
