@@ -61,6 +61,15 @@ async function reap(pid: number, timeoutMs = 10_000): Promise<WaitStatus> {
   }
 }
 
+/** Allocates and drops ~100 MB in small arrays: V8 collects (and moves objects) meanwhile. */
+function churnHeap(): void {
+  let kept: number[][] = [];
+  for (let i = 0; i < 2000; i++) {
+    kept.push(new Array(6000).fill(i));
+    if (kept.length > 50) kept = [];
+  }
+}
+
 /** An fd open on a fresh file in the work dir, for a child's stdout. */
 function outputFile(name: string): { fd: number; path: string } {
   const path = `${workDir}/${name}`;
@@ -137,6 +146,7 @@ Deno.test({
     for (let i = 0; i < 3; i++) {
       const status = await reap(spawnNoWait(options));
       assertEquals(status.kind === "exited" ? status.code : -1, 0);
+      churnHeap(); // the kept C strings must survive garbage collections
     }
     assertEquals(Deno.readTextFileSync(log), `again|${workDir}\n`.repeat(3));
     // What the start was built from cannot be changed under it.
