@@ -7,7 +7,7 @@
  * entries were cleared while it slept pays for it when it next runs: ~13 µs per MB it has
  * resident, 1.3 ms for a C program holding 100 MB, 0.09 ms with DAMON off
  * (bench/results/startup-notes.md, 11-26 22:00). That is a tax on resident memory, which
- * a Deno supervisor (~20 MB) pays and C runsv (~1 MB) does not, on this machine only. The
+ * a Deno supervisor (~30 MB) pays and C runsv (~1 MB) does not, on this machine only. The
  * benchmark measures with DAMON as the machine runs it, and again with it paused, so that
  * both the machine's figure and the supervisor's own are on record.
  */

@@ -377,11 +377,9 @@ export function reusableStart(options: SpawnOptions): Readonly<SpawnOptions> {
       : {}),
     ...(options.closes !== undefined ? { closes: Object.freeze([...options.closes]) } : {}),
   });
-  reusable.add(frozen);
+  keptRequests.set(frozen, undefined); // built on its first start
   return frozen;
 }
-
-const reusable = new WeakSet<SpawnOptions>();
 
 /** What libdenit_spawn's denit_spawn() is given for one start, in its C forms. */
 interface NoWaitRequest {
@@ -404,7 +402,8 @@ interface NoWaitRequest {
   keep: Uint8Array[];
 }
 
-const builtRequests = new WeakMap<SpawnOptions, NoWaitRequest>();
+/** Reusable starts ({@linkcode reusableStart}), with their request once built. */
+const keptRequests = new WeakMap<SpawnOptions, NoWaitRequest | undefined>();
 
 function noWaitRequest(options: SpawnOptions, limits: readonly CallerLimit[]): NoWaitRequest {
   const argv = pointerArray(options.argv);
@@ -446,10 +445,10 @@ function startWithoutWaiting(
 ): number {
   // The caller's limits are settled with its environment, before the first start: a
   // request built once stays right.
-  let request = builtRequests.get(options);
+  let request = keptRequests.get(options);
   if (request === undefined) {
     request = noWaitRequest(options, limits());
-    if (reusable.has(options)) builtRequests.set(options, request);
+    if (keptRequests.has(options)) keptRequests.set(options, request);
   }
   const pid = lib.denit_spawn(
     request.path,

@@ -592,21 +592,22 @@ export class Supervisor {
    * forms ffi/spawn.ts then builds once (`./finish` gets new arguments with each exit).
    */
   #startOptions(argv: readonly string[], isLog: boolean, fds: [number, number][]): SpawnOptions {
-    const options: SpawnOptions = {
-      argv,
-      cwd: isLog ? `${this.#abs}/log` : this.#abs,
-      fds,
-      ...(this.#newSession ? { setsid: true } : {}),
-    };
-    if (argv.length !== 1) return options;
+    const cwd = isLog ? `${this.#abs}/log` : this.#abs;
     const which = isLog ? "log" : "main";
-    const kept = this.#runStarts.get(which);
+    const kept = argv.length === 1 ? this.#runStarts.get(which) : undefined;
     if (
-      kept !== undefined && kept.argv[0] === argv[0] && kept.cwd === options.cwd &&
+      kept !== undefined && kept.argv[0] === argv[0] && kept.cwd === cwd &&
       sameFds(kept.fds!, fds)
     ) {
       return kept;
     }
+    const options: SpawnOptions = {
+      argv,
+      cwd,
+      fds,
+      ...(this.#newSession ? { setsid: true } : {}),
+    };
+    if (argv.length !== 1) return options;
     const made = reusableStart(options);
     this.#runStarts.set(which, made);
     return made;
