@@ -247,6 +247,7 @@ function coreDefs() {
     isatty: { parameters: ["i32"], result: "i32" }, // int isatty(int)
     waitid: { parameters: ["i32", "i32", "buffer", "i32"], result: "i32" }, // int waitid(idtype_t, id_t, siginfo_t *, int)
     poll: { parameters: ["buffer", "usize", "i32"], result: "i32" }, // int poll(struct pollfd *, nfds_t, int)
+    clock_gettime: { parameters: ["i32", "buffer"], result: "i32" }, // int clock_gettime(clockid_t, struct timespec *)
   } as const;
 }
 
@@ -357,6 +358,38 @@ export const O_NONBLOCK = 0o4000;
 export const O_DIRECTORY = 0o200000;
 export const O_NOFOLLOW = 0o400000;
 export const O_CLOEXEC = 0o2000000;
+
+const CLOCK_REALTIME = 0;
+const CLOCK_MONOTONIC = 1;
+// struct timespec { time_t tv_sec; long tv_nsec; } on 64-bit Linux, read as 32-bit halves
+// (little-endian: the low one first).
+let timespec: Uint32Array<ArrayBuffer> | undefined;
+
+function clockTime(clock: number): Uint32Array<ArrayBuffer> {
+  timespec ??= new Uint32Array(4);
+  if (core.clock_gettime(clock, timespec) !== 0) throw sysError("clock_gettime");
+  return timespec;
+}
+
+/**
+ * The real time as runit's gettimeofday(2) gives it: unix seconds and microseconds.
+ * Through libc, as {@linkcode monotonicMs}: see there.
+ */
+export function realTime(): { seconds: number; micros: number } {
+  const time = clockTime(CLOCK_REALTIME);
+  return { seconds: time[0]! + time[1]! * 2 ** 32, micros: Math.floor(time[2]! / 1000) };
+}
+
+/**
+ * CLOCK_MONOTONIC in milliseconds, with a fraction. Through libc, where
+ * `performance.now()` is a call into Deno: the first of those after runsv wakes for a
+ * `u` cost more than the rest of its way to `stat` (#3), while libc's calls share the
+ * path its poll and read have just run.
+ */
+export function monotonicMs(): number {
+  const time = clockTime(CLOCK_MONOTONIC);
+  return (time[0]! + time[1]! * 2 ** 32) * 1000 + time[2]! / 1_000_000;
+}
 
 /** The process id, from libc (equals Deno.pid; also right as pid 1 in a namespace). */
 export function getpid(): number {
@@ -689,8 +722,8 @@ const F_OK = 0;
  * an exception; false when it exists or cannot be told (a caller then stats it and reports
  * why, as runit does).
  */
-export function pathMissing(path: string, dirFd = AT_FDCWD): boolean {
-  const cpath = cstr(path);
+export function pathMissing(path: string | CName, dirFd = AT_FDCWD): boolean {
+  const cpath = cName(path);
   const { errno: code } = callWithErrno(() => core.faccessat(dirFd, cpath, F_OK, AT_EACCESS));
   return code === ENOENT;
 }

@@ -4,7 +4,14 @@
  * {@linkcode Clock}; tests pass a {@linkcode ManualClock}.
  */
 
+import { monotonicMs, realTime } from "../ffi/libc.ts";
 import type { Tai64n } from "./tai64n.ts";
+
+/** The wall-clock and monotonic times of one moment. */
+export interface ClockReading {
+  now: Tai64n;
+  monoMs: number;
+}
 
 /** The time sources a daemon needs. */
 export interface Clock {
@@ -12,51 +19,33 @@ export interface Clock {
   now(): Tai64n;
   /** Monotonic milliseconds (never steps backwards). */
   monoMs(): number;
+  /** Both at once: what an event that changes a status record carries. */
+  reading(): ClockReading;
   /** Resolves after `ms` milliseconds. */
   sleep(ms: number): Promise<void>;
 }
 
-/**
- * Wall-clock milliseconds with a fraction, from `wallMs` (Date.now(): the system's real
- * time, whole milliseconds) and `monoMs` (performance.now(): monotonic, fractional).
- * The monotonic clock gives the fraction; the real time decides where it is: when the
- * two disagree by a millisecond or more (the real clock was stepped or slewed since, or
- * the process was stopped), the monotonic one is set again. Status records then carry the
- * time `sv` compares with its own start, as runit's gettimeofday() does: a record stamped
- * from the monotonic clock alone was seen 0.6 s off the real time in a long-running
- * process, which makes `sv -w` take a record written before it started for a new one.
- */
-export function wallClock(
-  wallMs: () => number,
-  monoMs: () => number,
-  origin: number,
-): () => number {
-  let offset = origin; // real time = offset + monotonic time
-  return () => {
-    const mono = monoMs();
-    const coarse = wallMs();
-    let precise = offset + mono;
-    if (precise < coarse || precise >= coarse + 1) {
-      offset = coarse + 0.5 - mono;
-      precise = offset + mono;
-    }
-    return precise;
-  };
+/** runit's stamp of a time: nanoseconds are microseconds × 1000 + 500. */
+function stampOf(time: { seconds: number; micros: number }): Tai64n {
+  return { seconds: BigInt(time.seconds), nanoseconds: time.micros * 1000 + 500 };
 }
 
-const wallNowMs = wallClock(() => Date.now(), () => performance.now(), performance.timeOrigin);
-
-/** The real clock. runit derives nanoseconds from microseconds × 1000 + 500. */
+/**
+ * The real clock, read through libc as runit reads it (gettimeofday): the real time to
+ * the microsecond, and CLOCK_MONOTONIC. Not Date.now() (whole milliseconds) nor
+ * performance.now(), a call into Deno that runsv's way from `u` to `stat` paid for more
+ * than the rest of it (#3). A stamp taken from the real clock itself, not derived from a
+ * monotonic one, is what `sv` compares with its own start.
+ */
 export const systemClock: Clock = {
   now(): Tai64n {
-    const micros = BigInt(Math.floor(wallNowMs() * 1000));
-    return {
-      seconds: micros / 1_000_000n,
-      nanoseconds: Number(micros % 1_000_000n) * 1000 + 500,
-    };
+    return stampOf(realTime());
   },
   monoMs(): number {
-    return performance.now();
+    return monotonicMs();
+  },
+  reading(): ClockReading {
+    return { now: stampOf(realTime()), monoMs: monotonicMs() };
   },
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms));
@@ -84,6 +73,10 @@ export class ManualClock implements Clock {
 
   monoMs(): number {
     return this.#ms;
+  }
+
+  reading(): ClockReading {
+    return { now: this.now(), monoMs: this.#ms };
   }
 
   sleep(ms: number): Promise<void> {

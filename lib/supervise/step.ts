@@ -62,11 +62,9 @@ export type Event =
     byte: ControlByte;
     handled: boolean;
     wantWritten?: boolean;
-    now: Tai64n;
-    monoMs: number;
   }
   /** The top of the main loop: start the process if it should run. */
-  | { kind: "tick"; now: Tai64n; monoMs: number }
+  | { kind: "tick" }
   /** The `consult` action ran control/t; `handled` = it exited 0 (no SIGTERM then). */
   | { kind: "stopBeforeStart"; handled: boolean }
   /** The spawn action succeeded. */

@@ -36,7 +36,7 @@ function kinds(actions: readonly Action[]): string[] {
 }
 
 function control(rec: ServiceRecord, byte: ControlByte, handled = false) {
-  return step(rec, { kind: "control", byte, handled, now: T5, monoMs: 5000 });
+  return step(rec, { kind: "control", byte, handled });
 }
 
 const RUNNING = { pid: 42, state: "run" as const };
@@ -248,13 +248,13 @@ Deno.test("decisionScript() consults control/t for d x t and the letter for sign
 });
 
 Deno.test("step() tick starts ./run when wanted up, ./finish in state finish", () => {
-  assertEquals(kinds(step(record(), { kind: "tick", now: T0, monoMs: 0 }).actions), [
+  assertEquals(kinds(step(record(), { kind: "tick" }).actions), [
     "script u",
     "spawn ./run",
   ]);
-  assertEquals(step(record({ want: "down" }), { kind: "tick", now: T0, monoMs: 0 }).actions, []);
+  assertEquals(step(record({ want: "down" }), { kind: "tick" }).actions, []);
   const finishing = record({ state: "finish", want: "down", wstat: 15 });
-  assertEquals(kinds(step(finishing, { kind: "tick", now: T0, monoMs: 0 }).actions), [
+  assertEquals(kinds(step(finishing, { kind: "tick" }).actions), [
     "spawn ./finish -1 15",
   ]);
 });
@@ -385,8 +385,6 @@ Deno.test("step() d with the want already written (before control/t) writes it o
     byte: "d",
     handled: false,
     wantWritten: true,
-    now: T5,
-    monoMs: 5000,
   });
   assertEquals(kinds(actions), ["signal SIGTERM", "update", "signal SIGCONT", "script d"]);
 });

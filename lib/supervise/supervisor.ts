@@ -98,6 +98,8 @@ export interface SupervisorOptions {
 const FORK_ERRNOS = new Set([EAGAIN, ENOMEM]);
 /** runsv sleeps this long after a failed fork. */
 const FORK_RETRY_MS = 5000;
+/** The top of the loop's event. It carries no time: a start records its own once spawned. */
+const TICK: Event = { kind: "tick" };
 /** Control bytes buffered per service before the FIFO is left unread (backpressure). */
 const CONTROL_QUEUE_MAX = 4096;
 
@@ -384,9 +386,9 @@ export class Supervisor {
   async #iteration(): Promise<void> {
     const main = this.#main!;
     const log = this.#log;
-    if (log !== undefined && wantsStart(log.record)) await this.#apply("log", this.#tick());
+    if (log !== undefined && wantsStart(log.record)) await this.#apply("log", TICK);
     if (this.#ended) return;
-    if (wantsStart(main.record)) await this.#apply("main", this.#tick());
+    if (wantsStart(main.record)) await this.#apply("main", TICK);
     await this.#waitForWork();
     if (this.#ended) return;
 
@@ -409,8 +411,7 @@ export class Supervisor {
           pid: exit.pid,
           wstat: exit.wstat,
           finishExists: which === "main" && this.#finishExists(),
-          now: this.#clock.now(),
-          monoMs: this.#clock.monoMs(),
+          ...this.#clock.reading(),
         });
       }
       if (this.#ended) return;
@@ -434,10 +435,6 @@ export class Supervisor {
       this.#update(log);
       this.#closeLogPipe();
     }
-  }
-
-  #tick(): Event {
-    return { kind: "tick", now: this.#clock.now(), monoMs: this.#clock.monoMs() };
   }
 
   #slot(which: Which): Slot | undefined {
@@ -505,8 +502,6 @@ export class Supervisor {
       byte,
       handled,
       wantWritten,
-      now: this.#clock.now(),
-      monoMs: this.#clock.monoMs(),
     });
   }
 
@@ -632,8 +627,7 @@ export class Supervisor {
       await this.#apply(which, {
         kind: "spawnFailed",
         finishExists: !isLog && this.#finishExists(),
-        now: this.#clock.now(),
-        monoMs: this.#clock.monoMs(),
+        ...this.#clock.reading(),
       });
       return;
     }
@@ -652,8 +646,7 @@ export class Supervisor {
     await this.#apply(which, {
       kind: "spawned",
       pid,
-      now: this.#clock.now(),
-      monoMs: this.#clock.monoMs(),
+      ...this.#clock.reading(),
     });
   }
 
@@ -682,8 +675,7 @@ export class Supervisor {
       await this.#apply("log", {
         kind: "spawnFailed",
         finishExists: false,
-        now: this.#clock.now(),
-        monoMs: this.#clock.monoMs(),
+        ...this.#clock.reading(),
       });
       return;
     }
@@ -695,8 +687,7 @@ export class Supervisor {
     await this.#apply("log", {
       kind: "spawned",
       pid: Deno.pid,
-      now: this.#clock.now(),
-      monoMs: this.#clock.monoMs(),
+      ...this.#clock.reading(),
     });
   }
 
