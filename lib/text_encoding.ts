@@ -13,6 +13,17 @@ export function encodeText(text: string): Uint8Array<ArrayBuffer> {
   return encode(text);
 }
 
+/**
+ * The bytes of `text`, which is ASCII (a pid, a `stat` line), in JavaScript alone: a
+ * TextEncoder is a call into Deno, which runs cold when runsv wakes for a `u` and made
+ * part of its way to `stat` (#3).
+ */
+export function asciiBytes(text: string): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
 /** Sets the encoding for everything written and passed to libc from now on. */
 export function setTextEncoding(encoder: (text: string) => Uint8Array<ArrayBuffer>): void {
   encode = encoder;

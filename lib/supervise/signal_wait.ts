@@ -58,6 +58,7 @@ function threadStatuses(): string[] {
 }
 
 const SIGNALS = [SIGCHLD, SIGTERM];
+const NO_ARRIVALS: Readonly<Arrivals> = { child: false, term: false };
 
 /** SIGCHLD and SIGTERM through a signalfd, and the blocking wait around it. */
 export class SignalWait {
@@ -87,22 +88,21 @@ export class SignalWait {
    * it is readable, and the signals taken.
    */
   wait(fds: readonly number[]): { readable: boolean[] } & Arrivals {
+    const polled = [...fds, this.#fd];
     for (;;) {
       const task = this.#idleTask;
       const timeoutMs = task === undefined
         ? -1
         : Math.max(0, Math.ceil(task.dueMs - performance.now()));
-      const ready = waitReadable([...fds, this.#fd], timeoutMs);
+      const ready = waitReadable(polled, timeoutMs);
       // Only on a quiet return: a byte or signal that came is served first.
       if (task !== undefined && !ready.includes(true) && performance.now() >= task.dueMs) {
         this.#idleTask = undefined;
         task.run();
       }
-      const arrivals = ready[fds.length] ? this.take() : { child: false, term: false };
-      const readable = ready.slice(0, fds.length);
-      if (arrivals.child || arrivals.term || readable.some((r) => r)) {
-        return { readable, ...arrivals };
-      }
+      const { child, term } = ready[fds.length] ? this.take() : NO_ARRIVALS;
+      ready.length = fds.length; // the rest says which of `fds` are readable
+      if (child || term || ready.includes(true)) return { readable: ready, child, term };
     }
   }
 

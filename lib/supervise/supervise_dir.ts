@@ -32,7 +32,7 @@ import { errnoOf, errText } from "../sys_error.ts";
 import { SupervisorFatal } from "./fatal.ts";
 import { mkdirExact, readLinkExact } from "../../ffi/dir.ts";
 import { useEscapedText } from "../escaped_text.ts";
-import { encodeText } from "../text_encoding.ts";
+import { asciiBytes, encodeText } from "../text_encoding.ts";
 import { EAGAIN, EINVAL, ENOENT } from "../errstr.ts";
 
 /** runit reads a supervise symlink into a 256-byte buffer; a full buffer is an error. */
@@ -166,7 +166,6 @@ export interface StatusPaths {
   label: string;
 }
 
-const encoder = new TextEncoder();
 const CREATE_FLAGS = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
 
 /**
@@ -205,7 +204,7 @@ export function writeStatusFiles(
       createFile(
         dirFd,
         names.pidNew,
-        record.pid === 0 ? new Uint8Array() : encoder.encode(`${record.pid}\n`),
+        record.pid === 0 ? new Uint8Array() : asciiBytes(`${record.pid}\n`),
       );
     } catch (err) {
       warn(`unable to open ${label}/pid.new`, err);
@@ -220,7 +219,7 @@ export function writeStatusFiles(
     pidWritten = true;
   }
   try {
-    createFile(dirFd, names.statNew, encoder.encode(formatStat(record)));
+    createFile(dirFd, names.statNew, asciiBytes(formatStat(record)));
   } catch (err) {
     warn(`unable to open ${label}/stat.new`, err);
     return pidWritten;

@@ -18,6 +18,7 @@
 import { dupCloexec } from "../../ffi/fd.ts";
 import {
   close,
+  CName,
   O_CLOEXEC,
   O_DIRECTORY,
   O_RDONLY,
@@ -338,13 +339,17 @@ export class Supervisor {
    * came (runsv's iopause), and takes what came.
    */
   #waitBlocking(): void {
-    const slots = [this.#main, this.#log].filter((slot): slot is Slot =>
-      slot?.control !== undefined && slot.bytes.length === 0
-    );
-    const found = this.#signalWait!.wait(slots.map((slot) => slot.control!.read));
-    found.readable.forEach((readable, i) => {
-      if (readable) this.#readControl(slots[i]!);
-    });
+    const slots: Slot[] = [];
+    const fds: number[] = [];
+    for (const slot of [this.#main, this.#log]) {
+      if (slot?.control === undefined || slot.bytes.length > 0) continue;
+      slots.push(slot);
+      fds.push(slot.control.read);
+    }
+    const found = this.#signalWait!.wait(fds);
+    for (let i = 0; i < slots.length; i++) {
+      if (found.readable[i]) this.#readControl(slots[i]!);
+    }
     this.#arrived(found);
   }
 
@@ -696,9 +701,9 @@ export class Supervisor {
    * executable by its owner; true when it exited 0 (a signal death counts as 0, Q7).
    */
   async #custom(letter: string): Promise<boolean> {
-    const name = `control/${letter}`;
     // Most services have no control/: asked without the exception a failing stat costs.
-    if (pathMissing(name, this.#dirFd)) return false;
+    if (pathMissing(controlScriptName(letter), this.#dirFd)) return false;
+    const name = `control/${letter}`;
     let info: Deno.FileInfo;
     try {
       info = Deno.statSync(`${this.#abs}/${name}`);
@@ -738,7 +743,7 @@ export class Supervisor {
   }
 
   #finishExists(): boolean {
-    if (pathMissing("finish", this.#dirFd)) return false; // no exception for the usual case
+    if (pathMissing(FINISH, this.#dirFd)) return false; // no exception for the usual case
     try {
       Deno.openSync(`${this.#abs}/finish`, { read: true }).close();
       return true;
@@ -853,6 +858,19 @@ function sendSignal(pid: number, signal: Deno.Signal): void {
   } catch {
     // gone already
   }
+}
+
+const FINISH = new CName("finish");
+/** `control/<letter>`, encoded once per letter: asked before every start and stop. */
+const controlScriptNames = new Map<string, CName>();
+
+function controlScriptName(letter: string): CName {
+  let name = controlScriptNames.get(letter);
+  if (name === undefined) {
+    name = new CName(`control/${letter}`);
+    controlScriptNames.set(letter, name);
+  }
+  return name;
 }
 
 function sameFds(
