@@ -33,6 +33,20 @@ async function contenders(): Promise<string[]> {
   return haveDebian ? [await ourSvlogd(), DEBIAN_SVLOGD] : [await ourSvlogd()];
 }
 
+/**
+ * Waits for the one rotated file SIGALRM makes in `dir`. 15 s, as for SIGHUP below: a
+ * rotation fsyncs `current`, which took longer than 5 s once in a clean-clone CI run with
+ * the whole suite beside it; the message says which svlogd, should a signal be lost.
+ */
+async function rotated(dir: string, cmd: string, svlogd: { stderr(): string }): Promise<void> {
+  await waitFor(() => namesIn(dir, ROTATED).length === 1, {
+    timeoutMs: 15_000,
+    what: `${cmd} to rotate after SIGALRM`,
+  }).catch((err) => {
+    throw new Error(`${err.message}; stderr: ${JSON.stringify(svlogd.stderr())}`);
+  });
+}
+
 Deno.test("svlogd: SIGALRM rotates a non-empty current once (case 37)", async () => {
   const trees: string[][] = [];
   for (const cmd of await contenders()) {
@@ -42,7 +56,7 @@ Deno.test("svlogd: SIGALRM rotates a non-empty current once (case 37)", async ()
     await svlogd.write("a\n");
     await waitFor(() => read(`${tmp.path}/d/current`) === "a\n", { what: "a logged" });
     svlogd.signal("SIGALRM");
-    await waitFor(() => namesIn(`${tmp.path}/d`, ROTATED).length === 1, { what: "rotation" });
+    await rotated(`${tmp.path}/d`, cmd, svlogd);
     svlogd.signal("SIGALRM");
     // Signals and input are separate events for a Deno process: let the signal land first.
     await new Promise((r) => setTimeout(r, 300));
@@ -391,7 +405,7 @@ Deno.test("svlogd: an unfinished line waits for its newline, so a rotation canno
     await svlogd.write("cd\nef\n");
     await waitFor(() => read(`${tmp.path}/d/current`) === "abcd\nef\n", { what: "lines" });
     svlogd.signal("SIGALRM");
-    await waitFor(() => namesIn(`${tmp.path}/d`, ROTATED).length === 1, { what: "rotation" });
+    await rotated(`${tmp.path}/d`, cmd, svlogd);
     await svlogd.closeInput();
     assertEquals(await svlogd.exit(), 0, svlogd.stderr());
     trees.push(snapshot(`${tmp.path}/d`));
