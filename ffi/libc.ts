@@ -383,8 +383,8 @@ export function realTime(): { seconds: number; micros: number } {
 /**
  * CLOCK_MONOTONIC in milliseconds, with a fraction. Through libc, where
  * `performance.now()` is a call into Deno: the first of those after runsv wakes for a
- * `u` cost more than the rest of its way to `stat` (#3), while libc's calls share the
- * path its poll and read have just run.
+ * `u` cost ~50-80 µs on the slower VM (#3), while libc's calls share the path its poll
+ * and read have just run.
  */
 export function monotonicMs(): number {
   const time = clockTime(CLOCK_MONOTONIC);
