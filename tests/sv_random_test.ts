@@ -2,7 +2,7 @@
  * Differential test: seeded random sv command lines against a live supervisor, run by
  * {our sv, our runsv}, {our sv, Debian's runsv} and {Debian's sv, Debian's runsv} on the
  * same service; every command's exit code and output (pids and ages normalised) and the
- * status after it must be the same. Waits are bounded (`-w 1`), and each command starts
+ * status after it must be the same. Waits are bounded (`-w 2`), and each command starts
  * once the one before has settled (runit's 1 s between starts included), so the outcome
  * does not depend on timing. `check` is left out: it differs by design (DEVIATIONS.md 1).
  */
@@ -32,8 +32,11 @@ const WORDS = [
   "t",
   "k",
 ];
-// Options before the word: none, verbose, verbose with a 1 s wait.
-const OPTIONS = [[], ["-v"], ["-v", "-w", "1"], ["-w", "1"]];
+// Options before the word: none, verbose, verbose with a wait. 2 s, not 1: in a
+// clean-clone CI run, with the whole suite beside it, `k` once took over a second to
+// reach run again through ./finish (a timeout where the other contender had none).
+const WAIT = "2";
+const OPTIONS = [[], ["-v"], ["-v", "-w", WAIT], ["-w", WAIT]];
 // For these sv reports the status it reads right after writing the byte (their condition
 // always holds): whether runsv has acted on it yet is a race, so they go without -v or -w,
 // and `reload` (`h`, always reported) is left out.
@@ -42,7 +45,7 @@ const STEPS = 12;
 // How long the records must stay the same before a command (see settled).
 const SETTLE_MS = 1200;
 // The last command ends the supervisor.
-const LAST = [["-w", "1", "exit"], ["-w", "1", "shutdown"], ["-w", "1", "force-shutdown"]];
+const LAST = [["-w", WAIT, "exit"], ["-w", WAIT, "shutdown"], ["-w", WAIT, "force-shutdown"]];
 
 const FINISH = '#!/bin/sh\necho "finish $1 $2" >>../events\n';
 const SERVICES: Record<string, Record<string, string>> = {
