@@ -15,11 +15,11 @@ export interface ClockReading {
 
 /** The time sources a daemon needs. */
 export interface Clock {
-  /** Wall-clock time as unix seconds + nanoseconds (runit's taia_now). */
-  now(): Tai64n;
-  /** Monotonic milliseconds (never steps backwards). */
-  monoMs(): number;
-  /** Both at once: what an event that changes a status record carries. */
+  /**
+   * Wall-clock time as unix seconds + nanoseconds (runit's taia_now) and monotonic
+   * milliseconds (never stepping backwards), both at once: what an event that changes a
+   * status record carries.
+   */
   reading(): ClockReading;
   /** Resolves after `ms` milliseconds. */
   sleep(ms: number): Promise<void>;
@@ -38,12 +38,6 @@ function stampOf(time: { seconds: number; micros: number }): Tai64n {
  * one, is what `sv` compares with its own start.
  */
 export const systemClock: Clock = {
-  now(): Tai64n {
-    return stampOf(realTime());
-  },
-  monoMs(): number {
-    return monotonicMs();
-  },
   reading(): ClockReading {
     return { now: stampOf(realTime()), monoMs: monotonicMs() };
   },
@@ -63,20 +57,13 @@ export class ManualClock implements Clock {
     this.#wallBase = unixSeconds;
   }
 
-  now(): Tai64n {
+  reading(): ClockReading {
     const ms = BigInt(Math.floor(this.#ms));
-    return {
+    const now = {
       seconds: this.#wallBase + ms / 1000n,
       nanoseconds: Number(ms % 1000n) * 1_000_000 + 500,
     };
-  }
-
-  monoMs(): number {
-    return this.#ms;
-  }
-
-  reading(): ClockReading {
-    return { now: this.now(), monoMs: this.#ms };
+    return { now, monoMs: this.#ms };
   }
 
   sleep(ms: number): Promise<void> {

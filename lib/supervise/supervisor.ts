@@ -253,8 +253,7 @@ export class Supervisor {
     }
     if (procFdWorks(this.#dirFd)) this.#abs = `/proc/self/fd/${this.#dirFd}`;
     const abs = this.#abs;
-    const now = this.#clock.now();
-    const mono = this.#clock.monoMs();
+    const { now, monoMs: mono } = this.#clock.reading();
     const main = newSlot(
       initialRecord(false, exists(`${abs}/down`), now, mono),
       this.#dirFd,
