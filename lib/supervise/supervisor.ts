@@ -466,8 +466,9 @@ export class Supervisor {
   }
 
   async #waitForWork(): Promise<void> {
-    // runsv's poll takes CHLD and TERM in every iteration, also in a burst of bytes.
-    if (this.#waitsBlocking) this.#arrived(this.#signalWait!.take());
+    // runsv's poll takes CHLD and TERM in every iteration, also in a burst of bytes; with
+    // nothing queued the wait below polls the signalfd itself (no read that finds none).
+    if (this.#waitsBlocking && this.#hasWork()) this.#arrived(this.#signalWait!.take());
     while (!this.#hasWork() && !this.#ended) {
       if (this.#waitsBlocking) {
         this.#waitBlocking();
