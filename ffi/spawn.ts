@@ -7,7 +7,8 @@
  * its own fds close-on-exec, so a child sees only 0, 1, 2 and the fds named in `fds`.
  */
 
-import { bindLibcAll, bindLibrary, cstr, cStringBytes } from "./libc.ts";
+import { bindLibcAll, cstr, cStringBytes } from "./libc.ts";
+import { loadedNativeLibrary, type NativeLibrary, nativeLibrary } from "./native.ts";
 import { SysError } from "../lib/sys_error.ts";
 import { type CallerLimit, callerLimits, settleEnvironment } from "../lib/launch.ts";
 import { decodeEscaped, useEscapedText } from "../lib/escaped_text.ts";
@@ -192,11 +193,11 @@ function spawnAttr(flags: number, pgroup: number | undefined): Uint8Array<ArrayB
 export function spawn(options: SpawnOptions): number {
   settleEnvironment(); // a child never sees the launcher's variables (lib/applet.ts)
   // Soft limits the launcher raised for Deno go back to the child, which posix_spawn
-  // cannot do: libdenit_spawn's child sets them, and this waits for its exec as
+  // cannot do: libdenit.so's child sets them, and this waits for its exec as
   // posix_spawn would.
   const limits = callerLimits();
   const lib = limits.length > 0 && !options.searchPath && !options.opens?.length
-    ? noWaitLibrary()
+    ? nativeLibrary()
     : null;
   if (lib !== null) {
     const pid = startWithoutWaiting(lib, options, () => limits);
@@ -277,73 +278,8 @@ export function spawn(options: SpawnOptions): number {
 
 // ---- starting a service without waiting for its exec (scripts/spawn.c) ----
 
-const NO_WAIT_VERSION = 2;
 const NO_WAIT_SETSID = 1;
 const NO_WAIT_SETPGROUP = 2;
-
-function noWaitDefs() {
-  return {
-    denit_spawn_version: { parameters: [], result: "i32" },
-    // int denit_spawn(const char *path, char *const argv[], char *const envp[],
-    //                 const char *cwd, const int *dups, int dup_count, int flags, int pgroup,
-    //                 const long long *limits, int limit_count)
-    denit_spawn: {
-      parameters: [
-        "buffer",
-        "buffer",
-        "buffer",
-        "buffer",
-        "buffer",
-        "i32",
-        "i32",
-        "i32",
-        "buffer",
-        "i32",
-      ],
-      result: "i32",
-    },
-    denit_spawn_wait: { parameters: ["i32"], result: "i32" }, // int denit_spawn_wait(pid_t)
-    denit_spawn_failure: { parameters: ["i32"], result: "i32" }, // int denit_spawn_failure(pid_t)
-  } as const;
-}
-type NoWaitLibrary = NonNullable<ReturnType<typeof bindNoWait>>;
-
-// Bound with fast calls: through `Deno.UnsafeFnPointer` a start cost ~0.06 ms from the
-// call to the library's first system call, 0.02 ms so (runsv, `u`, traced, medians of
-// 40, #3); binding them costs runsv's first start nothing measurable.
-function bindNoWait(path: string) {
-  const lib = bindLibrary(path, noWaitDefs(), { fastCalls: true });
-  return lib?.denit_spawn_version() === NO_WAIT_VERSION ? lib : undefined;
-}
-
-/**
- * install.sh puts libdenit_spawn.so beside the sources: two levels above this module, in
- * a bundle (src/entry/NAME.js) as in the sources (src/ffi/spawn.ts). From a checkout, or
- * where no C compiler was found, there is none and {@linkcode spawnNoWait} is `spawn`.
- */
-function defaultNoWaitPath(): string | undefined {
-  const url = new URL("../../libdenit_spawn.so", import.meta.url);
-  return url.protocol === "file:" ? decodeURIComponent(url.pathname) : undefined;
-}
-
-let noWait: NoWaitLibrary | null | undefined;
-
-function noWaitLibrary(): NoWaitLibrary | null {
-  if (noWait === undefined) {
-    const path = defaultNoWaitPath();
-    noWait = (path !== undefined ? bindNoWait(path) : undefined) ?? null;
-  }
-  return noWait;
-}
-
-/**
- * Which library {@linkcode spawnNoWait} uses: the one at `path`, or none (`null`: every
- * start goes through posix_spawn). For tests; false when `path` cannot be loaded.
- */
-export function useNoWaitLibrary(path: string | null): boolean {
-  noWait = path === null ? null : bindNoWait(path) ?? null;
-  return path === null || noWait !== null;
-}
 
 /**
  * Starts a child like {@linkcode spawn} (`opens`, `closes` and `searchPath` aside, which
@@ -356,7 +292,7 @@ export function useNoWaitLibrary(path: string | null): boolean {
 export function spawnNoWait(options: SpawnOptions): number {
   const lib = options.searchPath || options.opens?.length || options.closes?.length
     ? null
-    : noWaitLibrary();
+    : nativeLibrary();
   if (lib === null) return spawn(options);
   settleEnvironment(); // a child never sees the launcher's variables (lib/applet.ts)
   const pid = startWithoutWaiting(lib, options, callerLimits);
@@ -384,7 +320,7 @@ export function reusableStart(options: SpawnOptions): Readonly<SpawnOptions> {
   return frozen;
 }
 
-/** What libdenit_spawn's denit_spawn() is given for one start, in its C forms. */
+/** What libdenit.so's denit_spawn() is given for one start, in its C forms. */
 interface NoWaitRequest {
   path: Uint8Array<ArrayBuffer>;
   argv: Uint8Array<ArrayBuffer>;
@@ -437,12 +373,12 @@ function noWaitRequest(options: SpawnOptions, limits: readonly CallerLimit[]): N
 }
 
 /**
- * libdenit_spawn's start of `options` (no `opens` or `searchPath`), its child setting the
+ * libdenit.so's start of `options` (no `opens` or `searchPath`), its child setting the
  * soft limits `limits()` names: the pid, or 0 when every slot is in use. Throws SysError
  * when no process could be made.
  */
 function startWithoutWaiting(
-  lib: NoWaitLibrary,
+  lib: NativeLibrary,
   options: SpawnOptions,
   limits: () => readonly CallerLimit[],
 ): number {
@@ -477,5 +413,5 @@ function startWithoutWaiting(
  * when the pid is reaped.
  */
 export function execFailure(pid: number): number {
-  return noWait ? noWait.denit_spawn_failure(pid) : 0;
+  return loadedNativeLibrary()?.denit_spawn_failure(pid) ?? 0;
 }

@@ -104,14 +104,15 @@ probe() { # CFLAGS...
   "$build/probe" || status=$?
   [ "$status" = 42 ]
 }
-# The supervisors' no-wait spawn (scripts/spawn.c; ffi/spawn.ts loads it from here):
-# without it every service starts through posix_spawn, which waits for the child's exec.
-rm -f "$lib/libdenit_spawn.so"
-if "$cc" -shared -fPIC -O2 -fno-stack-protector -o "$build/libdenit_spawn.so" \
-  "$top/scripts/spawn.c" >/dev/null 2>&1; then
-  cp "$build/libdenit_spawn.so" "$lib/libdenit_spawn.so"
+# The supervisors' C helpers (ffi/native.ts loads them from here): the no-wait spawn
+# (scripts/spawn.c), without which every service starts through posix_spawn, which waits
+# for the child's exec; and the status files' one-call replace (scripts/replace_file.c).
+rm -f "$lib/libdenit_spawn.so" "$lib/libdenit.so"
+if "$cc" -shared -fPIC -O2 -fno-stack-protector -o "$build/libdenit.so" \
+  "$top/scripts/spawn.c" "$top/scripts/replace_file.c" >/dev/null 2>&1; then
+  cp "$build/libdenit.so" "$lib/libdenit.so"
 else
-  echo "install: warning: cannot build libdenit_spawn.so; services start through posix_spawn" >&2
+  echo "install: warning: cannot build libdenit.so; services start through posix_spawn" >&2
 fi
 
 case $prefix in

@@ -1,6 +1,6 @@
 /*
- * denit's supervisors start a service without waiting for its exec (libdenit_spawn.so,
- * loaded by ffi/spawn.ts through Deno.dlopen).
+ * denit's supervisors start a service without waiting for its exec (libdenit.so,
+ * loaded by ffi/native.ts through Deno.dlopen).
  *
  * glibc's posix_spawn clones with CLONE_VFORK: the caller sleeps until the child has
  * exec'd. On a virtual machine that sleep is mostly waking the other vCPU for the child
@@ -34,8 +34,9 @@
 
 #include "raw_syscall.h"
 
-/* The ABI version denit_spawn_version() reports; ffi/spawn.ts checks it. */
-#define DENIT_SPAWN_VERSION 2
+/* The ABI version of libdenit.so (scripts/replace_file.c too) that denit_spawn_version()
+ * reports; ffi/native.ts checks it. */
+#define DENIT_SPAWN_VERSION 3
 
 /* Flags of denit_spawn(). */
 #define SPAWN_SETSID 1

@@ -416,6 +416,28 @@ export function haveCompiler(): boolean {
 }
 
 /**
+ * Builds libdenit.so into `dir` as install.sh does (same sources and flags: keep in
+ * step) and returns its path; the test fails on any compiler output.
+ */
+export async function buildNativeLibrary(dir: string): Promise<string> {
+  const path = `${dir}/libdenit.so`;
+  const result = await run(CC, [
+    "-shared",
+    "-fPIC",
+    "-O2",
+    "-fno-stack-protector",
+    "-o",
+    path,
+    `${REPO}/scripts/spawn.c`,
+    `${REPO}/scripts/replace_file.c`,
+  ]);
+  if (result.code !== 0 || result.stderr !== "") {
+    throw new Error(`${CC} failed (${result.code}): ${result.stderr}`);
+  }
+  return path;
+}
+
+/**
  * A seeded generator of numbers in [0, 1) (mulberry32), for randomized differential tests
  * whose failures must reproduce.
  */

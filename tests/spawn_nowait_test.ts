@@ -8,8 +8,9 @@
  */
 
 import { assert, assertEquals } from "./_assert.ts";
-import { CC, haveCompiler, repoRoot, run } from "./_helpers.ts";
-import { execFailure, reusableStart, spawnNoWait, useNoWaitLibrary } from "../ffi/spawn.ts";
+import { buildNativeLibrary, haveCompiler } from "./_helpers.ts";
+import { execFailure, reusableStart, spawnNoWait } from "../ffi/spawn.ts";
+import { useNativeLibrary } from "../ffi/native.ts";
 import {
   close,
   O_CLOEXEC,
@@ -24,29 +25,15 @@ import type { WaitStatus } from "../ffi/libc.ts";
 import { EACCES, ENOENT } from "../lib/errstr.ts";
 import { SysError } from "../lib/sys_error.ts";
 
-/** The flags install.sh builds libdenit_spawn.so with (keep in step). */
-const LIBRARY_FLAGS = ["-shared", "-fPIC", "-O2", "-fno-stack-protector"];
-
 const ignore = !haveCompiler();
 const workDir = Deno.makeTempDirSync({ prefix: "denit-nowait-" });
 let built: Promise<string> | undefined;
 
 /** Builds the library once for the whole file and makes spawnNoWait use it. */
 async function withLibrary(): Promise<string> {
-  built ??= (async () => {
-    const path = `${workDir}/libdenit_spawn.so`;
-    const result = await run(CC, [
-      ...LIBRARY_FLAGS,
-      "-o",
-      path,
-      `${repoRoot}/scripts/spawn.c`,
-    ]);
-    assertEquals(result.stderr, "");
-    assertEquals(result.code, 0);
-    return path;
-  })();
+  built ??= buildNativeLibrary(workDir);
   const path = await built;
-  assert(useNoWaitLibrary(path), "the library loads");
+  assert(useNativeLibrary(path), "the library loads");
   return path;
 }
 
@@ -255,8 +242,8 @@ Deno.test({
   ignore,
   async fn() {
     const path = await withLibrary();
-    assertEquals(useNoWaitLibrary(`${workDir}/no-such-library.so`), false);
-    assert(useNoWaitLibrary(null));
+    assertEquals(useNativeLibrary(`${workDir}/no-such-library.so`), false);
+    assert(useNativeLibrary(null));
     try {
       let thrown: unknown;
       try {
@@ -267,7 +254,7 @@ Deno.test({
       assert(thrown instanceof SysError, "posix_spawn reports the exec error");
       assertEquals(thrown.errno, ENOENT);
     } finally {
-      useNoWaitLibrary(path);
+      useNativeLibrary(path);
     }
   },
 });
