@@ -3,6 +3,11 @@
  * `temporary` created (or truncated) with mode 0644 less the umask, written, closed and
  * renamed over `name`, both relative to an open directory. libdenit.so does it in one
  * call (scripts/replace_file.c); without the library, the same system calls through libc.
+ *
+ * Not Deno's file API on absolute paths: a status update is three of these on every state
+ * change, and that way cost ~0.3 ms against ~0.2 ms through libc (tmpfs, three files,
+ * medians of 250): an FsFile object per file and a walk of /proc/self/fd/N for each name.
+ * No fchmod either, which runsv does not make.
  */
 
 import {
