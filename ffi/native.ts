@@ -7,12 +7,12 @@
 
 import { bindLibrary } from "./libc.ts";
 
-/** What scripts/spawn.c's denit_spawn_version() says; a library of another build is not used. */
+/** What denit_library_version() says (scripts/spawn.c); a library of another build is not used. */
 const NATIVE_VERSION = 3;
 
 function nativeDefs() {
   return {
-    denit_spawn_version: { parameters: [], result: "i32" },
+    denit_library_version: { parameters: [], result: "i32" },
     // int denit_spawn(const char *path, char *const argv[], char *const envp[],
     //                 const char *cwd, const int *dups, int dup_count, int flags, int pgroup,
     //                 const long long *limits, int limit_count)
@@ -50,7 +50,7 @@ export type NativeLibrary = NonNullable<ReturnType<typeof bindNative>>;
 // 40, #3); binding them costs runsv's first start nothing measurable.
 function bindNative(path: string) {
   const lib = bindLibrary(path, nativeDefs(), { fastCalls: true });
-  return lib?.denit_spawn_version() === NATIVE_VERSION ? lib : undefined;
+  return lib?.denit_library_version() === NATIVE_VERSION ? lib : undefined;
 }
 
 /**

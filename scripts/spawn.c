@@ -34,9 +34,9 @@
 
 #include "raw_syscall.h"
 
-/* The ABI version of libdenit.so (scripts/replace_file.c too) that denit_spawn_version()
- * reports; ffi/native.ts checks it. */
-#define DENIT_SPAWN_VERSION 3
+/* The ABI version of the whole of libdenit.so (scripts/replace_file.c too) that
+ * denit_library_version() reports; ffi/native.ts checks it. */
+#define DENIT_LIBRARY_VERSION 3
 
 /* Flags of denit_spawn(). */
 #define SPAWN_SETSID 1
@@ -196,7 +196,7 @@ static void copy_list(char *const list[], size_t count, char **pointers, char **
   pointers[count] = NULL;
 }
 
-int denit_spawn_version(void) { return DENIT_SPAWN_VERSION; }
+int denit_library_version(void) { return DENIT_LIBRARY_VERSION; }
 
 /*
  * Starts `path` with `argv` and `envp` (copied; NULL: this process's environment, which
