@@ -48,7 +48,6 @@ function spawnDefs() {
     posix_spawnattr_setsigdefault: { parameters: ["buffer", "buffer"], result: "i32" },
     posix_spawnattr_setpgroup: { parameters: ["buffer", "i32"], result: "i32" },
     sigemptyset: { parameters: ["buffer"], result: "i32" },
-    sigfillset: { parameters: ["buffer"], result: "i32" },
   } as const;
 }
 const sym = /* @__PURE__ */ bindLibcAll(spawnDefs, { fastCalls: false });
@@ -176,8 +175,11 @@ function spawnAttr(flags: number, pgroup: number | undefined): Uint8Array<ArrayB
   const emptyMask = new Uint8Array(SIGSET_SIZE);
   sym.sigemptyset(emptyMask);
   sym.posix_spawnattr_setsigmask(attr, emptyMask);
+  // Signals 1-64, set by hand: glibc's sigfillset leaves out its own 32 and 33, and its
+  // posix_spawn then gives those SIG_IGN in the child, which keeps them past the exec
+  // (C runit's fork and exec leave them at SIG_DFL).
   const allSignals = new Uint8Array(SIGSET_SIZE);
-  sym.sigfillset(allSignals);
+  allSignals.fill(0xff, 0, 8);
   sym.posix_spawnattr_setsigdefault(attr, allSignals);
   if (pgroup !== undefined) sym.posix_spawnattr_setpgroup(attr, pgroup);
   sym.posix_spawnattr_setflags(attr, flags);

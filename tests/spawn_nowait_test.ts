@@ -9,7 +9,7 @@
 
 import { assert, assertEquals } from "./_assert.ts";
 import { buildNativeLibrary, haveCompiler } from "./_helpers.ts";
-import { execFailure, reusableStart, spawnNoWait } from "../ffi/spawn.ts";
+import { execFailure, reusableStart, spawn, spawnNoWait } from "../ffi/spawn.ts";
 import { useNativeLibrary } from "../ffi/native.ts";
 import {
   close,
@@ -257,6 +257,20 @@ Deno.test({
       useNativeLibrary(path);
     }
   },
+});
+
+Deno.test("spawn (posix_spawn): default signals, glibc's own 32 and 33 too, and an empty mask", async () => {
+  const out = outputFile("show-posix-spawn");
+  const pid = spawn({ argv: ["/bin/sh", "-c", SHOW, "zero"], cwd: workDir, fds: [[out.fd, 1]] });
+  close(out.fd);
+  const status = await reap(pid);
+  assertEquals(status.kind === "exited" ? status.code : -1, 0);
+  // glibc's sigfillset leaves out 32 and 33, and its posix_spawn then ignores them in the
+  // child: a C runsv's forked child has neither ignored.
+  assertEquals(
+    Deno.readTextFileSync(out.path),
+    `zero|${workDir}|\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n`,
+  );
 });
 
 globalThis.addEventListener("unload", () => {
