@@ -11,7 +11,7 @@
 import type { AppletContext } from "../lib/applet.ts";
 import { ignoreInspectorSignal, keepInheritedIgnores } from "../lib/daemon_signals.ts";
 import { scheduleStartupRelease } from "../lib/startup_pages.ts";
-import { takeExactArguments } from "../lib/escaped_text.ts";
+import { takeExactArguments, useEscapedText } from "../lib/escaped_text.ts";
 import { usageText } from "../lib/msg.ts";
 import { writeStderr } from "../lib/output.ts";
 import { openStartDirectory } from "../lib/fs_probe.ts";
@@ -29,9 +29,13 @@ export const meta = { name: "svlogd" } as const;
 const EXIT_USAGE = 111; // svlogd: usage (runit src/svlogd.c)
 const EXIT_FATAL = 111; // svlogd: fatal
 const READ_SIZE = 1 << 16;
+/** Reads take at most this much, whatever `-b` says (its size only bounds `-l`). */
+const READ_SIZE_MAX = 1 << 20;
 
 export async function main(given: readonly string[], ctx: AppletContext): Promise<number> {
-  // Log directory names that are not UTF-8 are kept byte for byte (reached and printed so).
+  // Log directory names, `-r`/`-R` bytes and config texts that are not UTF-8 are kept
+  // byte for byte (reached and printed so).
+  useEscapedText();
   const args = takeExactArguments(given);
   const usage = (): number => {
     writeStderr(usageText(ctx.argv0, SVLOGD_USAGE));
@@ -147,18 +151,20 @@ async function run(options: SvlogdOptions): Promise<number> {
       if (err instanceof SvlogdStopped) return exitCode;
       throw err;
     }
-    const buffer = new Uint8Array(Math.max(READ_SIZE, options.bufferSize));
+    const buffer = new Uint8Array(Math.min(READ_SIZE_MAX, Math.max(READ_SIZE, options.bufferSize)));
     for (;;) {
       let count: number | null | undefined;
       try {
         const reading = Deno.stdin.read(buffer);
+        // After SIGTERM: only data already on its way, or the rest of a begun line (also
+        // for the read that was waiting when the signal came).
+        const graceMs = (): number =>
+          engine!.midLine ? Math.max(0, termAt + TERM_LINE_GRACE_MS - Date.now()) : TERM_GRACE_MS;
         if (!stopping) {
           const first = await Promise.race([reading, finished]);
-          count = first === "term" ? await within(reading, TERM_GRACE_MS) : first;
+          count = first === "term" ? await within(reading, graceMs()) : first;
         } else {
-          // After SIGTERM: only data already on its way, or the rest of a begun line.
-          const budget = engine.midLine ? termAt + TERM_LINE_GRACE_MS - Date.now() : TERM_GRACE_MS;
-          count = await within(reading, Math.max(0, budget));
+          count = await within(reading, graceMs());
         }
       } catch (err) {
         writeStderr(`svlogd: warning: unable to read standard input: ${errText(err)}\n`);

@@ -96,3 +96,18 @@ export function scanUlong(text: string): number {
   const match = /^[0-9]*/.exec(text)![0];
   return match === "" ? 0 : Number(match);
 }
+
+/**
+ * runit's scan_ulong into a 64-bit `unsigned long`, as C computes it: the longest prefix
+ * of decimal digits modulo 2^64 (none gives 0), and how many digits it read.
+ *
+ * @example
+ * ```ts
+ * import { scanUlongWrapping } from "./getopt.ts";
+ * scanUlongWrapping("18446744073709551617x"); // { value: 1n, digits: 20 }
+ * ```
+ */
+export function scanUlongWrapping(text: string): { value: bigint; digits: number } {
+  const match = /^[0-9]*/.exec(text)![0];
+  return { value: match === "" ? 0n : BigInt.asUintN(64, BigInt(match)), digits: match.length };
+}

@@ -413,3 +413,55 @@ Deno.test("svlogd: an unfinished line waits for its newline, so a rotation canno
   assertEquals(trees[0], ['@#1.s 744 "abcd\\nef\\n"', 'current 744 ""', 'lock 600 ""']);
   if (trees.length === 2) assertEquals(trees[0], trees[1]);
 });
+
+Deno.test("svlogd deviation: a line begun when SIGTERM comes gets 1 s for its end", async () => {
+  await using tmp = tempDir();
+  Deno.mkdirSync(`${tmp.path}/d`);
+  await using svlogd = startSvlogd(await ourSvlogd(), ["d"], tmp.path);
+  await svlogd.write("a\npartial");
+  await waitFor(() => read(`${tmp.path}/d/current`) === "a\n", { what: "a logged" });
+  // The read under way when the signal comes waits for the line's end as later ones do.
+  svlogd.signal("SIGTERM");
+  await new Promise((r) => setTimeout(r, 300));
+  await svlogd.write("more\nnext\n").catch(() => {});
+  assertEquals(await svlogd.exit(), 0, svlogd.stderr());
+  // What came in the same read is kept too (case 40).
+  assertEquals(read(`${tmp.path}/d/current`), "a\npartialmore\nnext\n");
+});
+
+Deno.test("svlogd: a state the processor may only read is read, not created again", async () => {
+  const trees: string[][] = [];
+  for (const cmd of await contenders()) {
+    await using tmp = tempDir();
+    Deno.chmodSync(tmp.path, 0o755);
+    writeTree(tmp.path, { "d/config": "s10\n!tr a-z A-Z\n", "d/state": "st\n" });
+    Deno.chmodSync(`${tmp.path}/d`, 0o777);
+    Deno.chmodSync(`${tmp.path}/d/state`, 0o444);
+    const asNobody = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", cmd];
+    await using svlogd = startSvlogd("setpriv", [...asNobody, "d"], tmp.path);
+    await svlogd.write("aaaaaaaaaaaaaaaaaaa\n");
+    await svlogd.closeInput();
+    // runit's reads `state`; opening it to write failed and paused for good.
+    assertEquals(await svlogd.exit(10_000), 0, svlogd.stderr());
+    assertEquals(svlogd.stderr(), "");
+    trees.push(snapshot(`${tmp.path}/d`));
+  }
+  const tree = trees[0]!;
+  assert(tree.some((l) => /^@#\d\.s 744 "A+"/.test(l)), tree.join("\n"));
+  if (trees.length === 2) assertEquals(trees[0], trees[1]);
+});
+
+Deno.test("svlogd: a t of months sets one timer: no warning, no busy loop", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "d/config": "t597h\n" });
+  await using svlogd = startSvlogd(await ourSvlogd(), ["d"], tmp.path);
+  await svlogd.write("x\n");
+  await waitFor(() => read(`${tmp.path}/d/current`) === "x\n", { what: "x logged" });
+  // setTimeout fires at once past 2^31-1 ms: a timer armed again each time spun and
+  // printed TimeoutOverflowWarning ~800 times a second.
+  await new Promise((r) => setTimeout(r, 500));
+  assertEquals(svlogd.stderr(), "");
+  await svlogd.closeInput();
+  assertEquals(await svlogd.exit(), 0, svlogd.stderr());
+  assertEquals(namesIn(`${tmp.path}/d`, ROTATED), []);
+});

@@ -101,8 +101,11 @@ export interface RunningSvlogd extends AsyncDisposable {
   closeInput(): Promise<void>;
   signal(sig: Deno.Signal): void;
   stderr(): string;
-  /** Resolves with the exit code (after closeInput() or a signal). */
-  exit(): Promise<number>;
+  /**
+   * Resolves with the exit code (after closeInput() or a signal); rejects after
+   * `timeoutMs`, svlogd then killed, so that a hang fails the test instead of stalling it.
+   */
+  exit(timeoutMs?: number): Promise<number>;
 }
 
 /** Starts `cmd args` in `cwd` reading from a pipe the test writes. */
@@ -144,10 +147,25 @@ export function startSvlogd(cmd: string, args: readonly string[], cwd: string): 
       }
     },
     stderr: () => err,
-    async exit() {
-      const s = await status;
-      await pump;
-      return s.code;
+    async exit(timeoutMs = 20_000) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          try {
+            child.kill("SIGKILL");
+          } catch {
+            // gone
+          }
+          reject(new Error(`${cmd} did not exit within ${timeoutMs} ms; stderr: ${err}`));
+        }, timeoutMs);
+      });
+      try {
+        const s = await Promise.race([status, late]);
+        await pump;
+        return s.code;
+      } finally {
+        clearTimeout(timer);
+      }
     },
     async [Symbol.asyncDispose]() {
       if (!finished) {

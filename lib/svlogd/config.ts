@@ -4,9 +4,14 @@
  *
  * Lines end at `\n`; nothing is trimmed; the first byte picks the kind. A final line of
  * exactly one byte without a newline is ignored, as runit's loop (`i + 1 < len`) does.
+ * runit reads each line as a C string: a NUL ends it, and in a pattern line it starts
+ * another instruction (`+x\0-*` is `+x` then `-*`), as runit keeps patterns NUL-separated.
+ * Texts keep bytes that are not UTF-8 (lib/escaped_text.ts). Numbers are C's unsigned longs (2^64 + 1 is 1); the `t` seconds then go through a
+ * 32-bit unsigned int, as in runit.
  */
 
-import { scanUlong } from "../getopt.ts";
+import { scanUlongWrapping } from "../getopt.ts";
+import { decodeEscaped } from "../escaped_text.ts";
 
 /** One `+`, `-`, `e` or `E` line. */
 export interface ConfigPattern {
@@ -60,7 +65,20 @@ export function defaultConfig(): LogDirConfig {
 }
 
 const latin1 = new TextDecoder("latin1");
-const utf8 = new TextDecoder();
+
+/** The NUL-separated pieces of `bytes` (C strings one after another). */
+function splitAtNul(bytes: Uint8Array): Uint8Array[] {
+  const pieces: Uint8Array[] = [];
+  let from = 0;
+  for (;;) {
+    const nul = bytes.indexOf(0, from);
+    if (nul === -1) break;
+    pieces.push(bytes.subarray(from, nul));
+    from = nul + 1;
+  }
+  pieces.push(bytes.subarray(from));
+  return pieces;
+}
 
 /** djb's ip4_scan: four decimal parts joined by dots; returns the length scanned or 0. */
 function scanIp4(text: string): { address: string; length: number } | undefined {
@@ -95,41 +113,41 @@ export function parseConfig(bytes: Uint8Array): { config: LogDirConfig; warnings
   const config = defaultConfig();
   const warnings: string[] = [];
   let start = 0;
+  // `u`/`U` lines add up as runit's struct does: a bad address or port keeps what an
+  // earlier line set, and UDP is on while the port is not 0 (a port of 65536 is 0).
+  let udpAddress = "0.0.0.0";
+  let udpPort = 0;
   while (start + 1 < bytes.length) {
     let end = bytes.indexOf(0x0a, start);
     if (end === -1) end = bytes.length;
-    const line = bytes.subarray(start, end);
+    const whole = bytes.subarray(start, end);
     start = end + 1;
-    const kind = String.fromCharCode(line[0]!);
+    const nul = whole.indexOf(0);
+    const line = nul === -1 ? whole : whole.subarray(0, nul);
+    const kind = String.fromCharCode(whole[0]!);
     const restBytes = line.subarray(1);
     const rest = latin1.decode(restBytes);
     switch (kind) {
       case "s": {
-        const digits = /^[0-9]*/.exec(rest)![0];
-        let size = scanUlong(rest);
-        const suffix = rest[digits.length];
-        if (suffix === "k") size *= 1024;
-        else if (suffix === "m") size *= 1048576;
-        config.sizeMax = size;
+        const { value, digits } = scanUlongWrapping(rest);
+        const unit = { k: 1024n, m: 1048576n }[rest[digits]!] ?? 1n;
+        config.sizeMax = Number(BigInt.asUintN(64, value * unit));
         break;
       }
       case "n":
-        config.nMax = scanUlong(rest);
+        config.nMax = Number(scanUlongWrapping(rest).value);
         break;
       case "N":
-        config.nMin = scanUlong(rest);
+        config.nMin = Number(scanUlongWrapping(rest).value);
         break;
       case "t": {
-        const digits = /^[0-9]*/.exec(rest)![0];
-        let seconds = scanUlong(rest);
-        const suffix = rest[digits.length];
-        if (suffix === "m") seconds *= 60;
-        else if (suffix === "h") seconds *= 3600;
-        config.timeoutSeconds = seconds;
+        const { value, digits } = scanUlongWrapping(rest);
+        const unit = { m: 60n, h: 3600n }[rest[digits]!] ?? 1n;
+        config.timeoutSeconds = Number(BigInt.asUintN(32, value * unit));
         break;
       }
       case "!":
-        if (restBytes.length > 0) config.processor = utf8.decode(restBytes);
+        if (restBytes.length > 0) config.processor = decodeEscaped(restBytes);
         break;
       case "p":
         if (restBytes.length > 0) config.prefix = restBytes.slice();
@@ -138,7 +156,12 @@ export function parseConfig(bytes: Uint8Array): { config: LogDirConfig; warnings
       case "-":
       case "e":
       case "E":
-        config.patterns.push({ kind, pattern: restBytes.slice() });
+        for (const instruction of splitAtNul(whole)) {
+          const letter = String.fromCharCode(instruction[0] ?? 0);
+          if (letter === "+" || letter === "-" || letter === "e" || letter === "E") {
+            config.patterns.push({ kind: letter, pattern: instruction.slice(1) });
+          }
+        }
         break;
       case "U":
       case "u": {
@@ -146,23 +169,22 @@ export function parseConfig(bytes: Uint8Array): { config: LogDirConfig; warnings
         if (kind === "U") config.udpOnly = true;
         const ip = scanIp4(rest);
         if (ip === undefined) {
-          warnings.push(`unable to scan ip address: ${utf8.decode(restBytes)}`);
-          config.udp = undefined;
+          warnings.push(`unable to scan ip address: ${decodeEscaped(restBytes)}`);
           break;
         }
-        let port = 514;
-        if (rest[ip.length] === ":") {
-          const portText = rest.slice(ip.length + 1);
-          port = scanUlong(portText) % 65536;
-          if (port === 0) {
-            warnings.push(
-              `unable to scan port number: ${utf8.decode(restBytes.subarray(ip.length + 1))}`,
-            );
-            config.udp = undefined;
-            break;
-          }
+        udpAddress = ip.address;
+        if (rest[ip.length] !== ":") {
+          udpPort = 514;
+          break;
         }
-        config.udp = { address: ip.address, port };
+        const port = scanUlongWrapping(rest.slice(ip.length + 1)).value;
+        if (port === 0n) {
+          warnings.push(
+            `unable to scan port number: ${decodeEscaped(restBytes.subarray(ip.length + 1))}`,
+          );
+          break;
+        }
+        udpPort = Number(port % 65536n);
         break;
       }
       default:
@@ -170,5 +192,6 @@ export function parseConfig(bytes: Uint8Array): { config: LogDirConfig; warnings
         break;
     }
   }
+  config.udp = udpPort === 0 ? undefined : { address: udpAddress, port: udpPort };
   return { config, warnings };
 }

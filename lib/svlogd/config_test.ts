@@ -67,3 +67,34 @@ Deno.test("parseConfig() reads UDP targets with runit's warnings", () => {
 Deno.test("parseConfig() never throws on random bytes", () => {
   for (let i = 0; i < 500; i++) parseConfig(crypto.getRandomValues(new Uint8Array(i)));
 });
+
+Deno.test("parseConfig() computes numbers as runit's unsigned longs; t through 32 bits", () => {
+  assertEquals(parse("s18446744073709551617\n").config.sizeMax, 1);
+  assertEquals(parse("n18446744073709551618\n").config.nMax, 2);
+  assertEquals(parse("t4294967297\n").config.timeoutSeconds, 1);
+  assertEquals(parse("t597h\n").config.timeoutSeconds, 597 * 3600);
+});
+
+Deno.test("parseConfig() reads a line as a C string; NUL in a pattern line starts another", () => {
+  const bytes = (...parts: (string | number)[]) =>
+    new Uint8Array(
+      parts.flatMap((p) => typeof p === "number" ? [p] : [...new TextEncoder().encode(p)]),
+    );
+  assertEquals(text(parseConfig(bytes("pAB", 0, "CD\n")).config.prefix), "AB");
+  assertEquals(parseConfig(bytes("!cat", 0, "x\n")).config.processor, "cat");
+  const split = parseConfig(bytes("+x", 0, "-*\n-*\n+a", 0, "b\n")).config.patterns;
+  assertEquals(split.map((p) => `${p.kind}${text(p.pattern)}`), ["+x", "-*", "-*", "+a"]);
+});
+
+Deno.test("parseConfig() u lines add up: a bad address or port keeps an earlier good line", () => {
+  const bogus = parse("u127.0.0.1:5000\nubogus\n");
+  assertEquals(bogus.config.udp, { address: "127.0.0.1", port: 5000 });
+  assertEquals(bogus.warnings, ["unable to scan ip address: bogus"]);
+  const badPort = parse("u127.0.0.1:5000\nu127.0.0.2:0\n");
+  assertEquals(badPort.config.udp, { address: "127.0.0.2", port: 5000 });
+  assertEquals(badPort.warnings, ["unable to scan port number: 0"]);
+  // 65536 reads as a number, no warning, and is port 0 once truncated: UDP off.
+  assertEquals(parse("u127.0.0.1:65536\n"), { config: defaultConfig(), warnings: [] });
+  assertEquals(parse("u127.0.0.1:x\n").config.udp, undefined);
+  assertEquals(parse("u1.2.3.4\n").config.udp, { address: "1.2.3.4", port: 514 });
+});

@@ -59,6 +59,12 @@ const DOTS = new TextEncoder().encode("...");
 const HIGH_WATER = 1 << 20;
 
 /** A running svlogd. */
+/** The longest delay setTimeout takes. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The held line's first buffer; it grows up to `-l` for longer lines. */
+const HEAD_START_BYTES = 1 << 16;
+
 export class SvlogdEngine {
   readonly #options: SvlogdOptions;
   readonly #host: SvlogdHost;
@@ -69,7 +75,8 @@ export class SvlogdEngine {
   readonly #everOpened = new Set<number>();
   readonly #stamp: StampCache | undefined;
   readonly #replace: Uint8Array | undefined;
-  readonly #head: Uint8Array;
+  /** The line held so far (`-l` bytes at most), grown as lines need it. */
+  #head: Uint8Array;
   #headLength = 0;
   #inLine = false;
   #decided = false;
@@ -89,7 +96,8 @@ export class SvlogdEngine {
     this.#host = host;
     this.#now = host.now ?? systemMicros;
     this.#stamp = options.stamp === 0 ? undefined : new StampCache(options.stamp);
-    this.#head = new Uint8Array(options.lineMax);
+    // -l may be far more than any line (runit allocates it up front, 32-bit truncated).
+    this.#head = new Uint8Array(Math.min(options.lineMax, HEAD_START_BYTES));
     if (options.replaceWith !== undefined) {
       const table = new Uint8Array(256);
       for (let b = 0; b < 256; b++) table[b] = b < 32 || b > 126 ? 1 : 0;
@@ -211,7 +219,9 @@ export class SvlogdEngine {
       if (dir.deadline !== 0) earliest = Math.min(earliest, dir.deadline);
     }
     if (earliest === Infinity) return;
-    const delay = Math.max(0, earliest - Date.now()) + 5;
+    // setTimeout takes 2^31-1 ms at most (longer fires at once, in a loop): a `t` of
+    // months wakes once in ~24 days, finds nothing due and arms again.
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, earliest - Date.now()) + 5);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       void this.#enqueue(async () => {
@@ -385,12 +395,12 @@ export class SvlogdEngine {
         const take = Math.min(lineMax - this.#headLength, end - i);
         const part = chunk.subarray(i, i + take);
         if (this.#replace !== undefined) this.#replaceInto(part, this.#headLength);
-        else this.#head.set(part, this.#headLength);
+        else this.#headRoom(this.#headLength + take).set(part, this.#headLength);
         this.#headLength += take;
         i += take;
         if (this.#headLength === lineMax) {
           // No newline within len characters: a "long" line; the rest is streamed.
-          this.#emit(this.#head, true, this.#lineStamp, false);
+          this.#emit(this.#head.subarray(0, lineMax), true, this.#lineStamp, false);
           this.#decided = true;
           continue;
         }
@@ -472,10 +482,22 @@ export class SvlogdEngine {
   }
 
   /** Copies `bytes` into the head at `at`, replacing unwanted bytes; returns the copy. */
+  /** The held line's buffer, grown to hold `length` bytes (never past `-l`). */
+  #headRoom(length: number): Uint8Array {
+    if (length > this.#head.length) {
+      const grown = new Uint8Array(
+        Math.min(this.#options.lineMax, Math.max(length, this.#head.length * 2)),
+      );
+      grown.set(this.#head);
+      this.#head = grown;
+    }
+    return this.#head;
+  }
+
   #replaceInto(bytes: Uint8Array, at: number): Uint8Array {
     const table = this.#replace!;
     const by = this.#options.replaceWith!;
-    const head = this.#head;
+    const head = this.#headRoom(at + bytes.length);
     for (let k = 0; k < bytes.length; k++) {
       const b = bytes[k]!;
       head[at + k] = table[b] === 1 ? by : b;

@@ -158,7 +158,12 @@ export class LogDir {
       for (const warning of parsed.warnings) ctx.warn(warning);
       config = parsed.config;
     } catch (err) {
-      if (errnoOf(err) !== ENOENT) ctx.warn(`unable to read config: ${name}: ${errText(err)}`);
+      if (errnoOf(err) !== ENOENT) {
+        ctx.warn(`unable to read config: ${name}: ${errText(err)}`);
+        // runit goes on as if the read had worked (spec §3 step 5 quirk), with the
+        // defaults here, not what its buffer held from another directory.
+        ctx.info(`read: ${name}/config`);
+      }
     }
     const dir = new LogDir(ctx, name, path, lock, config);
     try {

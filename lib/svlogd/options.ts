@@ -4,7 +4,8 @@
  * exits 111). Shared by the CLI and the in-process sink (`log/svlogd` holds these words).
  */
 
-import { getoptEach, scanUlong } from "../getopt.ts";
+import { getoptEach, scanUlongWrapping } from "../getopt.ts";
+import { encodeEscaped } from "../escaped_text.ts";
 import { UsageError } from "../sys_error.ts";
 
 /** The usage line's arguments, after `usage: ARGV0 `. */
@@ -25,7 +26,10 @@ export interface SvlogdOptions {
   replaceBytes: Uint8Array;
   /** `-l`: line length kept for matching, stderr and UDP copies. */
   lineMax: number;
-  /** `-b`: buffer size; only checked against `-l` (our reads are larger). */
+  /**
+   * `-b`: buffer size; only checked against `-l` (reads are sized on their own: a size
+   * runit's 32-bit allocation takes, e.g. 10^12, does not have to be allocated here).
+   */
   bufferSize: number;
   /** Log directory operands, exactly as given. */
   dirs: string[];
@@ -35,8 +39,6 @@ export interface SvlogdOptions {
 export class VersionRequest extends UsageError {
   override name = "VersionRequest";
 }
-
-const encoder = new TextEncoder();
 
 /**
  * Parses svlogd's argv (without argv[0]). `name` is the program name used in getopt's
@@ -60,23 +62,27 @@ export function parseSvlogdArgs(args: readonly string[], name: string): SvlogdOp
   };
   // Each option takes effect where it stands, as in runit's getopt loop: `-V` and a bad
   // `-r` end the parse before a later illegal option is seen.
+  // Compared as runit's unsigned longs: 2^64 + 1 is 1.
+  let lineMax = 1000n;
+  let bufferSize = 1024n;
   const operands = getoptEach(args, "R:r:l:b:tvV", name, ({ letter, value }) => {
     switch (letter) {
       case "R":
-        result.replaceBytes = encoder.encode(value!);
+        result.replaceBytes = encodeEscaped(value!);
         result.replaceWith ??= 0x5f; // '_'
         break;
       case "r": {
-        const bytes = encoder.encode(value!);
+        // A byte that is not UTF-8 is one byte, as runit's `*optarg` (lib/escaped_text.ts).
+        const bytes = encodeEscaped(value!);
         if (bytes.length !== 1) throw new UsageError("");
         result.replaceWith = bytes[0]!;
         break;
       }
       case "l":
-        result.lineMax = scanUlong(value!) || 1000;
+        lineMax = scanUlongWrapping(value!).value || 1000n;
         break;
       case "b":
-        result.bufferSize = scanUlong(value!) || 1024;
+        bufferSize = scanUlongWrapping(value!).value || 1024n;
         break;
       case "t":
         if (result.stamp < 3) result.stamp = (result.stamp + 1) as StampStyle;
@@ -90,6 +96,8 @@ export function parseSvlogdArgs(args: readonly string[], name: string): SvlogdOp
   });
   result.dirs = operands;
   if (operands.length === 0) throw new UsageError("");
-  if (result.bufferSize <= result.lineMax) throw new UsageError("");
+  if (bufferSize <= lineMax) throw new UsageError("");
+  result.lineMax = Number(lineMax);
+  result.bufferSize = Number(bufferSize);
   return result;
 }

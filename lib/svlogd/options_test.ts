@@ -58,3 +58,15 @@ Deno.test("parseSvlogdArgs() acts on each option where it stands, as runit's get
   const illegal = assertThrows(() => parse("-h", "-V", "d"), UsageError);
   assertEquals(illegal.message, "svlogd: illegal option -- h");
 });
+
+Deno.test("parseSvlogdArgs() computes -l and -b as unsigned longs, modulo 2^64", () => {
+  assertEquals(parse("-l", "18446744073709551616", "d").lineMax, 1000);
+  assertThrows(() => parse("-b", "18446744073709551617", "d"), UsageError);
+  assertEquals(parse("-b", "1000000000000", "d").bufferSize, 1e12);
+});
+
+Deno.test("parseSvlogdArgs() takes -r as one byte, also one that is not UTF-8", () => {
+  // lib/escaped_text.ts's form of the byte 0xff, as takeExactArguments() gives it.
+  assertEquals(parse("-r", "\udcff", "d").replaceWith, 0xff);
+  assertEquals(Array.from(parse("-R", "a\udcfe", "d").replaceBytes), [0x61, 0xfe]);
+});

@@ -21,7 +21,8 @@ import {
 } from "../../ffi/libc.ts";
 import { spawn } from "../../ffi/spawn.ts";
 import type { Reaper } from "../reaper.ts";
-import { errText } from "../sys_error.ts";
+import { errnoOf, errText } from "../sys_error.ts";
+import { ENOENT } from "../errstr.ts";
 import { retryPausing } from "./retry.ts";
 
 /** What a processor run needs from its log directory. */
@@ -103,6 +104,31 @@ export class ProcessorRun {
     return `${this.#dirPath}/${name}`;
   }
 
+  /**
+   * `state` for reading, created empty first only when it does not exist: a read-only
+   * `state` (or a directory) is the processor's to read, as in runit.
+   */
+  #openState(): number {
+    const failed = (text: string, err: unknown) =>
+      new Error(`${text} for processor: ${this.#dirName}: ${errText(err)}`);
+    const openForReading = () => open(this.#file("state"), O_RDONLY | O_CLOEXEC);
+    try {
+      return openForReading();
+    } catch (err) {
+      if (errnoOf(err) !== ENOENT) throw failed("unable to open state", err);
+    }
+    try {
+      closeFd(open(this.#file("state"), O_WRONLY | O_CREAT | O_CLOEXEC, 0o644));
+    } catch (err) {
+      throw failed("unable to create empty state", err);
+    }
+    try {
+      return openForReading();
+    } catch (err) {
+      throw failed("unable to open state", err);
+    }
+  }
+
   /** Opens the four files and spawns; setup failures are reported and retried. */
   async #spawn(): Promise<void> {
     for (;;) {
@@ -125,15 +151,8 @@ export class ProcessorRun {
           "unable to open output for processor",
           () => open(this.#file(this.#base + "t"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644),
         );
-        closeFd(stage(
-          "unable to create empty state for processor",
-          () => open(this.#file("state"), O_WRONLY | O_CREAT | O_CLOEXEC, 0o644),
-        ));
-        fds.pop();
-        const state = stage(
-          "unable to open state for processor",
-          () => open(this.#file("state"), O_RDONLY | O_CLOEXEC),
-        );
+        const state = this.#openState();
+        fds.push(state);
         const newstate = stage(
           "unable to open newstate for processor",
           () => open(this.#file("newstate"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644),
