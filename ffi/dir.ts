@@ -15,7 +15,10 @@ import {
   errno,
   O_CLOEXEC,
   O_DIRECTORY,
+  O_NONBLOCK,
+  O_RDONLY,
   open,
+  read,
   sysError,
 } from "./libc.ts";
 
@@ -127,12 +130,37 @@ export class DirectoryPaths {
 }
 
 /**
- * `Deno.readFileSync(path)` for a path that may hold a name that is not UTF-8. Errors are
- * a SysError from the open (errno), or Deno's from the read.
+ * The bytes of `path`, opened with O_NONBLOCK as runit's `open_read`: a FIFO without a
+ * writer reads as empty where a plain open would wait for one for ever. A read that would
+ * block throws SysError EAGAIN, as runit's `readclose` fails then. A name that is not
+ * UTF-8 is reached by its bytes. Throws SysError (ENOENT, EISDIR, …).
  */
-export function readFileExact(path: string): Uint8Array {
-  return path.isWellFormed() ? Deno.readFileSync(path) : throughFd(path, 0, Deno.readFileSync); // O_RDONLY
+export function readFileNoWait(path: string): Uint8Array {
+  const fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  try {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = new Uint8Array(total < READ_CHUNK ? 4096 : READ_CHUNK);
+      const count = read(fd, chunk);
+      if (count === 0) break;
+      chunks.push(chunk.subarray(0, count));
+      total += count;
+    }
+    if (chunks.length === 1) return chunks[0]!;
+    const bytes = new Uint8Array(total);
+    let at = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, at);
+      at += chunk.length;
+    }
+    return bytes;
+  } finally {
+    close(fd);
+  }
 }
+
+const READ_CHUNK = 1 << 16;
 
 const linkSym = /* @__PURE__ */ bindLibcAll({
   // ssize_t readlink(const char *path, char *buf, size_t size)

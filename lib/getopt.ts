@@ -1,10 +1,14 @@
 /**
  * runit's getopt (spec chpst.md Appendix B), not POSIX getopt and not node:util parseArgs:
  * stops at the first word not starting with `-`, at a lone `-` (kept as an operand) and
- * at `--` (consumed); clusters `-abc`; an argument is the rest of the word or the next
- * word whatever it looks like; no reordering.
+ * at any word starting with `--` (consumed: runit's sgetopt looks at the second byte only,
+ * so `--foo` ends the options as `--` does; Appendix B says exactly `--`, Debian's binaries
+ * disagree); clusters `-abc`; an argument is the rest of the word or the next word
+ * whatever it looks like; no reordering. Letters are bytes, as in C: an illegal `-é` is
+ * reported by its first byte.
  */
 
+import { encodeEscaped, useEscapedText } from "./escaped_text.ts";
 import { UsageError } from "./sys_error.ts";
 
 /** One parsed option: its letter and, for options that take one, the argument. */
@@ -63,7 +67,7 @@ export function getoptEach(
   let index = 0;
   while (index < args.length) {
     const word = args[index]!;
-    if (word === "--") {
+    if (word.startsWith("--")) {
       index++;
       break;
     }
@@ -72,7 +76,9 @@ export function getoptEach(
     for (let pos = 1; pos < word.length; pos++) {
       const letter = word[pos]!;
       const wants = takesArg.get(letter);
-      if (wants === undefined) throw new UsageError(`${name}: illegal option -- ${letter}`);
+      if (wants === undefined) {
+        throw new UsageError(`${name}: illegal option -- ${firstByte(word.slice(pos))}`);
+      }
       if (!wants) {
         onOption({ letter, value: undefined });
         continue;
@@ -110,4 +116,12 @@ export function scanUlong(text: string): number {
 export function scanUlongWrapping(text: string): { value: bigint; digits: number } {
   const match = /^[0-9]*/.exec(text)![0];
   return { value: match === "" ? 0n : BigInt.asUintN(64, BigInt(match)), digits: match.length };
+}
+
+/** The first byte of `text` as one character: itself when ASCII, else its escaped form. */
+function firstByte(text: string): string {
+  const byte = encodeEscaped(text)[0]!;
+  if (byte < 0x80) return String.fromCharCode(byte);
+  useEscapedText(); // printed as the byte itself (lib/escaped_text.ts)
+  return String.fromCharCode(0xdc00 + byte);
 }

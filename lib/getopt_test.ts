@@ -33,3 +33,21 @@ Deno.test("scanUlong() reads the longest decimal prefix", () => {
   assertEquals(scanUlong("abc"), 0);
   assertEquals(scanUlong(""), 0);
 });
+
+Deno.test("getopt() ends the options at any word starting with --, as runit's sgetopt", () => {
+  // Debian's chpst --foo echo hi prints hi; sv --foo status x reads status as the command.
+  assertEquals(getopt(["-v", "--foo", "-x"], "v", "chpst").operands, ["-x"]);
+  assertEquals(getopt(["--help"], "v", "chpst").operands, []);
+});
+
+Deno.test("getopt() reports an illegal letter by its first byte, as C does", () => {
+  // `-é` is 0xc3 0xa9: runit prints 0xc3, here as the byte's escaped form.
+  assertEquals(
+    assertThrows(() => getopt(["-é"], "v", "chpst"), UsageError).message,
+    "chpst: illegal option -- \udcc3",
+  );
+  assertEquals(
+    assertThrows(() => getopt(["-\udcff"], "v", "chpst"), UsageError).message,
+    "chpst: illegal option -- \udcff",
+  );
+});

@@ -7,6 +7,7 @@ import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { bin, byteText, exists, run, tempDir, writeTree } from "./_helpers.ts";
 import {
   assertBoth,
+  assertSame,
   assertSameEnv,
   DEBIAN_CHPST,
   haveDebianChpst,
@@ -51,6 +52,12 @@ Deno.test({
     const dash = await assertBoth("chpst", ["-", "x"]);
     assertEquals(dash.ours.stderr, "chpst: fatal: unable to run: -: file does not exist\n");
     await assertBoth("chpst", ["-v", "true"]);
+    // runit's getopt ends the options at any word starting with `--`, and names an illegal
+    // letter by its first byte.
+    const ended = await assertBoth("chpst", ["--foo", "echo", "hi"]);
+    assertEquals(ended.ours.stdout, "hi\n");
+    await assertBoth("chpst", ["--help"]);
+    await assertBoth("chpst", ["-é", "true"]);
   },
 });
 
@@ -81,6 +88,27 @@ Deno.test({
     assert(!env.includes("EMPTY="));
     assert(env.includes("NL=\n") && env.includes("NUL=a\nb\nc\n") && env.includes("LEAD=  lead"));
     assert(env.includes("PATH=/nonexistent"));
+  },
+});
+
+Deno.test({
+  name: "chpst -e and envdir: a FIFO without a writer reads as empty (runit opens O_NDELAY)",
+  ...sideBySide,
+  async fn() {
+    await using t = tempDir();
+    writeTree(t.path, { "e/A": "a\n" });
+    await run("mkfifo", [`${t.path}/e/FIFO`]);
+    // A plain open waits for a writer for ever: runit's unsets the variable and goes on.
+    const script = 'echo "${FIFO-unset} $A"';
+    for (const [name, args] of [["chpst", ["-e", "e"]], ["envdir", ["e"]]] as const) {
+      const pair = await runBoth(name, [...args, "sh", "-c", script], {
+        cwd: t.path,
+        env: { FIFO: "set" },
+        timeoutMs: 10_000,
+      });
+      assertEquals(pair.ours.stdout, "unset a\n", `${name}: ${pair.ours.stderr}`);
+      assertSame(pair, name);
+    }
   },
 });
 

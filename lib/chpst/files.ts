@@ -7,7 +7,7 @@
  * One module on purpose: chpst's start-up budget pays ~0.3 ms per module loaded.
  */
 
-import { readDirectoryExact, readFileExact } from "../../ffi/dir.ts";
+import { readDirectoryExact, readFileNoWait } from "../../ffi/dir.ts";
 import { chdirExact } from "../../ffi/libc.ts";
 import { useEscapedText } from "../escaped_text.ts";
 import { ENOENT } from "../errstr.ts";
@@ -128,7 +128,7 @@ export function readEnvDir(dir: string, options: EnvDirOptions): EnvChange[] {
 /**
  * The env dir's changes when reading it is the common case, for chpst's quick entry
  * (lib/chpst/quick.ts): read by path, without changing directory; every entry not starting
- * with `.` a file that can be read, and at least one (so the directory can be searched,
+ * with `.` a plain file that can be read, and at least one (so the directory can be searched,
  * as chdir into it needs). Undefined for anything else, having changed nothing: then
  * {@linkcode readEnvDir} is the one to run, and reports it as runit does.
  */
@@ -137,6 +137,8 @@ export function readEnvDirQuick(dir: string): EnvChange[] | undefined {
   try {
     for (const entry of Deno.readDirSync(dir)) {
       if (entry.name.startsWith(".")) continue;
+      // Anything but a plain file (a FIFO would block the read) goes the full way.
+      if (!entry.isFile) return undefined;
       const { value } = envValueFromBuffer(Deno.readFileSync(`${dir}/${entry.name}`));
       changes.push(envChange(entry.name, value));
     }
@@ -183,7 +185,7 @@ function readEntries(dir: string, options: EnvDirOptions): EnvChange[] {
   for (const name of names) {
     if (name.startsWith(".")) continue;
     try {
-      buffer = readFileExact(name);
+      buffer = readFileNoWait(name); // a FIFO without a writer is empty, as in runit
     } catch (err) {
       if (err instanceof Deno.errors.NotFound || errnoOf(err) === ENOENT) {
         // runit's openreadclose: a missing file leaves the buffer as it was (quirk).
