@@ -10,7 +10,13 @@
  */
 
 import { APPLET_NAMES, APPLETS, isApplet } from "./lib/applet.ts";
-import { applyMeta, guardedMain, returnToRemovedCwd, takeArgv0 } from "./lib/launch.ts";
+import {
+  applyMeta,
+  guardedMain,
+  launchArguments,
+  returnToRemovedCwd,
+  takeArgv0,
+} from "./lib/launch.ts";
 import { envValue } from "./lib/env.ts";
 import { baseName } from "./lib/msg.ts";
 import { writeStderr, writeStdout } from "./lib/output.ts";
@@ -69,9 +75,9 @@ async function dispatch(): Promise<number> {
   const fromLauncher = envValue("DENIT_APPLET");
   // The C launcher's own path (argv[0] may be a bare name found through PATH).
   const self = envValue("DENIT_SELF");
+  let args: readonly string[] = launchArguments(); // before takeArgv0() settles the env
   let argv0 = takeArgv0();
   if (argv0 === "") argv0 = await libcShortName();
-  let args: readonly string[] = Deno.args;
 
   let applet: string | undefined = fromLauncher !== undefined && isApplet(fromLauncher)
     ? fromLauncher

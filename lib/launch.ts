@@ -10,8 +10,8 @@
 
 import type { AppletMeta, AppletModule } from "./applet.ts";
 import { close, fchdir, setSignalDisposition } from "../ffi/libc.ts";
-import { envValue } from "./env.ts";
-import { takeExactEnv } from "./escaped_text.ts";
+import { envValue, splitAtNul } from "./env.ts";
+import { decodeEscaped, takeExactEnv, useEscapedText } from "./escaped_text.ts";
 import { baseName } from "./msg.ts";
 import { onBrokenPipe, writeStderr } from "./output.ts";
 
@@ -47,13 +47,11 @@ export function removedAtStart(): ReadonlySet<string> {
 }
 
 /**
- * The launcher sets DENO_DIR and DENO_NO_UPDATE_CHECK for Deno; a caller's own values of
- * those (a Deno program among the services) travel as DENIT_CALLER_NAME, in place, and are
- * given back here.
+ * The caller's DENO_* variables (a Deno program among the services may want DENO_DIR or
+ * DENO_V8_FLAGS) must not steer the Deno that runs the applet: the launchers pass them as
+ * DENIT_CALLER_NAME, in place, with DENIT_CALLERS=1, and they are given back here.
  */
 export const CALLER_PREFIX = "DENIT_CALLER_";
-/** The caller's variables that travel as CALLER_PREFIX + name (the launcher sets its own). */
-export const CALLER_VARIABLES = ["DENO_DIR", "DENO_NO_UPDATE_CHECK"] as const;
 /** What the C launcher adds (scripts/launcher.c), removed when DENIT_LAUNCHER is set. */
 export const LAUNCHER_VARIABLES = [
   "DENIT_LAUNCHER",
@@ -63,7 +61,16 @@ export const LAUNCHER_VARIABLES = [
   "DENIT_SIGNALS",
   "DENIT_CWD_FD",
   "DENIT_RLIMITS",
+  "DENIT_CALLERS",
+  "DENIT_TRIMMED_ARGS",
 ] as const;
+
+/** The name a travelling caller variable (`DENIT_CALLER_DENO_X`) stands for, if it is one. */
+export function callerVariableName(travelling: string): string | undefined {
+  return travelling.startsWith(CALLER_PREFIX + "DENO_")
+    ? travelling.slice(CALLER_PREFIX.length)
+    : undefined;
+}
 /** What every launcher (the sh ones too) may add, always removed. */
 export const ENTRY_VARIABLES = ["DENIT_APPLET", "DENIT_ARGV0"] as const;
 
@@ -76,10 +83,10 @@ export function restoredAtStart(): ReadonlyMap<string, string> {
 }
 
 function restoreCallers(): void {
-  for (const name of CALLER_VARIABLES) {
-    const travelling = CALLER_PREFIX + name;
-    const value = envValue(travelling);
-    if (value === undefined) continue;
+  for (const travelling of Object.keys(Deno.env.toObject())) {
+    const name = callerVariableName(travelling);
+    const value = name === undefined ? undefined : envValue(travelling);
+    if (name === undefined || value === undefined) continue;
     Deno.env.delete(travelling);
     Deno.env.set(name, value);
     restoredNames.set(travelling, name);
@@ -203,8 +210,9 @@ export function settleEnvironment(): void {
     // The launcher's own settings must not leak into services and their children.
     signalText = Deno.env.get("DENIT_SIGNALS");
     (globalThis as LimitsHolder)[LIMITS_KEY] = Deno.env.get("DENIT_RLIMITS");
+    const callers = envValue("DENIT_CALLERS") !== undefined;
     for (const name of LAUNCHER_VARIABLES) remove(name);
-    restoreCallers();
+    if (callers) restoreCallers(); // after: the launcher's DENO_DIR is gone by then
   }
   for (const name of ENTRY_VARIABLES) remove(name);
 }
@@ -302,15 +310,38 @@ function runGuarded(main: () => number | Promise<number>): void {
  * `make install` writes (`src/entry/NAME.ts`, bundled to `NAME.js`) call this, which
  * saves the dynamic import and the dispatch table.
  */
+/**
+ * Deno.args, with the carriage return Deno drops from the end of a word given back: runit's
+ * tools keep it (`chpst -u daemon\r` is an unknown user there). The launcher says when
+ * one did (DENIT_TRIMMED_ARGS); the words are then read from /proc/self/cmdline.
+ */
+export function launchArguments(): readonly string[] {
+  const args = Deno.args;
+  if (envValue("DENIT_TRIMMED_ARGS") === undefined) return args;
+  try {
+    const words = splitAtNul(Deno.readFileSync("/proc/self/cmdline"));
+    const tail = words.slice(words.length - args.length);
+    return args.map((arg, i) => {
+      const word = tail[i] === undefined ? arg : decodeEscaped(tail[i]!);
+      if (word !== arg + "\r") return arg;
+      if (!word.isWellFormed()) useEscapedText();
+      return word;
+    });
+  } catch {
+    return args; // no /proc
+  }
+}
+
 export function runApplet(module: AppletModule): void {
   guardedMain(() => {
     returnToRemovedCwd();
     applyMeta(module.meta);
     // An empty argv[0] from a launcher is the caller's (`exec -a ''`): runit's tools print
     // it as it is. Without a launcher or /proc, the applet's own name stands in.
+    const args = launchArguments(); // before the launcher's variables are removed
     const given = envValue("DENIT_ARGV0") !== undefined;
     const raw = module.meta.settleEnvironmentLate ? rawArgv0() : takeArgv0();
     const argv0 = raw === "" && !given ? module.meta.name : raw;
-    return module.main(Deno.args, { argv0, name: baseName(argv0) });
+    return module.main(args, { argv0, name: baseName(argv0) });
   });
 }

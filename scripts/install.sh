@@ -169,11 +169,14 @@ write_launcher() { # NAME APPLET-OR-EMPTY
   {
     echo '#!/bin/sh'
     echo "# denit launcher: runs the '$1' applet from source with the pinned Deno."
-    # The caller's own DENO_DIR and DENO_NO_UPDATE_CHECK survive ours (lib/launch.ts).
+    # The caller's own DENO_* travel renamed past the Deno that runs the applet, which they
+    # would steer (lib/launch.ts gives them back). The C launcher takes every DENO_*; here
+    # the ones that matter most, without a subprocess to list them.
     # shellcheck disable=SC2016
-    echo 'if [ "${DENO_DIR+set}" = set ]; then export DENIT_CALLER_DENO_DIR="$DENO_DIR"; fi'
+    echo 'for denit_v in DENO_DIR DENO_NO_UPDATE_CHECK DENO_V8_FLAGS DENO_LOG; do'
     # shellcheck disable=SC2016
-    echo 'if [ "${DENO_NO_UPDATE_CHECK+set}" = set ]; then export DENIT_CALLER_DENO_NO_UPDATE_CHECK="$DENO_NO_UPDATE_CHECK"; fi'
+    echo '  if eval "[ \"\${$denit_v+set}\" = set ]"; then eval "export DENIT_CALLER_$denit_v=\"\$$denit_v\"; unset $denit_v"; export DENIT_CALLERS=1; fi'
+    echo 'done; unset denit_v'
     if [ -n "$2" ]; then printf 'DENIT_APPLET=%s ' "$2"; fi
     printf 'DENIT_ARGV0="$0" DENIT_LAUNCHER=1 DENO_DIR=%s/lib/denit/cache DENO_NO_UPDATE_CHECK=1 ' "$prefix"
     entry=mod.ts

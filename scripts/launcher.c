@@ -19,6 +19,8 @@
  *                 path): usage lines then say what the caller typed, as runit's do
  *   DENIT_APPLET  the applet (none for the generic `denit` launcher)
  *   DENIT_LAUNCHER=1, DENO_DIR=PREFIX/lib/denit/cache, DENO_NO_UPDATE_CHECK=1
+ *   DENIT_CALLERS=1 when the caller's DENO_* variables travel as DENIT_CALLER_DENO_*
+ *   DENIT_TRIMMED_ARGS=1 when an argument ends with a carriage return, which Deno drops
  *   DENIT_SELF    the generic launcher's own path (`denit --install DIR` links to it)
  *   DENIT_CWD_FD  when the current directory has been removed: an fd on it, Deno
  *                 started in "/" (see keep_removed_cwd)
@@ -276,20 +278,21 @@ static char *hex(char *to, unsigned long long value) {
 }
 
 /*
- * The caller's own DENO_DIR and DENO_NO_UPDATE_CHECK (a Deno program among the services)
- * must survive ours: they travel renamed, in place, and lib/launch.ts renames them back.
+ * The caller's DENO_* variables (a Deno program among the services may want DENO_DIR or
+ * DENO_V8_FLAGS) must neither steer the Deno that runs the applet (DENO_V8_FLAGS=--help
+ * printed V8's help instead of running chpst, DENO_LOG its debug lines) nor be lost to
+ * what the applet starts: they travel renamed, in place, with DENIT_CALLERS=1 added, and
+ * lib/launch.ts renames them back.
  */
 static const char caller_prefix[] = "DENIT_CALLER_";
 
-static int is_callers_deno(const char *entry) {
-  return starts_with(entry, "DENO_DIR=") || starts_with(entry, "DENO_NO_UPDATE_CHECK=");
-}
+static int is_callers_deno(const char *entry) { return starts_with(entry, "DENO_"); }
 
 static int is_ours(const char *entry) {
   static const char *const names[] = {
       "DENIT_ARGV0=",  "DENIT_APPLET=", "DENIT_LAUNCHER=",       "DENIT_SELF=",
       "DENIT_SIGNALS=", "DENIT_CALLER_", "DENIT_CWD_FD=",         "DENIT_RLIMITS=",
-      "DENO_DIR=",     "DENO_NO_UPDATE_CHECK="};
+      "DENIT_CALLERS=", "DENIT_TRIMMED_ARGS="};
   if (entry[0] != 'D') return 0;
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     if (starts_with(entry, names[i])) return 1;
@@ -381,9 +384,11 @@ static const struct limit_need limit_needs[] = {
     {RLIMIT_NOFILE, 64, 1024, "open files"},
     /* Threads count as processes: Deno starts ~8 (`chpst -p 4` stopped it). */
     {RLIMIT_NPROC, 64, RLIM_INFINITY, "processes"},
+    /* Deno writes its caches at start (as root): `ulimit -S -f 1` killed it with SIGXFSZ. */
+    {RLIMIT_FSIZE, RLIM_INFINITY, RLIM_INFINITY, "file size"},
 };
 
-#define LIMIT_TEXT (sizeof "DENIT_RLIMITS=" + 5 * 24)
+#define LIMIT_TEXT (sizeof "DENIT_RLIMITS=" + 6 * 24)
 
 struct limit_pair {
   unsigned long long soft, hard;
@@ -411,7 +416,8 @@ static int fit_limits(const char *prog, char *text, int *memory) {
     struct limit_pair pair;
     if (sys(SYS_prlimit64, 0, need->resource, 0, (long)&pair) != 0) continue;
     int files = need->resource == RLIMIT_NOFILE;
-    int memory_limit = !files && need->resource != RLIMIT_NPROC;
+    int memory_limit = need->resource == RLIMIT_AS || need->resource == RLIMIT_DATA ||
+                       need->resource == RLIMIT_STACK;
     if (files && pair.soft >= need->least && pair.soft < pair.hard) {
       at = pass_on(text, at, need->resource, pair.soft); /* Deno raises it itself */
       continue;
@@ -443,6 +449,15 @@ static int fit_limits(const char *prog, char *text, int *memory) {
   return 0;
 }
 
+/* Whether an argument after argv[0] ends with a carriage return (Deno drops it). */
+static int trimmed_argument(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    size_t n = length(argv[i]);
+    if (n > 0 && argv[i][n - 1] == '\r') return 1;
+  }
+  return 0;
+}
+
 /* Fresh zeroed memory for the argument and environment blocks, or NULL. */
 static void *allocate(size_t bytes) {
   long at = sys6(SYS_mmap, 0, (long)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -467,7 +482,8 @@ static int launch(int argc, char **argv, char **environ, const char *ran) {
   int refused = fit_limits(applet->name, limits, &memory_raised);
   if (refused != 0) return refused;
   /* The quick entry gives back an open-files limit; memory limits are the full chpst's. */
-  const int quick = takes_quick(applet, argc, argv) && !memory_raised;
+  const int quick = takes_quick(applet, argc, argv) && !memory_raised &&
+                    !trimmed_argument(argc, argv);
   const char *entry_name = quick ? applet->quick : applet->entry;
 
   /* One block: the environment's and the arguments' pointers, then the joined strings. */
@@ -479,21 +495,27 @@ static int launch(int argc, char **argv, char **environ, const char *ran) {
   if (ran != NULL) text += sizeof self_name + length(ran);
   text += sizeof "DENIT_SIGNALS=" + 33 + sizeof LIB "/src/" + length(entry_name);
   text += sizeof "DENIT_CWD_FD=" + 24;
-  char **envp = allocate((count + 10 + (size_t)argc + 12) * sizeof *envp + text);
+  char **envp = allocate((count + 12 + (size_t)argc + 12) * sizeof *envp + text);
   if (envp == NULL) return fail(applet->name, deno, ENOMEM);
-  char **args = envp + count + 10;
+  char **args = envp + count + 12;
   char *strings = (char *)(args + argc + 12);
 
   /* The environment: the one given, minus our names, plus ours at the end. */
   size_t e = 0;
+  int renamed = 0;
   for (size_t i = 0; i < count; i++) {
     if (is_callers_deno(environ[i])) {
       envp[e++] = strings;
       strings = copy_to(copy_to(strings, caller_prefix), environ[i]) + 1;
+      renamed = 1;
     } else if (!is_ours(environ[i])) {
       envp[e++] = environ[i];
     }
   }
+  if (renamed) envp[e++] = "DENIT_CALLERS=1";
+  /* Deno drops a carriage return that ends an argument (for scripts with CRLF lines);
+   * runit's tools keep it: the applet then reads its words from /proc/self/cmdline. */
+  if (trimmed_argument(argc, argv)) envp[e++] = "DENIT_TRIMMED_ARGS=1";
   envp[e++] = strings;
   strings = copy_to(copy_to(strings, argv0_name), argv0) + 1;
   if (applet != &generic) {

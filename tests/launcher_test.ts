@@ -114,6 +114,7 @@ for (const kind of ["freestanding", "hosted"] as const) {
         "A=1",
         "DENIT_CALLER_DENO_DIR=/caller/dir",
         "B=2",
+        "DENIT_CALLERS=1",
         "DENIT_ARGV0=my-sv",
         "DENIT_APPLET=sv",
         "DENIT_LAUNCHER=1",

@@ -231,3 +231,16 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a soft file-size limit: Deno writes its caches above it, the program gets it back",
+  ignore: await ignoreWithout() || !haveDebianRunit(),
+  async fn() {
+    // Deno writes its caches at start (as root): under `ulimit -S -f 1` SIGXFSZ killed it.
+    const show = ["sh", "-c", "ulimit -S -f"];
+    for (const chpst of [await bin("chpst"), "/usr/bin/chpst"]) {
+      const result = await run("prlimit", ["--fsize=1024:", chpst, ...show]);
+      assertEquals([result.code, result.stdout, result.stderr], [0, "2\n", ""], chpst);
+    }
+  },
+});

@@ -7,7 +7,7 @@
 
 import {
   CALLER_PREFIX,
-  CALLER_VARIABLES,
+  callerVariableName,
   ENTRY_VARIABLES,
   LAUNCHER_VARIABLES,
   launcherSignals,
@@ -117,8 +117,8 @@ export function launcherCallerEnviron(initial: readonly string[]): string[] {
   const dropped = new Set<string>([...LAUNCHER_VARIABLES, ...ENTRY_VARIABLES]);
   return keptEnviron(initial, (name) => !dropped.has(name)).map((entry) => {
     if (!entry.startsWith(CALLER_PREFIX)) return entry;
-    const name = CALLER_VARIABLES.find((name) => entryName(entry) === CALLER_PREFIX + name);
-    return name === undefined ? entry : name + entry.slice(CALLER_PREFIX.length + name.length);
+    const name = callerVariableName(entryName(entry));
+    return name === undefined ? entry : entry.slice(CALLER_PREFIX.length);
   });
 }
 
