@@ -238,8 +238,14 @@ export function returnToRemovedCwd(): void {
 }
 const SIGPIPE = 13;
 
-/** Dies of SIGPIPE, as a process that had left it at its default would have. */
+/**
+ * Dies of SIGPIPE, as a process that had left it at its default would have; when the
+ * caller had it ignored (as the launcher saw it), runit's tool would get EPIPE and go on:
+ * so does the applet, the message lost.
+ */
 function dieOfBrokenPipe(): void {
+  const ignored = launcherSignals()?.ignored ?? 0n;
+  if ((ignored >> BigInt(SIGPIPE - 1) & 1n) === 1n) return;
   try {
     setSignalDisposition(SIGPIPE, "default");
     Deno.kill(Deno.pid, "SIGPIPE");

@@ -177,3 +177,21 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "chpst's message to a broken stderr: SIGPIPE kills it only where it was not ignored",
+  ...sideBySide,
+  // The #!/bin/sh fallback launcher cannot tell whether the caller ignored it.
+  ignore: sideBySide.ignore || !(await cLaunchers()),
+  async fn() {
+    // stderr is a pipe whose reader is gone by the time chpst writes its fatal line.
+    const script = (ignore: string) =>
+      `{ { sleep .3; ${ignore} "$0" /nonexistent; echo rc=$? >&3; } 2>&1 | true; } 3>&1`;
+    for (const [ignore, code] of [['trap "" PIPE;', "111"], ["", "141"]] as const) {
+      for (const chpst of [await bin("chpst"), "/usr/bin/chpst"]) {
+        const result = await run("sh", ["-c", script(ignore), chpst]);
+        assertEquals(result.stdout, `rc=${code}\n`, `${chpst} ${ignore}`);
+      }
+    }
+  },
+});

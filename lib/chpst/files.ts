@@ -296,15 +296,31 @@ export function resolveAccount(account: string, db: AccountDb): Credentials | "u
   return user === undefined ? "unknown" : { uid: user.uid, gids: [user.gid] };
 }
 
+/**
+ * A uid or gid field as glibc's files backend reads it (strtoul): leading blanks and a sign
+ * allowed, at least one digit, nothing after them; past 32 bits (`-1` too) no entry.
+ */
 function numericField(text: string | undefined): number | undefined {
-  if (text === undefined || !/^[0-9]+$/.test(text)) return undefined;
-  const value = Number(text);
-  return value < 2 ** 32 ? value : undefined;
+  const match = text === undefined ? null : /^[ \t\n\v\f\r]*([+-]?)([0-9]+)$/.exec(text);
+  if (match === null) return undefined;
+  let value = BigInt(match[2]!);
+  if (match[1] === "-") value = BigInt.asUintN(64, -value);
+  return value > 0xffffffffn ? undefined : Number(value); // as Debian's chpst finds them
 }
 
 /**
- * The first `/etc/passwd` line for `name` (`name:pw:uid:gid:gecos:dir:shell`); lines
- * that glibc's files backend would reject (bad numbers, NIS `+`/`-` entries) are skipped.
+ * The lines glibc's files backend reads entries from: leading blanks skipped, empty and
+ * `#` comment lines left out.
+ */
+function entryLines(text: string): string[] {
+  return text.split("\n").map((line) => line.replace(/^[ \t\v\f\r]+/, ""))
+    .filter((line) => line !== "" && !line.startsWith("#"));
+}
+
+/**
+ * The first `/etc/passwd` line for `name` (`name:pw:uid:gid:gecos:dir:shell`), read as
+ * glibc's files backend reads it (leading blanks, `#` comments, numbers as strtoul takes
+ * them); lines it would reject (bad numbers, NIS `+`/`-` entries) are skipped.
  *
  * @example
  * ```ts
@@ -317,7 +333,7 @@ export function findPasswdEntry(
   name: string,
 ): { uid: number; gid: number } | undefined {
   if (name === "" || name.startsWith("+") || name.startsWith("-")) return undefined;
-  for (const line of text.split("\n")) {
+  for (const line of entryLines(text)) {
     const fields = line.split(":");
     if (fields[0] !== name || fields.length < 4) continue;
     const uid = numericField(fields[2]);
@@ -331,7 +347,7 @@ export function findPasswdEntry(
 /** The gid of the first `/etc/group` line for `name` (`name:pw:gid:members`). */
 export function findGroupEntry(text: string, name: string): number | undefined {
   if (name === "" || name.startsWith("+") || name.startsWith("-")) return undefined;
-  for (const line of text.split("\n")) {
+  for (const line of entryLines(text)) {
     const fields = line.split(":");
     if (fields[0] !== name || fields.length < 3) continue;
     const gid = numericField(fields[2]);

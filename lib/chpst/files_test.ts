@@ -164,3 +164,21 @@ Deno.test("readEnvDirQuick() gives readEnvDir()'s changes in the common case, el
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("findPasswdEntry() and findGroupEntry() read lines as glibc's files backend", () => {
+  const passwd = "#c:x:5:5::/:\n sp:x:6:6::/:\n\tplus:x:+11:0::/:\nws:x: 13:0::/:\n" +
+    "neg:x:-1:0::/:\nbig:x:99999999999:0::/:\nbad:x:1x:0::/:\nnz:x:-0:0::/:\n";
+  assertEquals(findPasswdEntry(passwd, "#c"), undefined); // a comment
+  assertEquals(findPasswdEntry(passwd, "sp"), { uid: 6, gid: 6 }); // leading blanks skipped
+  assertEquals(findPasswdEntry(passwd, " sp"), undefined);
+  assertEquals(findPasswdEntry(passwd, "plus"), { uid: 11, gid: 0 }); // strtoul's sign
+  assertEquals(findPasswdEntry(passwd, "ws"), { uid: 13, gid: 0 }); // and its blanks
+  // Past 32 bits, -1 too: no entry for Debian's chpst (4294967295 is one; setuid fails).
+  assertEquals(findPasswdEntry(passwd, "neg"), undefined);
+  assertEquals(findPasswdEntry(passwd, "big"), undefined);
+  assertEquals(findPasswdEntry(passwd, "bad"), undefined);
+  assertEquals(findPasswdEntry(passwd, "nz"), { uid: 0, gid: 0 });
+  const group = "#cg:x:7:\n  spg:x:8:\n";
+  assertEquals(findGroupEntry(group, "#cg"), undefined);
+  assertEquals(findGroupEntry(group, "spg"), 8);
+});
