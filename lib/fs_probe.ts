@@ -16,7 +16,8 @@
  * ```
  */
 export function underCurrentDirectory(path: string): string {
-  if (path.startsWith("/")) return path;
+  // An empty name names nothing (open("") is ENOENT, as runsv's chdir("") is), not ".".
+  if (path.startsWith("/") || path === "") return path;
   try {
     return `${Deno.cwd()}/${path}`;
   } catch {

@@ -49,6 +49,12 @@ Deno.test("runsv: a missing directory is fatal 111", async () => {
     result.stderr,
     "runsv /nonexistent-denit: fatal: unable to change to directory: file does not exist\n",
   );
+  // An empty name is no directory (C runsv's chdir("") fails), not the current one.
+  await using tmp = tempDir();
+  const empty = await run(await bin("runsv"), [""], { cwd: tmp.path, timeoutMs: 5000 });
+  assertEquals(empty.code, 111);
+  assertEquals(empty.stderr, "runsv : fatal: unable to change to directory: file does not exist\n");
+  assertEquals([...Deno.readDirSync(tmp.path)], []);
 });
 
 Deno.test("runsv: supervise/ files, modes, status bytes and pid", async () => {

@@ -8,7 +8,9 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
 import {
   bin,
+  descendantsOf,
   haveDebianRunit,
+  killAll,
   readByteText,
   readOrUndefined,
   run,
@@ -215,6 +217,38 @@ Deno.test("runsvdir: a missing directory and a file instead of a directory only 
   await warned(dash, "runsvdir -x: warning: log must have at least seven characters.\n", 1);
   await warned(dash, "runsvdir -x: warning: unable to stat -x: file does not exist\n", 1);
   assert(alive(missing.pid) && alive(file.pid) && alive(dash.pid));
+});
+
+Deno.test("runsvdir: a directory it cannot enter is tried each second until a chmod lets it in", async () => {
+  for (
+    const program of [await bin("runsvdir"), ...(haveDebianRunit() ? ["/usr/bin/runsvdir"] : [])]
+  ) {
+    await using tmp = tempDir();
+    Deno.chmodSync(tmp.path, 0o755);
+    writeTree(tmp.path, { "sv/a/run!": "#!/bin/sh\nexec sleep 1000\n", "sv/a/supervise": null });
+    Deno.chownSync(`${tmp.path}/sv/a/supervise`, 65534, 65534);
+    // As nobody (root enters anyway); a chmod changes no mtime, and no watch sees it.
+    Deno.chmodSync(`${tmp.path}/sv`, 0o000);
+    const rd = wrapSpawned(spawn("setpriv", [
+      "--reuid=nobody",
+      "--regid=nogroup",
+      "--clear-groups",
+      program,
+      "sv",
+    ], { cwd: tmp.path }));
+    await using _stop = { [Symbol.asyncDispose]: () => rd.stop("SIGTERM").then(() => {}) };
+    const line = "runsvdir sv: warning: unable to change directory to sv: access denied\n";
+    await waitFor(() => rd.stderr().split(line).length - 1 >= 2, {
+      timeoutMs: 6_000,
+      what: `${program}: the warning each second`,
+    });
+    Deno.chmodSync(`${tmp.path}/sv`, 0o755);
+    await waitFor(() => serviceStat(`${tmp.path}/sv/a`) === "run", {
+      timeoutMs: 8_000,
+      what: `${program}: a started once the directory can be entered`,
+    });
+    killAll(descendantsOf(rd.pid));
+  }
 });
 
 Deno.test("runsvdir: SIGALRM forces a rescan and writes .forced-rescan (Debian)", async () => {

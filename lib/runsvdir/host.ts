@@ -219,6 +219,16 @@ export class RunsvdirHost {
       this.#o.warn(`unable to change directory to ${dir}`, notADirectory());
       return;
     }
+    try {
+      // runit's chdir(dir): a directory it cannot search. Nothing is remembered, so that
+      // it is tried again each second, as runit does, until a chmod (which changes no
+      // mtime, and which the watch does not see) lets it in.
+      Deno.statSync(`${this.#path}/.`);
+    } catch (err) {
+      this.#o.warn(`unable to change directory to ${dir}`, err);
+      this.#check = true;
+      return;
+    }
     this.#remembered = identity;
     this.#check = false;
     const forced = this.#forced;
@@ -534,9 +544,9 @@ export class RunsvdirHost {
     const path = `${this.#path}/.forced-rescan`;
     try {
       Deno.writeTextFileSync(path, formatTai64nText(tai64nNow()), { mode: 0o644 });
-    } catch (err) {
-      // Debian concatenates the parts without separators.
-      this.#o.warn(`failed to open./.forced-rescan${formatTai64nText(tai64nNow())}`, err);
+    } catch {
+      // Debian concatenates the parts without separators, and names no error.
+      this.#o.warn(`failed to open./.forced-rescan${formatTai64nText(tai64nNow())}`);
     }
   }
 }
