@@ -3,7 +3,7 @@
 import type { AppletContext } from "../lib/applet.ts";
 import { envValue } from "../lib/env.ts";
 import { takeExactArguments, takeExactEnv } from "../lib/escaped_text.ts";
-import { getopt, scanUlong } from "../lib/getopt.ts";
+import { getoptEach, scanUlongWrapping } from "../lib/getopt.ts";
 import { usageText } from "../lib/msg.ts";
 import { writeStderr } from "../lib/output.ts";
 import { UsageError } from "../lib/sys_error.ts";
@@ -39,7 +39,9 @@ export function main(given: readonly string[], ctx: AppletContext): number | Pro
   };
   const svdir = takeExactEnv("SVDIR") ?? DEFAULT_SVDIR; // bytes that are not UTF-8 kept
   const svwait = envValue("SVWAIT");
-  let wait = svwait === undefined ? DEFAULT_WAIT : scanUlong(svwait);
+  // runit's unsigned long: 2^64 + 1 seconds is 1.
+  const seconds = (text: string) => Number(scanUlongWrapping(text).value);
+  let wait = svwait === undefined ? DEFAULT_WAIT : seconds(svwait);
   let verbose = false;
   let operands: string[];
   const first = args[0];
@@ -49,16 +51,12 @@ export function main(given: readonly string[], ctx: AppletContext): number | Pro
     operands = [...args];
   } else {
     try {
-      const parsed = getopt(args, "w:vV", ctx.name);
-      for (const option of parsed.options) {
-        if (option.letter === "w") wait = scanUlong(option.value ?? "");
+      // Each option as it comes, as runit's loop: `-V -x` prints the version, then usage.
+      operands = getoptEach(args, "w:vV", ctx.name, (option) => {
+        if (option.letter === "w") wait = seconds(option.value ?? "");
         if (option.letter === "w" || option.letter === "v") verbose = true;
-        if (option.letter === "V") {
-          writeStderr(VERSION + "\n");
-          return usage();
-        }
-      }
-      operands = parsed.operands;
+        if (option.letter === "V") throw new UsageError(VERSION); // its line, then usage
+      });
     } catch (err) {
       if (err instanceof UsageError) {
         writeStderr(err.message + "\n");

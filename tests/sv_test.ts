@@ -159,6 +159,13 @@ Deno.test("sv: usage, -V, illegal option, missing argument (100)", async () => {
   for (const word of ["bogus", "r", "f", "Up", "S", "-", ""]) {
     await expectBoth([word, "foo"], tmp.path, [100, "", USAGE]);
   }
+  // Options in the order given, as runit's loop takes them; any --word ends them.
+  await expectBoth(["-V", "-x"], tmp.path, [100, "", VERSION + USAGE]);
+  await expectBoth(["--x", "status", "./missing"], tmp.path, [
+    1,
+    "fail: ./missing: unable to change to service directory: file does not exist\n",
+    "",
+  ]);
 });
 
 // spec sv.md test case 5: the bytes that reach control for each word (want u, -w 0).
@@ -275,6 +282,14 @@ Deno.test("sv: bad format, missing supervise, not running, missing dirs", async 
   ]);
   writeStatus(fake.dir, { state: 0, pid: 0, want: "u" }, 30);
   await expectBoth(["status", "./s"], tmp.path, [0, "down: ./s: 5s, normally up, want up\n", ""]);
+  // A FIFO: runit opens it O_NDELAY and reads nothing; a plain open waited for ever.
+  Deno.removeSync(`${fake.dir}/supervise/status`);
+  mkfifo(`${fake.dir}/supervise/status`, 0o600);
+  await expectBoth(["status", "./s"], tmp.path, [
+    1,
+    "warning: ./s: unable to read supervise/status: bad format\n",
+    "",
+  ]);
 
   writeTree(tmp.path, { "bare/run": "" });
   await expectBoth(["status", "./bare"], tmp.path, [
@@ -332,6 +347,15 @@ Deno.test("sv: log part: running, unreadable, and log as a file", async () => {
     1,
     "run: ./f: (pid 77) 5s; warning: ./f/log: unable to change directory: not a directory\n",
     "",
+  ]);
+  // A log/down that cannot be stat'ed: runit names the service's own down.
+  using _loop = fakeService(`${tmp.path}/l`, { state: 1, pid: 77, want: "u" });
+  using _loopLog = fakeService(`${tmp.path}/l/log`, { state: 0, pid: 0, want: "u" });
+  Deno.symlinkSync("down", `${tmp.path}/l/log/down`);
+  await expectBoth(["status", "./l"], tmp.path, [
+    0,
+    "run: ./l: (pid 77) 5s; \n",
+    "warning: unable to stat ./l/down: symbolic link loop\n",
   ]);
   using _n = fakeService(`${tmp.path}/n`, { state: 1, pid: 77, want: "u" });
   Deno.mkdirSync(`${tmp.path}/n/log`);
@@ -404,6 +428,17 @@ Deno.test("sv: timeout and kill lines against a fake runsv that never reacts", a
   assertEquals(term.code, 0); // no -v: no waiting
   const waited = await ours(["-v", "term", "./s"], tmp.path, { SVWAIT: "0" });
   assertEquals(shape(waited), [1, "timeout: run: ./s: (pid 77) Ns\n", ""]);
+  // Seconds are runit's unsigned long: 2^64 + 1 is 1, 2^64 is 0 (it waited for ever).
+  await expectBoth(["-w", "18446744073709551617", "term", "./s"], tmp.path, [
+    1,
+    "timeout: run: ./s: (pid 77) Ns\n",
+    "",
+  ]);
+  await expectBoth(["-v", "term", "./s"], tmp.path, [
+    1,
+    "timeout: run: ./s: (pid 77) Ns\n",
+    "",
+  ], { SVWAIT: "18446744073709551616" });
 });
 
 Deno.test("sv: check scripts: missing passes, failing times out, non-executable warns", async () => {

@@ -14,6 +14,7 @@ import {
   O_NONBLOCK,
   O_RDONLY,
   open,
+  read,
 } from "../../ffi/libc.ts";
 import { writeStderr, writeStdout } from "../output.ts";
 import { listNames, openStartDirectory } from "../fs_probe.ts";
@@ -165,10 +166,7 @@ class Session {
   /** The waiting rounds after the first pass; `services` holds the ones still waited for. */
   async #wait(services: (string | undefined)[]): Promise<number> {
     const { command } = this.#o;
-    // Waiting can outlive Deno's arming of its own signal handlers (~0.5 s): an inherited
-    // SIG_IGN stays, and SIGUSR1 may not open V8's inspector (lib/daemon_signals.ts).
-    keepInheritedIgnores([]);
-    ignoreInspectorSignal();
+    let armed = false;
     const startLabel = taiLabel(BigInt(Math.floor(this.#startMs / 1000)));
     for (;;) {
       const elapsed = (this.#nowMs - this.#startMs) / 1000;
@@ -209,6 +207,16 @@ class Session {
         this.#back();
       }
       if (done) break;
+      if (!armed) {
+        // Waiting can outlive Deno's arming of its own signal handlers (~0.5 s): an
+        // inherited SIG_IGN stays, and SIGUSR1 may not open V8's inspector
+        // (lib/daemon_signals.ts). Set up after the first round, which runit's sv runs
+        // right after its write (it took ~40 ms before: a signal the command sent could
+        // already have been handled, and the round saw runsv's answer, not the old state).
+        keepInheritedIgnores([]);
+        ignoreInspectorSignal();
+        armed = true;
+      }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       this.#nowMs = Date.now();
     }
@@ -245,9 +253,9 @@ class Session {
 
   /** runit svstatus_get(): liveness through `ok`, then one read of `status`. */
   #read(): Read {
-    let fd: number;
+    let ok: number;
     try {
-      fd = openFifoForWriting("supervise/ok");
+      ok = openFifoForWriting("supervise/ok");
     } catch (err) {
       if (errnoOf(err) === ENXIO) {
         this.#notRunning();
@@ -256,23 +264,25 @@ class Session {
       this.#warn("unable to open supervise/ok", err);
       return { r: -1 };
     }
-    closeFd(fd);
-    let file: Deno.FsFile;
+    closeFd(ok);
+    let fd: number;
     try {
-      file = Deno.openSync("supervise/status");
+      // O_NONBLOCK, as runit's open_read: a FIFO here reads as empty ("bad format") where
+      // a plain open would wait for a writer for ever.
+      fd = open("supervise/status", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     } catch (err) {
       this.#warn("unable to open supervise/status", err);
       return { r: -1 };
     }
     const bytes = new Uint8Array(STATUS_SIZE);
-    let n: number | null;
+    let n: number;
     try {
-      n = file.readSync(bytes);
+      n = read(fd, bytes);
     } catch (err) {
       this.#warn("unable to read supervise/status", err);
       return { r: -1 };
     } finally {
-      file.close();
+      closeFd(fd);
     }
     if (n !== STATUS_SIZE) {
       this.#warn("unable to read supervise/status: bad format");
@@ -289,10 +299,9 @@ class Session {
   ): string | undefined {
     const code = probe("down", (path) => Deno.statSync(path), names);
     if (code !== 0 && code !== ENOENT) {
+      // runit's sv names the service's own down here, also for the log's (`NAME/down`).
       writeStderr(
-        `warning: unable to stat ${this.#name}${this.#isLog ? "/log" : ""}/down: ${
-          errText(new SysError("stat", code))
-        }\n`,
+        `warning: unable to stat ${this.#name}/down: ${errText(new SysError("stat", code))}\n`,
       );
       return undefined;
     }
