@@ -317,7 +317,7 @@ function runGuarded(main: () => number | Promise<number>): void {
  * saves the dynamic import and the dispatch table.
  */
 /**
- * Deno.args, with the carriage return Deno drops from the end of a word given back: runit's
+ * Deno.args, with the carriage returns Deno drops from the end of a word given back: runit's
  * tools keep it (`chpst -u daemon\r` is an unknown user there). The launcher says when
  * one did (DENIT_TRIMMED_ARGS); the words are then read from /proc/self/cmdline.
  */
@@ -327,9 +327,11 @@ export function launchArguments(): readonly string[] {
   try {
     const words = splitAtNul(Deno.readFileSync("/proc/self/cmdline"));
     const tail = words.slice(words.length - args.length);
+    // Deno may drop more than one: the word is the same but for its trailing returns.
+    const withoutReturns = (text: string) => text.replace(/\r+$/, "");
     return args.map((arg, i) => {
       const word = tail[i] === undefined ? arg : decodeEscaped(tail[i]!);
-      if (word !== arg + "\r") return arg;
+      if (word === arg || withoutReturns(word) !== withoutReturns(arg)) return arg;
       if (!word.isWellFormed()) useEscapedText();
       return word;
     });

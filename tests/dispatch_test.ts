@@ -362,9 +362,9 @@ Deno.test({
   async fn() {
     // Deno drops it (for CRLF shebang lines); the launcher says so and the applet reads
     // its words from /proc/self/cmdline.
-    const args = ["printf", "%s|", "a\r", "b"];
+    const args = ["printf", "%s|", "a\r", "b", "c\r\r", "\r\r", "e\r\r\r"];
     const ours = await run(await bin("chpst"), args);
-    assertEquals([ours.code, ours.stdout], [0, "a\r|b|"]);
+    assertEquals([ours.code, ours.stdout], [0, "a\r|b|c\r\r|\r\r|e\r\r\r|"]);
     const user = await run(await bin("chpst"), ["-u", "daemon\r", "true"]);
     const theirs = await run("/usr/bin/chpst", ["-u", "daemon\r", "true"]);
     assertEquals([user.code, user.stderr], [theirs.code, theirs.stderr]);
