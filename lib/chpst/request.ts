@@ -6,7 +6,7 @@
  * One module on purpose: chpst's start-up budget pays ~0.25 ms per module loaded.
  */
 
-import { getoptEach, type ParsedOption } from "../getopt.ts";
+import { getoptEach, type ParsedOption, scanUlongWrapping } from "../getopt.ts";
 import { UsageError } from "../sys_error.ts";
 
 // ---- Fatal errors ----
@@ -41,12 +41,10 @@ export class FatalError extends Error {
  * the limit is left alone (observed with Debian's chpst).
  */
 
-const TWO_64 = 1n << 64n;
-
 /** The value of a whole decimal string modulo 2^64 (empty is 0), or undefined if not all digits. */
 export function scanUlong64(text: string): bigint | undefined {
-  if (!/^[0-9]*$/.test(text)) return undefined;
-  return text === "" ? 0n : BigInt(text) % TWO_64;
+  const { value, digits } = scanUlongWrapping(text);
+  return digits === text.length ? value : undefined;
 }
 
 /**
