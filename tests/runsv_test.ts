@@ -240,6 +240,24 @@ Deno.test("runsv: SIGTERM stops the service, then the log after its last lines; 
   assertEquals(readStat(dir), "down");
 });
 
+Deno.test("runsv: SIGTERM is not undone by a u queued before it (runit 2.1.2 loses it)", async () => {
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "s/run!": SLEEP_RUN });
+  await using r = await startRunsv(tmp.path, "s");
+  const dir = `${tmp.path}/s`;
+  await waitRunning(dir);
+  // A run under 1 s: runsv sleeps its second after reaping, with these bytes queued and
+  // TERM pending. runit then takes `u`, starts, takes TERM as `x`, takes `d`, and the
+  // last `u` wants the service up again: it never exits (Debian's runsv, every time).
+  writeControl(dir, "d");
+  await waitStat(dir, "down");
+  writeControl(dir, "udu");
+  r.proc.signal("SIGTERM");
+  const status = await Promise.race([r.proc.status, sleep(8000).then(() => undefined)]);
+  assertEquals(status?.code, 0, `runsv still running; stat: ${readStat(dir)}`);
+  assertEquals(readStat(dir), "down");
+});
+
 Deno.test("runsv: a second supervisor on the same directory is refused", async () => {
   await using tmp = tempDir();
   writeTree(tmp.path, { "s/run!": SLEEP_RUN });

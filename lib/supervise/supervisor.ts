@@ -156,6 +156,12 @@ export class Supervisor {
   /** Reaped children; `generation` marks an in-process log "exit" (see InProcessLog). */
   #exits: { pid: number; wstat: number; generation?: number }[] = [];
   #termRequested = false;
+  /**
+   * SIGTERM has been taken: the exit it asked for holds until runsv exits. runit's `x`
+   * from SIGTERM is undone by a `u` still queued in the FIFO (written before the signal),
+   * and that runsv then never exits: a lost TERM, which stage 3 and runsvdir wait on.
+   */
+  #exitOnTerm = false;
   /** SIGTERM arrived: it takes effect at the next wait (step 3), as runsv's. */
   #termPending = false;
   #wake: (() => void) | undefined;
@@ -426,8 +432,9 @@ export class Supervisor {
       const logByte = this.#takeByte(log);
       if (logByte !== undefined) await this.#control("log", logByte);
     }
-    if (this.#termRequested) {
+    if (this.#termRequested || (this.#exitOnTerm && main.record.want !== "exit")) {
       this.#termRequested = false;
+      this.#exitOnTerm = true;
       await this.#control("main", "x");
     }
 
