@@ -9,7 +9,12 @@
  */
 
 import type { AppletContext } from "../lib/applet.ts";
-import { ignoreInspectorSignal, keepInheritedIgnores } from "../lib/daemon_signals.ts";
+import {
+  ignoreInspectorSignal,
+  keepInheritedIgnores,
+  releaseHeldSignals,
+} from "../lib/daemon_signals.ts";
+import { SIGALRM, SIGHUP, SIGTERM } from "../lib/signals.ts";
 import { scheduleStartupRelease } from "../lib/startup_pages.ts";
 import { takeExactArguments, useEscapedText } from "../lib/escaped_text.ts";
 import { usageText } from "../lib/msg.ts";
@@ -108,10 +113,10 @@ async function run(options: SvlogdOptions): Promise<number> {
     engine?.info("sigterm received.");
     stop();
   };
-  const onHup = (): void => {
-    if (engine === undefined) return;
+  const onHup = (): Promise<void> => {
+    if (engine === undefined) return Promise.resolve();
     engine.info("sighangup received.");
-    engine.reload().catch((err) => {
+    return engine.reload().catch((err) => {
       if (err instanceof NoFunctionalDirs) {
         writeStderr(`svlogd: fatal: ${err.message}\n`);
         exitCode = EXIT_FATAL;
@@ -119,16 +124,19 @@ async function run(options: SvlogdOptions): Promise<number> {
       }
     });
   };
-  const onAlrm = (): void => {
-    if (engine === undefined) return;
+  const onAlrm = (): Promise<void> => {
+    if (engine === undefined) return Promise.resolve();
     engine.info("sigalarm received.");
-    engine.rotate().catch(() => {});
+    return engine.rotate().catch(() => {});
   };
   const onChld = (): void => engine?.info("sigchild received.");
   Deno.addSignalListener("SIGTERM", onTerm);
   Deno.addSignalListener("SIGHUP", onHup);
   Deno.addSignalListener("SIGALRM", onAlrm);
   Deno.addSignalListener("SIGCHLD", onChld);
+  // Held by the launcher until now, so that an early one does not kill svlogd; TERM now,
+  // so that it ends an open that pauses, HUP and ALRM once the directories are open.
+  if (releaseHeldSignals([SIGTERM]).length > 0) onTerm();
   // Log directories are used through an fd, as runit's (ffi/dir.ts): one renamed while in
   // use is still written to, and a name that is not UTF-8 is reached by its bytes.
   const directories = new DirectoryPaths({ always: true });
@@ -151,6 +159,10 @@ async function run(options: SvlogdOptions): Promise<number> {
       if (err instanceof SvlogdStopped) return exitCode;
       throw err;
     }
+    // Those that came before are acted on before the first read, in runit's order.
+    const came = releaseHeldSignals([SIGHUP, SIGALRM]);
+    if (came.includes(SIGALRM)) await onAlrm();
+    if (came.includes(SIGHUP)) await onHup();
     const buffer = new Uint8Array(Math.min(READ_SIZE_MAX, Math.max(READ_SIZE, options.bufferSize)));
     for (;;) {
       let count: number | null | undefined;

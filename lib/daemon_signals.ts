@@ -9,7 +9,8 @@
  * (scripts/launcher.c, block_inspector_signal); this is for the other ways of starting.
  */
 
-import { setSignalDisposition } from "../ffi/libc.ts";
+import { close, setSignalDisposition, unblockSignals } from "../ffi/libc.ts";
+import { openSignalFd, readSignals } from "../ffi/wait.ts";
 import { launcherSignals } from "./launch.ts";
 import { procSignalState, SIGHUP, SIGINT, SIGTERM, SIGUSR1 } from "./signals.ts";
 
@@ -58,4 +59,32 @@ function stayIgnored(): void {}
 /** The ignored set the process started with: the C launcher's, else /proc's (read early). */
 function inheritedIgnored(): bigint {
   return (launcherSignals() ?? procSignalState())?.ignored ?? 0n;
+}
+
+/**
+ * Unblocks those of `signals` that the C launcher blocked for this applet until its
+ * listeners exist (scripts/launcher.c, block_listened_signals); one the caller had
+ * blocked itself stays blocked, as a C daemon's sigaction leaves the mask alone. Returns
+ * the held signals that came meanwhile, taken here, so that the applet acts on them in
+ * order (a C daemon's handler would have run before its first read); their listeners do
+ * not run for them.
+ */
+export function releaseHeldSignals(signals: readonly number[]): number[] {
+  const callerBlocked = launcherSignals()?.blocked;
+  if (callerBlocked === undefined) return []; // no launcher: nothing was blocked for us
+  const held = signals.filter((signal) => (callerBlocked & (1n << BigInt(signal - 1))) === 0n);
+  if (held.length === 0) return [];
+  let came: number[] = [];
+  try {
+    const fd = openSignalFd(held);
+    try {
+      came = [...new Set(readSignals(fd))];
+    } finally {
+      close(fd);
+    }
+  } catch {
+    // no signalfd: the listeners take them once unblocked
+  }
+  unblockSignals(held);
+  return came;
 }

@@ -145,6 +145,8 @@ if [ "$use_c" = yes ]; then
     runit | runit-init | init) flags="$flags | PID1" ;;
     # runsv waits for its FIFOs, CHLD and TERM in one poll (lib/supervise/signal_wait.ts).
     runsv) flags="$flags | WAITS" ;;
+    # svlogd's HUP, ALRM and TERM wait until its listeners exist (cmd/svlogd.ts).
+    svlogd) flags="$flags | LISTENS" ;;
     esac
     printf '{"%s", "%s", %s%s},\n' "$name" "$(entry_of "$name")" "$flags" "$quick"
   done >"$build/table.h"

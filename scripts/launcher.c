@@ -44,8 +44,8 @@
  *   { "sv", "entry/sv.js", SHORT_LIVED },
  *   { "chpst", "entry/chpst.js", SHORT_LIVED | SIGNALS | QUICK_E, "entry/chpst-quick.js" },
  * where SHORT_LIVED adds --no-code-cache --v8-flags=--single-threaded and SIGNALS passes
- * DENIT_SIGNALS (see install.sh for why); PID1 and WAITS block signals before the exec
- * (block_runit_signals, block_wait_signals). A fourth field is a quick entry for one shape
+ * DENIT_SIGNALS (see install.sh for why); PID1, WAITS and LISTENS block signals before
+ * the exec (block_runit_signals, block_wait_signals, block_listened_signals). A fourth field is a quick entry for one shape
  * of command line (QUICK_E: `-e DIR PROG...`; QUICK_ARGS: `DIR PROG...`), run with
  * --no-lazy and --jitless added to the V8 flags; it checks the command line itself and
  * loads the applet's own entry for anything it does not carry out (lib/chpst/quick.ts).
@@ -141,6 +141,7 @@ static const char *base_name(const char *path) {
 #define QUICK_ARGS 8  /* `DIR PROG...` runs the quick entry */
 #define PID1 16       /* as process 1: HUP, INT, TERM and CONT blocked until runit unblocks */
 #define WAITS 32      /* CHLD and TERM blocked: runsv takes them from a signalfd */
+#define LISTENS 64    /* HUP, ALRM and TERM blocked until svlogd's listeners exist */
 
 struct applet {
   const char *name;
@@ -255,6 +256,18 @@ static void block_runit_signals(void) {
  */
 static void block_wait_signals(void) {
   unsigned long long mask = 1ULL << (SIGCHLD - 1) | 1ULL << (SIGTERM - 1);
+  sys(SYS_rt_sigprocmask, SIG_BLOCK, (long)&mask, 0, 8);
+}
+
+/*
+ * C svlogd catches HUP, ALRM and TERM first thing; Deno runs no listener of svlogd's for
+ * its first ~100-200 ms, and HUP or ALRM then kill it (their default action). Blocked
+ * here, one that comes early waits: cmd/svlogd.ts unblocks them (those the caller did not
+ * block itself) once its listeners exist. Processors get an empty mask.
+ */
+static void block_listened_signals(void) {
+  unsigned long long mask = 1ULL << (SIGHUP - 1) | 1ULL << (SIGALRM - 1) |
+                            1ULL << (SIGTERM - 1);
   sys(SYS_rt_sigprocmask, SIG_BLOCK, (long)&mask, 0, 8);
 }
 
@@ -541,6 +554,7 @@ static int launch(int argc, char **argv, char **environ, const char *ran) {
   const int process1 = (applet->flags & PID1) && sys(SYS_getpid, 0, 0, 0, 0) == 1;
   if (process1) block_runit_signals();
   if (applet->flags & WAITS) block_wait_signals();
+  if (applet->flags & LISTENS) block_listened_signals();
   /* Process 1 is long-running, though its flags say short-lived (for `init 0`). */
   if (!(applet->flags & SHORT_LIVED) || process1) block_inspector_signal();
   long cwd_fd = keep_removed_cwd();

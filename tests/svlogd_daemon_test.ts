@@ -70,6 +70,27 @@ Deno.test("svlogd: SIGALRM rotates a non-empty current once (case 37)", async ()
   if (trees.length === 2) assertEquals(trees[0], trees[1]);
 });
 
+Deno.test("svlogd: HUP and ALRM right after start do not kill it; each is taken", async () => {
+  // Deno runs svlogd's listeners ~100-200 ms after the exec; before them HUP and ALRM had
+  // their default action. 20 ms: the launcher (a few µs) has blocked them by then.
+  for (const [signal, info] of [["SIGHUP", "sighangup"], ["SIGALRM", "sigalarm"]] as const) {
+    await using tmp = tempDir();
+    Deno.mkdirSync(`${tmp.path}/d`);
+    await using svlogd = startSvlogd(await ourSvlogd(), ["-v", "d"], tmp.path);
+    await new Promise((r) => setTimeout(r, 20));
+    svlogd.signal(signal);
+    await svlogd.write("a\n");
+    await waitFor(() => read(`${tmp.path}/d/current`) === "a\n", {
+      what: `a logged after an early ${signal}`,
+    });
+    await waitFor(() => svlogd.stderr().includes(`svlogd: info: ${info} received.\n`), {
+      what: `${signal} taken`,
+    });
+    await svlogd.closeInput();
+    assertEquals(await svlogd.exit(), 0, svlogd.stderr());
+  }
+});
+
 Deno.test("svlogd: SIGHUP re-reads config and reopens (case 38)", async () => {
   for (const cmd of await contenders()) {
     await using tmp = tempDir();
