@@ -258,6 +258,31 @@ Deno.test("runsv: SIGTERM is not undone by a u queued before it (runit 2.1.2 los
   assertEquals(readStat(dir), "down");
 });
 
+Deno.test("runsv: SIGTERM with a log/run that exits at once starts it at most once more", async () => {
+  // runsv restarts such a log every second, sleeping in between. A SIGTERM taken with
+  // a log exit used to act only after that sleep, and a child that ended during the sleep
+  // was reaped only after the loop had started the log again: one more start and one
+  // more second before runsv exited (C runsv: at most one start, ~1-2 s).
+  for (let round = 0; round < 4; round++) {
+    await using tmp = tempDir();
+    writeTree(tmp.path, {
+      "s/run!": SLEEP_RUN,
+      "s/log/run!": "#!/bin/sh\necho >>../starts\nexit 1\n",
+    });
+    await using r = await startRunsv(tmp.path, "s");
+    const dir = `${tmp.path}/s`;
+    await waitRunning(dir);
+    const starts = (): number => readText(`${dir}/starts`).length;
+    await waitFor(() => starts() >= 2, { what: "the log restarted" });
+    await sleep(100 + 250 * round); // TERM in another part of the 1-second sleep each round
+    const before = starts();
+    r.proc.signal("SIGTERM");
+    const status = await Promise.race([r.proc.status, sleep(8000).then(() => undefined)]);
+    assertEquals(status?.code, 0, `round ${round}: runsv still running`);
+    assert(starts() - before <= 1, `round ${round}: log/run started ${starts() - before} times`);
+  }
+});
+
 Deno.test("runsv: a second supervisor on the same directory is refused", async () => {
   await using tmp = tempDir();
   writeTree(tmp.path, { "s/run!": SLEEP_RUN });

@@ -425,6 +425,9 @@ export class Supervisor {
         });
       }
       if (this.#ended) return;
+      // runsv's reap loop goes on after its 1-second sleep: a child that ended during the
+      // sleep is handled now, before the byte and before the top of the loop starts more.
+      if (this.#exits.length === 0) this.#reaper.reapAll();
     }
     const mainByte = this.#takeByte(main);
     if (mainByte !== undefined) await this.#control("main", mainByte);
@@ -433,9 +436,7 @@ export class Supervisor {
       if (logByte !== undefined) await this.#control("log", logByte);
     }
     if (this.#termRequested || (this.#exitOnTerm && main.record.want !== "exit")) {
-      this.#termRequested = false;
-      this.#exitOnTerm = true;
-      await this.#control("main", "x");
+      await this.#takeTerm();
     }
 
     const decision = exitDecision(main.record, log?.record);
@@ -446,6 +447,13 @@ export class Supervisor {
       this.#update(log);
       this.#closeLogPipe();
     }
+  }
+
+  /** SIGTERM as runsv takes it: an `x` for the service; from then on the exit holds. */
+  async #takeTerm(): Promise<void> {
+    this.#termRequested = false;
+    this.#exitOnTerm = true;
+    await this.#control("main", "x");
   }
 
   #slot(which: Which): Slot | undefined {
@@ -561,6 +569,11 @@ export class Supervisor {
         }
         case "delay":
           this.#flush(slot);
+          // A SIGTERM taken in this wait acts before the sleep: else a log service that
+          // exits at once is started once more after it (and slept for again) before
+          // runsv may exit. C runsv sees SIGTERM only in its poll, just after a start,
+          // when the child it started cannot have exited yet.
+          if (this.#termRequested) await this.#takeTerm();
           await this.#clock.sleep(action.ms);
           break;
         case "spawn":
