@@ -15,6 +15,7 @@ import {
   readOrUndefined,
   run,
   runApplet,
+  sleep,
   spawn,
   tempDir,
   waitFor,
@@ -248,6 +249,31 @@ Deno.test("runsvdir: a directory it cannot enter is tried each second until a ch
       what: `${program}: a started once the directory can be entered`,
     });
     killAll(descendantsOf(rd.pid));
+  }
+});
+
+Deno.test("runsvdir: a new directory it can enter but not list is warned about once", async () => {
+  for (
+    const program of [await bin("runsvdir"), ...(haveDebianRunit() ? ["/usr/bin/runsvdir"] : [])]
+  ) {
+    await using tmp = tempDir();
+    Deno.chmodSync(tmp.path, 0o755);
+    // Changed just now: runit sleeps into the next second and lists it once; runsvdir
+    // lists it at once and again a second later, which must not warn again.
+    Deno.mkdirSync(`${tmp.path}/sv`, { mode: 0o711 });
+    Deno.chmodSync(`${tmp.path}/sv`, 0o711);
+    const rd = wrapSpawned(spawn("setpriv", [
+      "--reuid=nobody",
+      "--regid=nogroup",
+      "--clear-groups",
+      program,
+      "sv",
+    ], { cwd: tmp.path }));
+    await using _stop = { [Symbol.asyncDispose]: () => rd.stop("SIGTERM").then(() => {}) };
+    const line = "runsvdir sv: warning: unable to open directory sv: access denied\n";
+    await waitFor(() => rd.stderr().includes(line), { what: `${program}: the warning` });
+    await sleep(2_500);
+    assertEquals(rd.stderr(), line, program);
   }
 });
 

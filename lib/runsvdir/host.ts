@@ -114,6 +114,8 @@ export class RunsvdirHost {
   readonly #stopping = new Map<string, Promise<void>>();
   #check = true;
   #forced = false;
+  /** The last scan could not list the directory (and said so). */
+  #listingFailed = false;
   #lastStatMs = -Infinity;
   #remembered: DirIdentity | undefined;
   /** Where `dir` was reached at the last stat (HostOptions.reach). */
@@ -230,11 +232,13 @@ export class RunsvdirHost {
       return;
     }
     this.#remembered = identity;
+    // Only the look again that follows a change in the current second (below).
+    const again = this.#check && !changed && !this.#forced;
     this.#check = false;
     const forced = this.#forced;
     this.#forced = false;
     this.#ensureWatcher(identity);
-    this.#scan();
+    this.#scan(again);
     // runit sleeps a second before scanning a directory changed in the current second,
     // so that later changes in that second are not missed; scanning again is the same.
     if (!forced && Date.now() - identity.mtimeMs < 1000) this.#check = true;
@@ -242,7 +246,13 @@ export class RunsvdirHost {
     this.#o.onScan?.();
   }
 
-  #scan(): void {
+  /**
+   * Lists the directory and starts, keeps or stops a supervisor per entry. `again`: the
+   * second look at a directory changed in the second of the first; a listing that fails
+   * as it did then is not warned about twice (runit sleeps into the next second and looks
+   * once).
+   */
+  #scan(again = false): void {
     const dir = this.#o.dir;
     const path = this.#path;
     let names: string[] = [];
@@ -258,9 +268,11 @@ export class RunsvdirHost {
     } catch (err) {
       // As runit after a failed opendir: nothing is removed, and the next try waits for
       // the directory to change (or the watch, or the forced rescan).
-      this.#o.warn(`unable to open directory ${dir}`, err);
+      if (!(again && this.#listingFailed)) this.#o.warn(`unable to open directory ${dir}`, err);
+      this.#listingFailed = true;
       return;
     }
+    this.#listingFailed = false;
     const entries: ScanEntry[] = [];
     for (const name of names) {
       if (name.startsWith(".")) continue;
