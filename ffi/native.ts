@@ -8,14 +8,14 @@
 import { bindLibrary } from "./libc.ts";
 
 /** What denit_library_version() says (scripts/spawn.c); a library of another build is not used. */
-const NATIVE_VERSION = 3;
+const NATIVE_VERSION = 4;
 
 function nativeDefs() {
   return {
     denit_library_version: { parameters: [], result: "i32" },
     // int denit_spawn(const char *path, char *const argv[], char *const envp[],
     //                 const char *cwd, const int *dups, int dup_count, int flags, int pgroup,
-    //                 const long long *limits, int limit_count)
+    //                 const long long *limits, int limit_count, unsigned long long ignored)
     denit_spawn: {
       parameters: [
         "buffer",
@@ -28,6 +28,7 @@ function nativeDefs() {
         "i32",
         "buffer",
         "i32",
+        "u64",
       ],
       result: "i32",
     },

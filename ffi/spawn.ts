@@ -3,7 +3,8 @@
  * (ARCHITECTURE.md §2; DENO-NOTES.md §2, §4).
  *
  * Every child gets an empty signal mask and SIG_DFL for every signal (SETSIGDEF with a
- * full set): Deno ignores SIGPIPE and children must not inherit that. Deno opens all of
+ * full set): Deno ignores SIGPIPE and children must not inherit that (`ignored` names the
+ * exceptions sv's `check` needs). Deno opens all of
  * its own fds close-on-exec, so a child sees only 0, 1, 2 and the fds named in `fds`.
  */
 
@@ -84,6 +85,19 @@ export interface SpawnOptions {
   setsid?: boolean;
   /** Process group to join; 0 makes a new group led by the child. */
   pgroup?: number;
+  /**
+   * Signals the child starts with ignored instead of SIG_DFL (runit's children inherit
+   * their caller's SIG_IGN). Through posix_spawn they keep this process's disposition,
+   * so the caller ignores them itself first.
+   */
+  ignored?: readonly number[];
+}
+
+/** `signals` as a sigset's first 64 bits: bit n-1 for signal n. */
+function signalBits(signals: readonly number[] | undefined): bigint {
+  let bits = 0n;
+  for (const signal of signals ?? []) bits |= 1n << BigInt(signal - 1);
+  return bits;
 }
 
 const encoder = new TextEncoder();
@@ -160,15 +174,19 @@ function check(call: string, rc: number): void {
 }
 
 /**
- * Spawn attributes (an empty signal mask, SIG_DFL for every signal, flags), made once per
- * flags value and kept: posix_spawn only reads them, and making them took 6 FFI calls of
+ * Spawn attributes (an empty signal mask, SIG_DFL for every signal but `ignored`, flags),
+ * made once per flags value and ignored set and kept: posix_spawn only reads them, and making them took 6 FFI calls of
  * every spawn.
  */
-const attrs = new Map<number, Uint8Array<ArrayBuffer>>();
+const attrs = new Map<string, Uint8Array<ArrayBuffer>>();
 
-function spawnAttr(flags: number, pgroup: number | undefined): Uint8Array<ArrayBuffer> {
-  const key = pgroup === undefined ? flags : -1;
-  const kept = attrs.get(key);
+function spawnAttr(
+  flags: number,
+  pgroup: number | undefined,
+  ignored: bigint,
+): Uint8Array<ArrayBuffer> {
+  const key = pgroup === undefined ? `${flags}/${ignored}` : undefined;
+  const kept = key === undefined ? undefined : attrs.get(key);
   if (kept !== undefined) return kept;
   const attr = new Uint8Array(ATTR_SIZE);
   check("posix_spawnattr_init", sym.posix_spawnattr_init(attr));
@@ -178,13 +196,14 @@ function spawnAttr(flags: number, pgroup: number | undefined): Uint8Array<ArrayB
   // Signals 1-64, set by hand: glibc's sigfillset leaves out its own 32 and 33, and its
   // posix_spawn then gives those SIG_IGN in the child, which keeps them past the exec
   // (C runit's fork and exec leave them at SIG_DFL).
-  const allSignals = new Uint8Array(SIGSET_SIZE);
-  allSignals.fill(0xff, 0, 8);
-  sym.posix_spawnattr_setsigdefault(attr, allSignals);
+  // Those to start ignored are left out: the child keeps this process's SIG_IGN.
+  const defaulted = new Uint8Array(SIGSET_SIZE);
+  new DataView(defaulted.buffer).setBigUint64(0, ~ignored & 0xffff_ffff_ffff_ffffn, true);
+  sym.posix_spawnattr_setsigdefault(attr, defaulted);
   if (pgroup !== undefined) sym.posix_spawnattr_setpgroup(attr, pgroup);
   sym.posix_spawnattr_setflags(attr, flags);
   // glibc's posix_spawnattr_t holds no pointers: nothing to destroy.
-  if (key !== -1) attrs.set(key, attr);
+  if (key !== undefined) attrs.set(key, attr);
   return attr;
 }
 
@@ -252,7 +271,7 @@ export function spawn(options: SpawnOptions): number {
     let flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
     if (options.setsid) flags |= POSIX_SPAWN_SETSID;
     if (options.pgroup !== undefined) flags |= POSIX_SPAWN_SETPGROUP;
-    const attr = spawnAttr(flags, options.pgroup);
+    const attr = spawnAttr(flags, options.pgroup, signalBits(options.ignored));
 
     const argv = pointerArray(options.argv);
     const envp = options.env !== undefined ? pointerArray(options.env) : undefined;
@@ -334,6 +353,7 @@ interface NoWaitRequest {
   pgroup: number;
   limits: Uint8Array<ArrayBuffer>;
   limitCount: number;
+  ignored: bigint;
   /**
    * The C strings that `argv` and `envp` point into: alive as long as the request. A
    * kept request outlives garbage collections: a buffer's address from
@@ -370,6 +390,7 @@ function noWaitRequest(options: SpawnOptions, limits: readonly CallerLimit[]): N
     pgroup: options.pgroup ?? 0,
     limits: new Uint8Array(limitPairs.buffer),
     limitCount: limits.length,
+    ignored: signalBits(options.ignored),
     keep: [...argv.keep, ...(envp?.keep ?? [])],
   };
 }
@@ -402,6 +423,7 @@ function startWithoutWaiting(
     request.pgroup,
     request.limits,
     request.limitCount,
+    request.ignored,
   );
   // The library copied every string before the clone: nothing here needs to outlive it.
   void request.keep.length;

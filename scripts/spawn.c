@@ -36,7 +36,7 @@
 
 /* The ABI version of the whole of libdenit.so (scripts/replace_file.c too) that
  * denit_library_version() reports; ffi/native.ts checks it. */
-#define DENIT_LIBRARY_VERSION 3
+#define DENIT_LIBRARY_VERSION 4
 
 /* Flags of denit_spawn(). */
 #define SPAWN_SETSID 1
@@ -77,6 +77,7 @@ struct request {
   int pgroup;
   int limit_count;
   struct child_limit limits[MAX_LIMITS];
+  unsigned long long ignored; /* bit n-1: signal n starts ignored */
   int dup_count;
   int dups[]; /* from, to, from, to, ...; to < 0: close from */
 };
@@ -88,13 +89,18 @@ extern char **environ;
 static int child(void *arg) {
   struct request *request = arg;
   /* The kernel's struct sigaction with every field zero is SIG_DFL, no flags, no mask, on
-   * every architecture: Deno ignores SIGPIPE and handles others; children get defaults. */
+   * every architecture: Deno ignores SIGPIPE and handles others; children get defaults,
+   * but for the signals the caller asks to start ignored (its own caller's SIG_IGN, which
+   * runit's children inherit): SIG_IGN is handler 1. */
   unsigned long default_action[4] = {0, 0, 0, 0};
+  unsigned long ignore_action[4] = {1, 0, 0, 0};
   unsigned long empty_mask = 0;
   long rc = 0;
   for (long signal_number = 1; signal_number <= 64; signal_number++) {
     /* SIGKILL and SIGSTOP refuse (EINVAL): nothing to do for them. */
-    sys6(SYS_rt_sigaction, signal_number, (long)default_action, 0, 8, 0, 0);
+    int ignore = (request->ignored >> (signal_number - 1)) & 1;
+    sys6(SYS_rt_sigaction, signal_number, (long)(ignore ? ignore_action : default_action), 0,
+         8, 0, 0);
   }
   if (request->flags & SPAWN_SETSID) {
     rc = sys6(SYS_setsid, 0, 0, 0, 0, 0, 0);
@@ -202,14 +208,15 @@ int denit_library_version(void) { return DENIT_LIBRARY_VERSION; }
  * Starts `path` with `argv` and `envp` (copied; NULL: this process's environment, which
  * Deno keeps in the C library's `environ`), in `cwd` when not NULL, with the fd pairs
  * in `dups` dup'd in order (a pair whose second is negative closes the first), SIG_DFL
- * for every signal and an empty signal mask, in a new session (SPAWN_SETSID) or process
+ * for every signal but those of `ignored` (bit n-1 for signal n: SIG_IGN) and an empty
+ * signal mask, in a new session (SPAWN_SETSID) or process
  * group `pgroup` (SPAWN_SETPGROUP), with the soft limits in `limits` (resource, soft
  * pairs; at most MAX_LIMITS). Returns the pid; -errno when no process could be made; 0
  * when every slot is in use (the caller then uses posix_spawn).
  */
 int denit_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
                 const int *dups, int dup_count, int flags, int pgroup,
-                const long long *limits, int limit_count) {
+                const long long *limits, int limit_count, unsigned long long ignored) {
   if (limit_count < 0 || limit_count > MAX_LIMITS) return -EINVAL;
   sweep();
   if (envp == NULL) envp = environ;
@@ -229,6 +236,7 @@ int denit_spawn(const char *path, char *const argv[], char *const envp[], const 
   request->flags = flags;
   request->pgroup = pgroup;
   request->limit_count = limit_count;
+  request->ignored = ignored;
   for (int i = 0; i < limit_count; i++) {
     request->limits[i].resource = limits[2 * i];
     request->limits[i].soft = (unsigned long long)limits[2 * i + 1];

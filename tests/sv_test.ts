@@ -466,6 +466,29 @@ Deno.test("sv: check scripts: missing passes, failing times out, non-executable 
   assertEquals(Deno.readTextFileSync(`${tmp.path}/s/result`), "closed\n");
 });
 
+Deno.test("sv: a check script inherits the signals sv's caller ignored, as runit's", async () => {
+  await using tmp = tempDir();
+  using _fake = fakeService(`${tmp.path}/s`, { state: 1, pid: 77, want: "u" });
+  writeTree(tmp.path, { "s/check!": "#!/bin/sh\ngrep SigIgn /proc/self/status >ignored\n" });
+  const seen: string[] = [];
+  for (const program of [await bin("sv"), ...(DEBIAN ? ["/usr/bin/sv"] : [])]) {
+    // `nohup` and a shell's background job hand their programs HUP and INT ignored.
+    const result = await run("sh", [
+      "-c",
+      `trap '' HUP INT; exec "$0" -w 0 check ./s`,
+      program,
+    ], { cwd: tmp.path });
+    assertEquals(result.code, 0, `${program}: ${result.stderr}`);
+    const line = Deno.readTextFileSync(`${tmp.path}/s/ignored`);
+    Deno.removeSync(`${tmp.path}/s/ignored`);
+    assertMatch(line, /^SigIgn:\t[0-9a-f]{16}\n$/);
+    // The rest is what this test's own caller ignored (glibc's 32 and 33 from Deno's).
+    assertEquals(BigInt(`0x${line.slice(8, 24)}`) & 3n, 3n, `${program}: ${line}`);
+    seen.push(line);
+  }
+  if (seen.length === 2) assertEquals(seen[0], seen[1]);
+});
+
 Deno.test("sv: check on a down service wanted down is ok at once", async () => {
   await using tmp = tempDir();
   using _fake = fakeService(`${tmp.path}/s`, { state: 0, pid: 0, want: "d" });
