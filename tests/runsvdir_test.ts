@@ -25,6 +25,7 @@ import {
   alive,
   cmdline,
   procStat,
+  type RunningRunsvdir,
   servicePid,
   serviceStat,
   sleeper,
@@ -220,24 +221,31 @@ Deno.test("runsvdir: a missing directory and a file instead of a directory only 
   assert(alive(missing.pid) && alive(file.pid) && alive(dash.pid));
 });
 
+/** Our runsvdir and Debian's, when installed. */
+async function bothRunsvdirs(): Promise<string[]> {
+  return [await bin("runsvdir"), ...(haveDebianRunit() ? ["/usr/bin/runsvdir"] : [])];
+}
+
+/** `program sv` in `cwd` as nobody (root enters and lists any directory). */
+function runsvdirAsNobody(program: string, cwd: string): RunningRunsvdir {
+  return wrapSpawned(spawn("setpriv", [
+    "--reuid=nobody",
+    "--regid=nogroup",
+    "--clear-groups",
+    program,
+    "sv",
+  ], { cwd }));
+}
+
 Deno.test("runsvdir: a directory it cannot enter is tried each second until a chmod lets it in", async () => {
-  for (
-    const program of [await bin("runsvdir"), ...(haveDebianRunit() ? ["/usr/bin/runsvdir"] : [])]
-  ) {
+  for (const program of await bothRunsvdirs()) {
     await using tmp = tempDir();
     Deno.chmodSync(tmp.path, 0o755);
     writeTree(tmp.path, { "sv/a/run!": "#!/bin/sh\nexec sleep 1000\n", "sv/a/supervise": null });
     Deno.chownSync(`${tmp.path}/sv/a/supervise`, 65534, 65534);
     // As nobody (root enters anyway); a chmod changes no mtime, and no watch sees it.
     Deno.chmodSync(`${tmp.path}/sv`, 0o000);
-    const rd = wrapSpawned(spawn("setpriv", [
-      "--reuid=nobody",
-      "--regid=nogroup",
-      "--clear-groups",
-      program,
-      "sv",
-    ], { cwd: tmp.path }));
-    await using _stop = { [Symbol.asyncDispose]: () => rd.stop("SIGTERM").then(() => {}) };
+    await using rd = runsvdirAsNobody(program, tmp.path);
     const line = "runsvdir sv: warning: unable to change directory to sv: access denied\n";
     await waitFor(() => rd.stderr().split(line).length - 1 >= 2, {
       timeoutMs: 6_000,
@@ -253,23 +261,14 @@ Deno.test("runsvdir: a directory it cannot enter is tried each second until a ch
 });
 
 Deno.test("runsvdir: a new directory it can enter but not list is warned about once", async () => {
-  for (
-    const program of [await bin("runsvdir"), ...(haveDebianRunit() ? ["/usr/bin/runsvdir"] : [])]
-  ) {
+  for (const program of await bothRunsvdirs()) {
     await using tmp = tempDir();
     Deno.chmodSync(tmp.path, 0o755);
     // Changed just now: runit sleeps into the next second and lists it once; runsvdir
     // lists it at once and again a second later, which must not warn again.
     Deno.mkdirSync(`${tmp.path}/sv`, { mode: 0o711 });
     Deno.chmodSync(`${tmp.path}/sv`, 0o711);
-    const rd = wrapSpawned(spawn("setpriv", [
-      "--reuid=nobody",
-      "--regid=nogroup",
-      "--clear-groups",
-      program,
-      "sv",
-    ], { cwd: tmp.path }));
-    await using _stop = { [Symbol.asyncDispose]: () => rd.stop("SIGTERM").then(() => {}) };
+    await using rd = runsvdirAsNobody(program, tmp.path);
     const line = "runsvdir sv: warning: unable to open directory sv: access denied\n";
     await waitFor(() => rd.stderr().includes(line), { what: `${program}: the warning` });
     await sleep(2_500);
