@@ -129,7 +129,27 @@ async function run(options: SvlogdOptions): Promise<number> {
     engine.info("sigalarm received.");
     return engine.rotate().catch(() => {});
   };
-  const onChld = (): void => engine?.info("sigchild received.");
+  // runit reaps a processor that a rotation (or the exit) waits for in wait_pid(), with
+  // SIGCHLD blocked: its signal stays pending, and the handler's `sigchild received.`
+  // comes once (pending signals merge) when svlogd next waits for input, never after the
+  // last read. Other exits are reported at once, as runit's handler does while it waits.
+  let chldPending = false;
+  let lastRead = false;
+  const reportChld = (): void => {
+    if (!chldPending || lastRead) return;
+    chldPending = false;
+    engine?.info("sigchild received.");
+  };
+  const onChld = (): void => {
+    if (engine === undefined) return;
+    if (engine.waitingForProcessor) {
+      if (!chldPending) void engine.settle().then(reportChld);
+      chldPending = true;
+      return;
+    }
+    chldPending = true;
+    reportChld();
+  };
   Deno.addSignalListener("SIGTERM", onTerm);
   Deno.addSignalListener("SIGHUP", onHup);
   Deno.addSignalListener("SIGALRM", onAlrm);
@@ -182,7 +202,15 @@ async function run(options: SvlogdOptions): Promise<number> {
         writeStderr(`svlogd: warning: unable to read standard input: ${errText(err)}\n`);
         break;
       }
-      if (count === null || count === undefined) break;
+      if (count === null || count === undefined) {
+        // runit's last wait for input (the read that finds the end) comes after the lines
+        // before it are written: a signal pending from their rotations is reported.
+        if (count === null) {
+          await engine.settle();
+          reportChld();
+        }
+        break;
+      }
       try {
         await engine.write(buffer.subarray(0, count));
       } catch (err) {
@@ -191,6 +219,7 @@ async function run(options: SvlogdOptions): Promise<number> {
       }
       if (stopping && !engine.midLine) break;
     }
+    lastRead = true;
     if (exitCode === 0) await engine.close();
   } finally {
     Deno.removeSignalListener("SIGTERM", onTerm);

@@ -270,6 +270,43 @@ Deno.test({
 });
 
 Deno.test({
+  name: "svlogd: `+c` at a line's end reads the byte an earlier line left, as runit's pmatch",
+  ignore,
+  async fn() {
+    // runit's pmatch compares c with the byte after the text before it checks the
+    // length: the empty line after "abc" matches "+aao" (the line "++aao"), and only it.
+    const empty = await same({
+      args: ["-l", "40", "-b", "110", "-r", ".", "d"],
+      files: { "d/config": "-*\ns1000\ne\n++aao\n++x" },
+      stdin: "+ + +\n\n+x\nabc\n\nok\n",
+    });
+    assertEquals(empty.trees.d![1], 'current 744 "\\n"');
+    await same({
+      args: ["d"],
+      files: { "d/config": "pP:\nEo+*e\nea\ne+o\n" },
+      stdin: "ok\n\n\nko\n\n",
+    });
+    await same({
+      args: ["-l", "40", "d"],
+      files: { "d/config": "s1000\n-+xbb\nEke\np[x] \n" },
+      stdin: "xbb\n\nab\n\nx\n",
+    });
+    // Past -l the byte is 0 (runit reads its buffer's padding).
+    await same({
+      args: ["-l", "3", "-b", "10", "d"],
+      files: { "d/config": "-*\n+ab+\n++x\n" },
+      stdin: "abcdef\nab\nxyz\n\nxyzw\n\n",
+    });
+    // A "+" that ends a pattern eats NULs and goes on into runit's next instruction.
+    await same({
+      args: ["d"],
+      files: { "d/config": "-*\n+a+\0-b\n" },
+      stdin: "a\0-b\na\0\na\nax\na\n",
+    });
+  },
+});
+
+Deno.test({
   name: "svlogd: size rotation splits and rotates exactly as runit (cases 19-22)",
   ignore,
   async fn() {

@@ -18,6 +18,8 @@ export interface ConfigPattern {
   kind: "+" | "-" | "e" | "E";
   /** The pattern after the kind letter, raw bytes. */
   pattern: Uint8Array;
+  /** Where the pattern starts in {@linkcode LogDirConfig.program}. */
+  at: number;
 }
 
 /** Where `u`/`U` lines send selected lines. */
@@ -41,6 +43,11 @@ export interface LogDirConfig {
   processor: string | undefined;
   /** Pattern lines in config order. */
   patterns: ConfigPattern[];
+  /**
+   * runit's `inst`: every pattern line, each ending with a NUL. A `+` that ends a pattern
+   * can make runit's pmatch read on into the next instruction (lib/svlogd/pattern.ts).
+   */
+  program: Uint8Array;
   /** `p`: prefix bytes written before each line. */
   prefix: Uint8Array;
   /** `u`/`U`: UDP target. */
@@ -58,6 +65,7 @@ export function defaultConfig(): LogDirConfig {
     timeoutSeconds: 0,
     processor: undefined,
     patterns: [],
+    program: new Uint8Array(0),
     prefix: new Uint8Array(0),
     udp: undefined,
     udpOnly: false,
@@ -67,16 +75,16 @@ export function defaultConfig(): LogDirConfig {
 const latin1 = new TextDecoder("latin1");
 
 /** The NUL-separated pieces of `bytes` (C strings one after another). */
-function splitAtNul(bytes: Uint8Array): Uint8Array[] {
-  const pieces: Uint8Array[] = [];
+function splitAtNul(bytes: Uint8Array): { piece: Uint8Array; at: number }[] {
+  const pieces: { piece: Uint8Array; at: number }[] = [];
   let from = 0;
   for (;;) {
     const nul = bytes.indexOf(0, from);
     if (nul === -1) break;
-    pieces.push(bytes.subarray(from, nul));
+    pieces.push({ piece: bytes.subarray(from, nul), at: from });
     from = nul + 1;
   }
-  pieces.push(bytes.subarray(from));
+  pieces.push({ piece: bytes.subarray(from), at: from });
   return pieces;
 }
 
@@ -117,6 +125,7 @@ export function parseConfig(bytes: Uint8Array): { config: LogDirConfig; warnings
   // earlier line set, and UDP is on while the port is not 0 (a port of 65536 is 0).
   let udpAddress = "0.0.0.0";
   let udpPort = 0;
+  const program: number[] = [];
   while (start + 1 < bytes.length) {
     let end = bytes.indexOf(0x0a, start);
     if (end === -1) end = bytes.length;
@@ -156,12 +165,15 @@ export function parseConfig(bytes: Uint8Array): { config: LogDirConfig; warnings
       case "-":
       case "e":
       case "E":
-        for (const instruction of splitAtNul(whole)) {
-          const letter = String.fromCharCode(instruction[0] ?? 0);
+        for (const { piece, at } of splitAtNul(whole)) {
+          const letter = String.fromCharCode(piece[0] ?? 0);
           if (letter === "+" || letter === "-" || letter === "e" || letter === "E") {
-            config.patterns.push({ kind: letter, pattern: instruction.slice(1) });
+            const pattern = piece.slice(1);
+            config.patterns.push({ kind: letter, pattern, at: program.length + at + 1 });
           }
         }
+        for (const b of whole) program.push(b);
+        program.push(0);
         break;
       case "U":
       case "u": {
@@ -193,5 +205,6 @@ export function parseConfig(bytes: Uint8Array): { config: LogDirConfig; warnings
     }
   }
   config.udp = udpPort === 0 ? undefined : { address: udpAddress, port: udpPort };
+  config.program = new Uint8Array(program);
   return { config, warnings };
 }

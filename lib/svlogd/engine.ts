@@ -75,8 +75,14 @@ export class SvlogdEngine {
   readonly #everOpened = new Set<number>();
   readonly #stamp: StampCache | undefined;
   readonly #replace: Uint8Array | undefined;
-  /** The line held so far (`-l` bytes at most), grown as lines need it. */
+  /**
+   * runit's line buffer (`-l` bytes at most, grown as lines need it): the held line so
+   * far, and past a line's end what earlier, longer lines left there, which patterns
+   * may read (lib/svlogd/pattern.ts).
+   */
   #head: Uint8Array;
+  /** Where each line of a {@linkcode #takeWholeLines} run starts. */
+  #lineStarts = new Int32Array(1024);
   #headLength = 0;
   #inLine = false;
   #decided = false;
@@ -203,6 +209,21 @@ export class SvlogdEngine {
   /** Whether the input read so far ends inside a line. */
   get midLine(): boolean {
     return this.#inLine;
+  }
+
+  /** Whether a rotation or the close waits for a directory's processor now. */
+  get waitingForProcessor(): boolean {
+    return this.#dirs.some((dir) => dir.waitingForProcessor);
+  }
+
+  /**
+   * Resolves once everything taken so far is written (rotations and the processor waits
+   * they make included), as runit has done when it next waits for input.
+   */
+  settle(): Promise<void> {
+    return this.#enqueue(async () => {
+      for (const dir of this.#dirs) await dir.drained();
+    });
   }
 
   /** Whether an operation is now waiting in a pause (full disk, unwritable directory). */
@@ -378,9 +399,12 @@ export class SvlogdEngine {
         }
         const newline = chunk.indexOf(0x0a, i);
         if (newline !== -1 && newline - i < lineMax) {
-          let line = chunk.subarray(i, newline);
-          if (this.#replace !== undefined) line = this.#replaceInto(line, 0);
-          this.#emit(line, false, stamp?.bytes, true);
+          // Into the line buffer, as runit reads each line: a later, shorter line's
+          // patterns may look at the byte after its end (lib/svlogd/pattern.ts).
+          const line = chunk.subarray(i, newline);
+          if (this.#replace !== undefined) this.#replaceInto(line, 0);
+          else this.#headRoom(line.length).set(line);
+          this.#emit(line.length, false, stamp?.bytes, true);
           i = newline + 1;
           continue;
         }
@@ -400,12 +424,12 @@ export class SvlogdEngine {
         i += take;
         if (this.#headLength === lineMax) {
           // No newline within len characters: a "long" line; the rest is streamed.
-          this.#emit(this.#head.subarray(0, lineMax), true, this.#lineStamp, false);
+          this.#emit(lineMax, true, this.#lineStamp, false);
           this.#decided = true;
           continue;
         }
         if (newline !== -1 && i === newline) {
-          this.#emit(this.#head.subarray(0, this.#headLength), false, this.#lineStamp, true);
+          this.#emit(this.#headLength, false, this.#lineStamp, true);
           this.#inLine = false;
           i = newline + 1;
           // The held line is done: the rest goes whole again.
@@ -462,6 +486,7 @@ export class SvlogdEngine {
     const first = this.#dirs[0]!.pending;
     const start = first.length;
     let i = from;
+    let lines = 0;
     for (;;) {
       const newline = chunk.indexOf(0x0a, i);
       if (newline === -1) break;
@@ -471,8 +496,15 @@ export class SvlogdEngine {
       const o = putLineHead(bytes, first.length, stamp, prefix);
       bytes.set(chunk.subarray(i, end), o);
       first.length = o + end - i;
+      if (lines === this.#lineStarts.length) {
+        const grown = new Int32Array(lines * 2);
+        grown.set(this.#lineStarts);
+        this.#lineStarts = grown;
+      }
+      this.#lineStarts[lines++] = i;
       i = end;
     }
+    this.#fillLineBuffer(chunk, lines, i);
     if (this.#dirs.length > 1 && first.length > start) {
       const run = first.bytes.subarray(start, first.length);
       for (let d = 1; d < this.#dirs.length; d++) this.#dirs[d]!.pending.push(run);
@@ -481,7 +513,27 @@ export class SvlogdEngine {
     return i;
   }
 
-  /** Copies `bytes` into the head at `at`, replacing unwanted bytes; returns the copy. */
+  /**
+   * Leaves in the line buffer what runit's would hold after reading the `count` lines
+   * whose starts are in `#lineStarts` (the last ending just before `end`): each byte
+   * from the last line long enough to reach it. Walking back from the last line, only
+   * the bytes no later line covered are copied.
+   */
+  #fillLineBuffer(chunk: Uint8Array, count: number, end: number): void {
+    const lineMax = this.#options.lineMax;
+    const starts = this.#lineStarts;
+    let covered = 0;
+    let next = end;
+    for (let k = count - 1; k >= 0 && covered < lineMax; k--) {
+      const start = starts[k]!;
+      const length = Math.min(next - 1 - start, lineMax);
+      next = start;
+      if (length <= covered) continue;
+      this.#headRoom(length).set(chunk.subarray(start + covered, start + length), covered);
+      covered = length;
+    }
+  }
+
   /** The held line's buffer, grown to hold `length` bytes (never past `-l`). */
   #headRoom(length: number): Uint8Array {
     if (length > this.#head.length) {
@@ -494,6 +546,7 @@ export class SvlogdEngine {
     return this.#head;
   }
 
+  /** Copies `bytes` into the head at `at`, replacing unwanted bytes; returns the copy. */
   #replaceInto(bytes: Uint8Array, at: number): Uint8Array {
     const table = this.#replace!;
     const by = this.#options.replaceWith!;
@@ -509,7 +562,7 @@ export class SvlogdEngine {
   #endPartialLine(): void {
     if (!this.#inLine) return;
     if (!this.#decided) {
-      this.#emit(this.#head.subarray(0, this.#headLength), false, this.#lineStamp, true);
+      this.#emit(this.#headLength, false, this.#lineStamp, true);
     } else {
       for (const dir of this.#dirs) {
         if (dir.selected && !dir.config.udpOnly) dir.pending.pushByte(0x0a);
@@ -520,16 +573,18 @@ export class SvlogdEngine {
   }
 
   /**
-   * Handles one line's head (its first `len` bytes after replacement) for every
-   * directory (spec §8): patterns, the stderr copy, UDP, and the log. `complete` adds
-   * the newline; a long line's rest is streamed afterwards.
+   * Handles one line's head (the first `length` bytes of the line buffer, after
+   * replacement) for every directory (spec §8): patterns, the stderr copy, UDP, and the
+   * log. `complete` adds the newline; a long line's rest is streamed afterwards.
    */
   #emit(
-    head: Uint8Array,
+    length: number,
     long: boolean,
     stamp: Uint8Array | undefined,
     complete: boolean,
   ): void {
+    const line = this.#head;
+    const head = line.subarray(0, length);
     for (const dir of this.#dirs) {
       const config = dir.config;
       let selected = true;
@@ -537,7 +592,7 @@ export class SvlogdEngine {
         let sel = 0x2b; // '+'
         let err = 0x45; // 'E'
         for (const p of config.patterns) {
-          if (matchPattern(p.pattern, head)) {
+          if (matchPattern(config.program, line, { at: p.at, length })) {
             const kind = p.kind.charCodeAt(0);
             if (kind === 0x2b || kind === 0x2d) sel = kind;
             else err = kind;

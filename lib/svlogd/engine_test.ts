@@ -110,3 +110,28 @@ Deno.test("SvlogdEngine: after a reload that drops the e lines, nothing is copie
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("SvlogdEngine: `+c` at a line's end reads what earlier lines left in the line buffer", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    // No patterns yet: the lines take the fast path, which must still leave runit's
+    // line buffer as runit would ("qyz" after "abc", "xyz", "q").
+    Deno.writeTextFileSync(`${dir}/config`, "pP:\n");
+    const engine = await SvlogdEngine.start(parseSvlogdArgs([dir], "svlogd"), {
+      message: () => {},
+      copyToStderr: () => {},
+      reaper: pidReaper(5),
+      resolve: (d) => d,
+    });
+    await engine.write(encoder.encode("abc\nxyz\nq\n"));
+    Deno.writeTextFileSync(`${dir}/config`, "-*\n+a+y\n++a\n");
+    await engine.reload();
+    // "a" matches "a+y" by the stale "y" of "xyz"; then "" matches "+a" by the "a" of
+    // "a"; "b" matches neither, nor does "ab" (the "b" is no stale byte).
+    await engine.write(encoder.encode("a\n\nb\nab\n"));
+    await engine.close();
+    assertEquals(Deno.readTextFileSync(`${dir}/current`), "P:abc\nP:xyz\nP:q\na\n\n");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

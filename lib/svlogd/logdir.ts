@@ -25,6 +25,11 @@ import { ByteBuffer } from "./byte_buffer.ts";
 import { type LogDirConfig, parseConfig } from "./config.ts";
 import { ProcessorRun } from "./processor.ts";
 import { rotatedName } from "./stamp.ts";
+import { SyncWhileQuick } from "./sync_while_quick.ts";
+import { pathMissing, unlinkAt } from "../../ffi/libc.ts";
+
+/** unlinkat(2)'s "relative to the working directory" (<fcntl.h>, Linux). */
+const AT_FDCWD = -100;
 
 /** What a log directory needs from the engine that drives it. */
 export interface LogDirContext {
@@ -95,6 +100,10 @@ export class LogDir {
   #opening: Promise<dgram.Socket> | undefined;
   #open = true;
   #lastMicros = 0;
+  #waitingForProcessor = false;
+  /** How a rotation fsyncs `current`, and how pruning unlinks: see sync_while_quick.ts. */
+  readonly #fsync = new SyncWhileQuick();
+  readonly #unlink = new SyncWhileQuick();
 
   private constructor(
     ctx: LogDirContext,
@@ -217,8 +226,11 @@ export class LogDir {
     this.#ctx.info(`${kept ? "append" : "new"}: ${this.name}/current`);
   }
 
-  /** Opens or creates `current` for appending (0600, then 0644), pausing on failure. */
-  async #createCurrent(what = "unable to open current"): Promise<void> {
+  /**
+   * Opens or creates `current` for appending (0600, then 0644), pausing on failure.
+   * `measure`: take the size from the file (at open; a rotation counts from 0, as runit).
+   */
+  async #createCurrent(what = "unable to open current", measure = true): Promise<void> {
     const currentPath = `${this.path}/current`;
     for (;;) {
       let file: Deno.FsFile;
@@ -230,7 +242,7 @@ export class LogDir {
       }
       try {
         Deno.chmodSync(currentPath, 0o644);
-        this.#size = file.statSync().size;
+        if (measure) this.#size = file.statSync().size;
       } catch (err) {
         file.close();
         await this.#ctx.pause(`unable to set mode of current: ${this.name}: ${errText(err)}`);
@@ -249,8 +261,12 @@ export class LogDir {
       const micros = Math.max(this.#ctx.now(), this.#lastMicros + 1);
       this.#lastMicros = micros;
       const name = rotatedName(micros, suffix);
+      const path = `${this.path}/${name}`;
+      // The usual answer without an exception (~20 µs a rotation); a stat that fails for
+      // another reason than ENOENT also ends the search, as before.
+      if (pathMissing(path)) return name;
       try {
-        Deno.lstatSync(`${this.path}/${name}`);
+        Deno.lstatSync(path);
       } catch {
         return name;
       }
@@ -292,6 +308,16 @@ export class LogDir {
     const err = this.#drainError;
     this.#drainError = undefined;
     if (err !== undefined) throw err;
+  }
+
+  /** Like {@linkcode flush}, but a write error stays for the next flush() to report. */
+  async drained(): Promise<void> {
+    for (;;) {
+      this.kick();
+      const draining = this.#draining;
+      if (draining === undefined) return;
+      await draining.catch(() => {});
+    }
   }
 
   #hasPending(): boolean {
@@ -438,9 +464,11 @@ export class LogDir {
     const victim = old.find((name) => !this.#isProtected(name, keep));
     if (victim === undefined) return;
     this.#ctx.info(`delete: ${this.name}/${victim}`);
+    const path = `${this.path}/${victim}`;
     try {
-      // Off the main thread: unlinking a large file takes the kernel a while.
-      await Deno.remove(`${this.path}/${victim}`);
+      // Off the main thread once unlinking is slow (a large file takes the kernel a while).
+      // unlink(2) alone: Deno.removeSync stats first, to choose between unlink and rmdir.
+      await this.#unlink.run(() => unlinkAt(AT_FDCWD, path), () => Deno.remove(path));
     } catch (err) {
       this.#ctx.warn(`unable to unlink oldest logfile: ${this.name}: ${errText(err)}`);
     }
@@ -454,7 +482,7 @@ export class LogDir {
   /** Rotates `current` (spec §5.2); an empty `current` is left alone. */
   async rotate(): Promise<void> {
     if (!this.#open) return;
-    await this.#processor?.done;
+    await this.waitProcessor();
     this.#processor = undefined;
     const withProcessor = this.config.processor !== undefined;
     const name = this.#freshName(withProcessor ? "u" : "s");
@@ -464,10 +492,11 @@ export class LogDir {
     if (this.#size === 0) return;
     const current = this.#current!;
     const currentPath = `${this.path}/current`;
-    // Asynchronous: the lines read meanwhile gather in memory instead of waiting.
+    // Blocking while fsync is quick; else asynchronous, the lines read meanwhile
+    // gathering in memory instead of waiting (lib/svlogd/sync_while_quick.ts).
     for (;;) {
       try {
-        await current.sync();
+        await this.#fsync.run(() => current.syncSync(), () => current.sync());
         break;
       } catch (err) {
         await this.#ctx.pause(`unable to fsync current logfile: ${this.name}: ${errText(err)}`);
@@ -481,7 +510,7 @@ export class LogDir {
       () => Deno.renameSync(currentPath, `${this.path}/${name}`),
     );
     this.#ctx.info(`rename: ${this.name}/current ${name} ${this.#size}`);
-    await this.#createCurrent("unable to create new current");
+    await this.#createCurrent("unable to create new current", false);
     this.#size = 0;
     await this.#prune([name]);
     if (withProcessor) {
@@ -499,9 +528,27 @@ export class LogDir {
     if (this.#deadline !== 0 && nowMs >= this.#deadline) await this.rotate();
   }
 
-  /** Waits until a running processor has finished successfully (spec §11 exit step 1). */
+  /**
+   * Waits until a running processor has finished successfully (spec §11 exit step 1; a
+   * rotation waits so too, runit's processorstop).
+   */
   async waitProcessor(): Promise<void> {
-    await this.#processor?.done;
+    const running = this.#processor;
+    if (running === undefined) return;
+    this.#waitingForProcessor = true;
+    try {
+      await running.done;
+    } finally {
+      this.#waitingForProcessor = false;
+    }
+  }
+
+  /**
+   * Whether a rotation or the close is waiting for the processor now: runit waits in
+   * wait_pid() with SIGCHLD blocked then, so its `sigchild received.` comes later.
+   */
+  get waitingForProcessor(): boolean {
+    return this.#waitingForProcessor;
   }
 
   async #sendUdp(datagram: Uint8Array): Promise<void> {
