@@ -44,9 +44,11 @@ export class SyncWhileQuick {
    * ```ts
    * import { SyncWhileQuick } from "./sync_while_quick.ts";
    * const fsync = new SyncWhileQuick();
-   * const file = Deno.openSync(Deno.makeTempFileSync(), { write: true });
+   * const path = Deno.makeTempFileSync();
+   * const file = Deno.openSync(path, { write: true });
    * await fsync.run(() => file.syncSync(), () => file.sync());
    * file.close();
+   * Deno.removeSync(path);
    * ```
    */
   async run(blocking: () => void, background: () => Promise<void>): Promise<void> {
