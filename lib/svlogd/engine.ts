@@ -12,6 +12,7 @@
  * so they never interleave; `stop()` alone acts at once, ending any pause.
  */
 
+import { realTime } from "../../ffi/libc.ts";
 import type { Reaper } from "../reaper.ts";
 import { matchPattern } from "./pattern.ts";
 import { LogDir, type LogDirContext, LogDirSkipped } from "./logdir.ts";
@@ -47,11 +48,14 @@ export class SvlogdStopped extends Error {
   override name = "SvlogdStopped";
 }
 
-/** The system clock in microseconds (µs below the ms from the monotonic clock). */
+/**
+ * The real clock in unix microseconds, as runit's taia_now reads it. Not Date.now()'s
+ * milliseconds with performance.now()'s fraction below them: two clocks whose
+ * millisecond boundaries differ, whose sum went back by up to 1 ms between two readings.
+ */
 export function systemMicros(): number {
-  const ms = Date.now();
-  const sub = Math.floor((performance.now() % 1) * 1000);
-  return ms * 1000 + sub;
+  const time = realTime();
+  return time.seconds * 1_000_000 + time.micros;
 }
 
 const DOTS = new TextEncoder().encode("...");
@@ -96,6 +100,8 @@ export class SvlogdEngine {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   #queued = 0;
+  /** The last rotated file's time (LogDirContext.rotationMicros). */
+  #lastRotationMicros = 0;
 
   private constructor(options: SvlogdOptions, host: SvlogdHost) {
     this.#options = options;
@@ -118,6 +124,10 @@ export class SvlogdEngine {
       },
       pause: (text) => this.#pause(text),
       now: this.#now,
+      rotationMicros: () => (this.#lastRotationMicros = Math.max(
+        this.#now(),
+        this.#lastRotationMicros + 1,
+      )),
       lineMax: options.lineMax,
       reaper: host.reaper,
     };

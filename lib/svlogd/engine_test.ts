@@ -45,6 +45,40 @@ Deno.test("SvlogdEngine: a clock stepping backwards never deletes the file in pr
   }
 });
 
+Deno.test("SvlogdEngine: rotated names sort in rotation order across a SIGHUP's reopening", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    Deno.writeTextFileSync(`${dir}/config`, "s100\n");
+    let micros = 1_800_000_000_000_000;
+    const messages: string[] = [];
+    const engine = await SvlogdEngine.start(parseSvlogdArgs(["-v", dir], "svlogd"), {
+      message: (line) => messages.push(line),
+      copyToStderr: () => {},
+      reaper: pidReaper(5),
+      resolve: (d) => d,
+      now: () => micros,
+    });
+    for (let i = 0; i < 6; i++) {
+      await engine.write(encoder.encode(`${i} ${"z".repeat(97)}\n`)); // one rotation each
+      if (i === 2) {
+        await engine.reload(); // the directory is closed and opened again
+        micros -= 500; // and the clock reads earlier (as the real one may, a step back)
+      }
+    }
+    await engine.close();
+    const renamed = messages.filter((m) => m.includes("info: rename:")).map((m) =>
+      m.split(" ")[4]!
+    );
+    assertEquals(renamed.length, 5);
+    for (let i = 1; i < renamed.length; i++) assert(renamed[i - 1]! < renamed[i]!, "names sort");
+    const names = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n[0] === "@");
+    const text = names.sort().map((n) => Deno.readTextFileSync(`${dir}/${n}`)).join("");
+    assertEquals(text.split("\n").map((line) => line[0]).join(""), "01234");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
 Deno.test("SvlogdEngine: -l long lines stream whole into the log, heads go to stderr", async () => {
   const dir = Deno.makeTempDirSync();
   try {

@@ -41,6 +41,13 @@ export interface LogDirContext {
   pause(text: string): Promise<void>;
   /** The wall clock in unix microseconds. */
   now(): number;
+  /**
+   * The time for a rotated file's name, in unix microseconds: later than every one given
+   * before in this process, across directories and a SIGHUP's reopening, so that names
+   * sort in rotation order even when the clock reads the same or an earlier time (a step
+   * backwards), and pruning never takes the newest file for the oldest.
+   */
+  rotationMicros(): number;
   /** `-l`: the after-write rotation threshold is `s - lineMax`. */
   lineMax: number;
   /** Reaps processors. */
@@ -99,7 +106,6 @@ export class LogDir {
   /** The UDP socket being made (node:dgram is loaded on first use, see #udpSocket). */
   #opening: Promise<dgram.Socket> | undefined;
   #open = true;
-  #lastMicros = 0;
   #waitingForProcessor = false;
   /** How a rotation fsyncs `current`, and how pruning unlinks: see sync_while_quick.ts. */
   readonly #fsync = new SyncWhileQuick();
@@ -256,11 +262,7 @@ export class LogDir {
   /** A `@TAI64N.x` name not present in the directory (a new timestamp if it is). */
   #freshName(suffix: "s" | "u"): string {
     for (;;) {
-      // Names sort in rotation order even when the clock reads the same or an earlier
-      // time (a step backwards), so pruning never takes the newest file for the oldest.
-      const micros = Math.max(this.#ctx.now(), this.#lastMicros + 1);
-      this.#lastMicros = micros;
-      const name = rotatedName(micros, suffix);
+      const name = rotatedName(this.#ctx.rotationMicros(), suffix);
       const path = `${this.path}/${name}`;
       // The usual answer without an exception (~20 µs a rotation); a stat that fails for
       // another reason than ENOENT also ends the search, as before.
