@@ -5,30 +5,42 @@ import { parseSvlogdArgs } from "./options.ts";
 
 const encoder = new TextEncoder();
 
+/**
+ * An engine with -v on `dir` (its `config` written first), its messages kept, and a clock
+ * the test sets (`clock.micros`).
+ */
+async function verboseEngine(dir: string, config: string) {
+  Deno.writeTextFileSync(`${dir}/config`, config);
+  const clock = { micros: 1_800_000_000_000_000 };
+  const messages: string[] = [];
+  const engine = await SvlogdEngine.start(parseSvlogdArgs(["-v", dir], "svlogd"), {
+    message: (line) => messages.push(line),
+    copyToStderr: () => {},
+    reaper: pidReaper(5),
+    resolve: (d) => d,
+    now: () => clock.micros,
+  });
+  return { engine, messages, clock };
+}
+
+/** The rotated names in the `rename:` lines of `messages`, in order. */
+function renamedNames(messages: readonly string[]): string[] {
+  return messages.filter((m) => m.includes("info: rename:")).map((m) => m.split(" ")[4]!);
+}
+
 Deno.test("SvlogdEngine: a clock stepping backwards never deletes the file in progress", async () => {
   const dir = Deno.makeTempDirSync();
   try {
-    Deno.writeTextFileSync(`${dir}/config`, "s100\nn2\n!sleep 0.05; cat\n");
-    let micros = 1_800_000_000_000_000;
-    const messages: string[] = [];
-    const engine = await SvlogdEngine.start(parseSvlogdArgs(["-v", dir], "svlogd"), {
-      message: (line) => messages.push(line),
-      copyToStderr: () => {},
-      reaper: pidReaper(5),
-      resolve: (d) => d,
-      now: () => micros,
-    });
+    const { engine, messages, clock } = await verboseEngine(dir, "s100\nn2\n!sleep 0.05; cat\n");
     let expected = "";
     for (let i = 0; i < 8; i++) {
       const line = `${i} ${"z".repeat(97)}\n`; // 100 bytes: one rotation per line
       expected += line;
       await engine.write(encoder.encode(line));
-      if (i === 3) micros -= 3600 * 1_000_000; // the clock steps back an hour
+      if (i === 3) clock.micros -= 3600 * 1_000_000; // the clock steps back an hour
     }
     await engine.close();
-    const renamed = messages.filter((m) => m.includes("info: rename:")).map((m) =>
-      m.split(" ")[4]!
-    );
+    const renamed = renamedNames(messages);
     assertEquals(renamed.length, 7);
     for (let i = 1; i < renamed.length; i++) assert(renamed[i - 1]! < renamed[i]!, "names sort");
     assertEquals(messages.filter((m) => /unable|failed/.test(m)), []);
@@ -48,27 +60,16 @@ Deno.test("SvlogdEngine: a clock stepping backwards never deletes the file in pr
 Deno.test("SvlogdEngine: rotated names sort in rotation order across a SIGHUP's reopening", async () => {
   const dir = Deno.makeTempDirSync();
   try {
-    Deno.writeTextFileSync(`${dir}/config`, "s100\n");
-    let micros = 1_800_000_000_000_000;
-    const messages: string[] = [];
-    const engine = await SvlogdEngine.start(parseSvlogdArgs(["-v", dir], "svlogd"), {
-      message: (line) => messages.push(line),
-      copyToStderr: () => {},
-      reaper: pidReaper(5),
-      resolve: (d) => d,
-      now: () => micros,
-    });
+    const { engine, messages, clock } = await verboseEngine(dir, "s100\n");
     for (let i = 0; i < 6; i++) {
       await engine.write(encoder.encode(`${i} ${"z".repeat(97)}\n`)); // one rotation each
       if (i === 2) {
         await engine.reload(); // the directory is closed and opened again
-        micros -= 500; // and the clock reads earlier (as the real one may, a step back)
+        clock.micros -= 500; // and the clock reads earlier (as the real one may, a step back)
       }
     }
     await engine.close();
-    const renamed = messages.filter((m) => m.includes("info: rename:")).map((m) =>
-      m.split(" ")[4]!
-    );
+    const renamed = renamedNames(messages);
     assertEquals(renamed.length, 5);
     for (let i = 1; i < renamed.length; i++) assert(renamed[i - 1]! < renamed[i]!, "names sort");
     const names = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n[0] === "@");
