@@ -301,12 +301,7 @@ export class LogDir {
 
   /** Writes everything pending to `current` (rotations, UDP copies, pauses included). */
   async flush(): Promise<void> {
-    for (;;) {
-      this.kick();
-      const draining = this.#draining;
-      if (draining === undefined) break;
-      await draining.catch(() => {});
-    }
+    await this.drained();
     const err = this.#drainError;
     this.#drainError = undefined;
     if (err !== undefined) throw err;
