@@ -515,6 +515,13 @@ export function setSignalDisposition(
 const SIG_UNBLOCK = 1;
 const SIGSET_BYTES = 128; // glibc's sigset_t
 
+/** `signals` as a sigset's first 64 bits: bit n-1 for signal n. */
+export function signalBits(signals: readonly number[] = []): bigint {
+  let bits = 0n;
+  for (const signal of signals) bits |= 1n << BigInt(signal - 1);
+  return bits;
+}
+
 /**
  * Unblocks `signals` for the calling thread (JavaScript's), which then takes them;
  * returns the signals (bit n-1 for signal n) that were blocked before.
@@ -522,9 +529,8 @@ const SIGSET_BYTES = 128; // glibc's sigset_t
 export function unblockSignals(signals: readonly number[]): bigint {
   const set = new Uint8Array(SIGSET_BYTES);
   const view = new DataView(set.buffer);
-  let bits = 0n;
-  for (const signal of signals) bits |= 1n << BigInt(signal - 1);
-  view.setBigUint64(0, bits, true); // the kernel's sigset: bit n-1 for signal n, LE
+  // the kernel's sigset: bit n-1 for signal n, little-endian
+  view.setBigUint64(0, signalBits(signals), true);
   const before = new Uint8Array(SIGSET_BYTES);
   if (once.sigprocmask(SIG_UNBLOCK, set, before) === -1) throw sysError("sigprocmask");
   return new DataView(before.buffer).getBigUint64(0, true);

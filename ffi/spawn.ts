@@ -8,7 +8,7 @@
  * its own fds close-on-exec, so a child sees only 0, 1, 2 and the fds named in `fds`.
  */
 
-import { bindLibcAll, cstr, cStringBytes } from "./libc.ts";
+import { bindLibcAll, cstr, cStringBytes, signalBits } from "./libc.ts";
 import { loadedNativeLibrary, type NativeLibrary, nativeLibrary } from "./native.ts";
 import { SysError } from "../lib/sys_error.ts";
 import { type CallerLimit, callerLimits, settleEnvironment } from "../lib/launch.ts";
@@ -91,13 +91,6 @@ export interface SpawnOptions {
    * so the caller ignores them itself first.
    */
   ignored?: readonly number[];
-}
-
-/** `signals` as a sigset's first 64 bits: bit n-1 for signal n. */
-function signalBits(signals: readonly number[] | undefined): bigint {
-  let bits = 0n;
-  for (const signal of signals ?? []) bits |= 1n << BigInt(signal - 1);
-  return bits;
 }
 
 const encoder = new TextEncoder();
