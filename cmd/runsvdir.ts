@@ -10,7 +10,7 @@
  */
 
 import type { AppletContext } from "../lib/applet.ts";
-import { getpid, kill, setProcessName, setSignalDisposition } from "../ffi/libc.ts";
+import { getpid, getppid, kill, setProcessName, setSignalDisposition } from "../ffi/libc.ts";
 import { DirectoryPaths } from "../ffi/dir.ts";
 import { ArgArea } from "../ffi/proctitle.ts";
 import { ignoreInspectorSignal } from "../lib/daemon_signals.ts";
@@ -23,6 +23,7 @@ import { scheduleStartupRelease } from "../lib/startup_pages.ts";
 import { parseRunsvdirArgs } from "../lib/runsvdir/args.ts";
 import type { RunsvdirHost } from "../lib/runsvdir/host.ts";
 import { createTree } from "../lib/runsvdir/tree.ts";
+import { currentProcess1View, stopTimeoutUnder } from "../lib/runsvdir/stop_deadline.ts";
 import { type LogArea, openLogArea } from "../lib/runsvdir/log_area.ts";
 import { LOG_ARG_MIN } from "../lib/runsvdir/log_window.ts";
 import { SIGINT } from "../lib/signals.ts";
@@ -140,7 +141,8 @@ export async function main(given: readonly string[], ctx: AppletContext): Promis
   scheduleStartupRelease();
 
   const how = await stopRequested;
-  await host.stopAll();
+  // As stage 2 of Debian's runit, SIGKILL comes 5 s after SIGTERM: stop within that.
+  await host.stopAll(stopTimeoutUnder(currentProcess1View(getppid())));
   logArea?.close();
   if (how === "int") {
     // runit's runsvdir dies of SIGINT; do the same now that nothing runs any more.

@@ -59,11 +59,13 @@ import {
   decideShutdown,
   FINAL_TERM_GRACE_MS,
   finalMode,
+  looksLikeRunsvdir,
   NO_PENDING,
   type Pending,
   POWEROFF_TO_HALT_MS,
   RETRY_PAUSE_MS,
   type Stage,
+  STAGE2_RUNSVDIR_TERM_GRACE_MS,
   STAGE2_TERM_GRACE_MS,
   type StageEnd,
   WAKE_INTERVAL_MS,
@@ -153,6 +155,17 @@ function setEnvironment(env: readonly string[]): void {
   for (const assignment of env) {
     const at = assignment.indexOf("=");
     if (at > 0) Deno.env.set(assignment.slice(0, at), assignment.slice(at + 1));
+  }
+}
+
+/** Whether process `pid` is runsvdir (/proc/PID/comm and cmdline; false when unreadable). */
+function isRunsvdir(pid: number): boolean {
+  try {
+    const comm = Deno.readTextFileSync(`/proc/${pid}/comm`).trimEnd();
+    const argv = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0");
+    return looksLikeRunsvdir(comm, argv);
+  } catch {
+    return false;
   }
 }
 
@@ -443,8 +456,11 @@ export class Runit {
     if (this.#tree !== undefined) {
       await this.#stopTree();
     } else {
+      const grace = isRunsvdir(this.#stagePid)
+        ? STAGE2_RUNSVDIR_TERM_GRACE_MS
+        : STAGE2_TERM_GRACE_MS;
       if (this.#stageEnd === undefined) tryKill(this.#stagePid, SIGTERM);
-      if (!(await this.#awaitStageEnd(STAGE2_TERM_GRACE_MS))) {
+      if (!(await this.#awaitStageEnd(grace))) {
         this.#say.warn("stage 2 not terminated, sending sigkill...");
         tryKill(this.#stagePid, SIGKILL);
         await this.#awaitStageEnd(Infinity);

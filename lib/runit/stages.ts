@@ -46,6 +46,31 @@ export const RESTART_PAUSE_MS = 5_000;
 export const WAKE_INTERVAL_MS = 14_000;
 /** Grace after SIGTERM to stage 2 before SIGKILL (§2.9 a: five 1 s checks). */
 export const STAGE2_TERM_GRACE_MS = 5_000;
+/**
+ * The same grace for a stage 2 that is runsvdir (`exec runsvdir …`, the usual /etc/runit/2):
+ * denit's runsvdir stops every service itself before it exits, giving a service 7 s before
+ * SIGKILL and its log as long again (docs/runsvdir.md). Killed at 5 s it would lose its
+ * in-process logs and leave services unsupervised, their ./finish never run. A C runsvdir
+ * exits at once on TERM, so it never waits this long.
+ */
+export const STAGE2_RUNSVDIR_TERM_GRACE_MS = 15_000;
+/**
+ * Whether a stage 2 process is runsvdir: by its name (comm), or, while denit's runsvdir
+ * is still starting and its name is Deno's, by the entry it runs.
+ *
+ * @example
+ * ```ts
+ * import { looksLikeRunsvdir } from "./stages.ts";
+ * looksLikeRunsvdir("runsvdir", []); // true
+ * looksLikeRunsvdir("deno", ["deno", "run", "-A", "/usr/lib/denit/src/entry/runsvdir.js"]); // true
+ * looksLikeRunsvdir("2", ["/bin/sh", "/etc/runit/2"]); // false
+ * ```
+ */
+export function looksLikeRunsvdir(comm: string | undefined, argv: readonly string[]): boolean {
+  if (comm === "runsvdir") return true;
+  return comm === "deno" && argv.some((arg) => /\/entry\/runsvdir\.(js|ts)$/.test(arg));
+}
+
 /** Grace between SIGTERM to all processes and SIGKILL at the end (issue #7; not in 2.1.2). */
 export const FINAL_TERM_GRACE_MS = 5_000;
 /** Delay after a failed power-off before halting (§2.11). */

@@ -4,6 +4,7 @@ import {
   decideRequest,
   decideShutdown,
   finalMode,
+  looksLikeRunsvdir,
   NO_PENDING,
   type Pending,
   RESTART_PAUSE_MS,
@@ -122,4 +123,14 @@ Deno.test("finalMode() reboots only with the reboot flag and no SIGPWR ever", ()
   assertEquals(finalMode(true, p({})), "reboot");
   assertEquals(finalMode(false, p({})), "poweroff");
   assertEquals(finalMode(true, p({ pwr: 1 })), "poweroff");
+});
+
+Deno.test("looksLikeRunsvdir(): by name, or by the entry Deno runs while it starts", () => {
+  assertEquals(looksLikeRunsvdir("runsvdir", ["runsvdir", "-P", "/etc/service"]), true);
+  const starting = ["/usr/lib/denit/deno", "run", "-A", "/usr/lib/denit/src/entry/runsvdir.js"];
+  assertEquals(looksLikeRunsvdir("deno", starting), true);
+  assertEquals(looksLikeRunsvdir("deno", ["deno", "run", "/x/entry/runsvchdir.js"]), false);
+  assertEquals(looksLikeRunsvdir("2", ["/bin/sh", "/etc/runit/2"]), false);
+  assertEquals(looksLikeRunsvdir("sleep", ["sleep", "runsvdir"]), false);
+  assertEquals(looksLikeRunsvdir(undefined, []), false);
 });

@@ -155,15 +155,19 @@ export class RunsvdirHost {
   /**
    * Stops everything: every service is terminated (each its main service, then its log)
    * and every removed one still stopping is awaited. Resolves when all have ended.
+   * `stopTimeoutMs` overrides the option for this stop (a shorter deadline set by whoever
+   * will kill this process).
    */
-  async stopAll(): Promise<void> {
+  async stopAll(stopTimeoutMs?: number): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     if (this.#watchTimer !== undefined) clearTimeout(this.#watchTimer);
     if (this.#linkTimer !== undefined) clearTimeout(this.#linkTimer);
     this.#closeWatcher();
     this.#closeLinkWatchers();
-    const all = [...this.#services.values()].map((service) => this.#terminate(service));
+    const all = [...this.#services.values()].map((service) =>
+      this.#terminate(service, stopTimeoutMs)
+    );
     this.#services.clear();
     await Promise.all([...all, ...this.#stopping.values()]);
   }
@@ -399,14 +403,14 @@ export class RunsvdirHost {
   }
 
   /** Terminates a service's supervisor (after its start settled); releases its directory. */
-  async #terminate(service: Service): Promise<void> {
+  async #terminate(service: Service, stopTimeoutMs?: number): Promise<void> {
     service.running = false;
     await service.started.catch(() => {});
     const supervisor = service.supervisor;
     service.supervisor = undefined;
     if (supervisor !== undefined) {
       try {
-        await this.#terminateWithin(supervisor);
+        await this.#terminateWithin(supervisor, stopTimeoutMs ?? this.#o.stopTimeoutMs ?? 7000);
       } catch (err) {
         this.#o.warn(`runsv ${service.name} failed, restarting: ${describe(err)}`);
         try {
@@ -421,8 +425,7 @@ export class RunsvdirHost {
   }
 
   /** terminate(), then SIGKILL for a service that ignores TERM, then kill() for the rest. */
-  async #terminateWithin(supervisor: HostedSupervisor): Promise<void> {
-    const timeoutMs = this.#o.stopTimeoutMs ?? 7000;
+  async #terminateWithin(supervisor: HostedSupervisor, timeoutMs: number): Promise<void> {
     let done = false;
     const ended = supervisor.terminate().finally(() => (done = true));
     const wait = (ms: number): Promise<void> =>
