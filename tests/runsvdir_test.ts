@@ -491,3 +491,20 @@ Deno.test("runsv and runsvdir run in a starting directory whose path is not UTF-
   });
   assertEquals([runsv.stderr(), runsvdir.stderr()], ["", ""]);
 });
+
+Deno.test("runsvdir: a service renamed, then told x, comes back under its new name", async () => {
+  // The restart opened the old name ("unable to change to directory", for ever).
+  await using tmp = tempDir();
+  writeTree(tmp.path, { "svc/a/run!": sleeper() });
+  await using r = await startRunsvdir([`${tmp.path}/svc`]);
+  const first = await waitRunning(`${tmp.path}/svc/a`);
+  Deno.renameSync(`${tmp.path}/svc/a`, `${tmp.path}/svc/a.r1`);
+  const dir = `${tmp.path}/svc/a.r1`;
+  const result = await runApplet("sv", ["x", dir]);
+  assertEquals(result.code, 0, result.stdout + result.stderr);
+  await waitFor(() => {
+    const pid = servicePid(dir);
+    return pid !== first && alive(pid) && serviceStat(dir) === "run";
+  }, { timeoutMs: 10_000, what: "the service running again under its new name" });
+  assert(!r.stderr().includes("unable to change to directory"), r.stderr());
+});

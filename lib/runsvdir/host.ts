@@ -328,7 +328,12 @@ export class RunsvdirHost {
     }
     for (const { id, name } of plan.restart) {
       const service = this.#services.get(id)!;
-      service.name = name;
+      if (service.name !== name) {
+        // Renamed since it was opened: the new supervisor opens it by its name now.
+        service.handle?.release();
+        service.handle = undefined;
+        service.name = name;
+      }
       this.#startService(service);
     }
     if (plan.add.length > 0 || plan.remove.length > 0) this.#check = true;
