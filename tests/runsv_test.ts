@@ -550,3 +550,24 @@ Deno.test("runsv: control scripts get a variable that is not UTF-8 byte for byte
   await waitFor(() => readByteText(`${tmp.path}/seen`) === "XV=v\xff\n", { what: "control/d" });
   killTree(proc.pid);
 });
+
+Deno.test("runsv: u while x's exit waits for the log is ignored: ./run never writes to runsv's stdout", async () => {
+  // The logger keeps running 2 s after its input ends, so `u` comes after `x` has closed
+  // the log pipe and before runsv exits. A start then had no log: ./run's stdout was
+  // runsv's own (runit 2.1.2 fails to start it every second instead).
+  await using tmp = tempDir();
+  writeTree(tmp.path, {
+    "s/run!": '#!/bin/sh\necho "started $$"\nexec sleep 1000\n',
+    "s/log/run!": "#!/bin/sh\ncat >>out\nsleep 2\n",
+  });
+  await using r = await startRunsv(tmp.path, "s");
+  const dir = `${tmp.path}/s`;
+  const first = await waitRunning(dir);
+  await waitFor(() => readText(`${dir}/log/out`).includes(`started ${first}`));
+  writeControl(dir, "x");
+  await waitFor(() => readStat(dir, "log/supervise")?.includes("want exit"));
+  writeControl(dir, "u");
+  const ended = await Promise.race([r.proc.status, sleep(10_000).then(() => undefined)]);
+  assertEquals([ended?.code, r.proc.stdoutText()], [0, ""], "runsv exits; nothing on its stdout");
+  assertEquals(readText(`${dir}/log/out`), `started ${first}\n`);
+});

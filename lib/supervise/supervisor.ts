@@ -28,7 +28,9 @@ import {
   readAvailable,
   tryKill,
 } from "../../ffi/libc.ts";
-import { signalNumber } from "../signals.ts";
+import { SIGCONT, SIGKILL, signalNumber, SIGTERM } from "../signals.ts";
+import { readStatus, type StatusRecord } from "../status_record.ts";
+import { isLeftover, readProcessStart } from "./leftover.ts";
 import {
   execFailure,
   reusableStart,
@@ -101,6 +103,8 @@ const FORK_ERRNOS = new Set([EAGAIN, ENOMEM]);
 const FORK_RETRY_MS = 5000;
 /** The top of the loop's event. It carries no time: a start records its own once spawned. */
 const TICK: Event = { kind: "tick" };
+/** A service left running by a supervisor that ended gets KILL after this (sv's wait). */
+const LEFTOVER_STOP_MS = 7000;
 /** Control bytes buffered per service before the FIFO is left unread (backpressure). */
 const CONTROL_QUEUE_MAX = 4096;
 
@@ -300,6 +304,10 @@ export class Supervisor {
       });
     }
 
+    // What a supervisor that died left running is stopped first: no service runs twice.
+    await this.#stopLeftover(`${abs}/supervise/status`, "");
+    if (log !== undefined) await this.#stopLeftover(`${abs}/log/supervise/status`, "log: ");
+
     main.control = openControl(`${abs}/supervise/control`, "supervise/control");
     this.#update(main);
     if (log !== undefined) {
@@ -322,6 +330,36 @@ export class Supervisor {
         this.#say.warn(`unable to read signals: ${errText(err)}`)
       );
     }
+  }
+
+  /**
+   * Stops the process the `status` at `statusPath` names, when a supervisor that ended
+   * left it running (lib/supervise/leftover.ts): TERM and CONT, KILL after 7 s.
+   */
+  async #stopLeftover(statusPath: string, label: string): Promise<void> {
+    let record: StatusRecord;
+    try {
+      record = readStatus(statusPath);
+    } catch {
+      return; // none, or not a record: nothing was running
+    }
+    const { pid } = record;
+    const running = (): boolean => isLeftover(record, readProcessStart(pid), Deno.pid);
+    if (!running()) return;
+    this.#say.warn(`stopping ${label}pid ${pid}, left running by a supervisor that ended`);
+    const endedWithin = async (ms: number): Promise<boolean> => {
+      const deadline = performance.now() + ms;
+      while (running()) {
+        if (performance.now() >= deadline) return false;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return true;
+    };
+    tryKill(pid, SIGTERM);
+    tryKill(pid, SIGCONT);
+    if (await endedWithin(LEFTOVER_STOP_MS)) return;
+    tryKill(pid, SIGKILL);
+    await endedWithin(1000);
   }
 
   /** The signals from the signalfd, to whatever waits on the event loop meanwhile. */
@@ -449,6 +487,11 @@ export class Supervisor {
     }
   }
 
+  /** Whether the service has a log whose pipe the exit rule has closed. */
+  #logClosedForExit(): boolean {
+    return this.#log !== undefined && this.#logPipe === undefined;
+  }
+
   /** SIGTERM as runsv takes it: an `x` for the service; from then on the exit holds. */
   async #takeTerm(): Promise<void> {
     this.#termRequested = false;
@@ -507,6 +550,11 @@ export class Supervisor {
   }
 
   async #control(which: Which, byte: ControlByte): Promise<void> {
+    // Once `x` has closed the log pipe (the service down, its log finishing), the exit is
+    // under way: a start now would give ./run no log (runit 2.1.2 then fails to start it
+    // every second, "unable to setup filedescriptor"; ours wrote to the supervising
+    // process's own stdout). The exit holds; runsvdir starts the supervisor again.
+    if (which === "main" && (byte === "u" || byte === "o") && this.#logClosedForExit()) return;
     const slot = this.#slot(which)!;
     const script = decisionScript(slot.record, byte);
     const wantWritten = script !== undefined && (byte === "d" || byte === "x");
