@@ -8,7 +8,7 @@
 
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { bin, readOrUndefined, tempDir, waitFor, writeTree } from "./_helpers.ts";
-import { alive, cmdline, servicePid, startRunsvdir } from "./runsvdir_fixture.ts";
+import { alive, cmdline, procStat, servicePid, startRunsvdir } from "./runsvdir_fixture.ts";
 import { readPid } from "./supervise_fixture.ts";
 
 /** Every process whose command line is exactly `argv`. */
@@ -69,7 +69,18 @@ Deno.test("runsvdir killed and started again: the services it left are stopped, 
     left.push(newService);
     assert(!alive(oldService), "the leftover service was stopped");
     assert(!alive(oldLogger), "the leftover logger was stopped");
-    assertEquals(processesRunning(sleeper), [newService]);
+    // Counted in the two instances' sessions (-P): other tests may run sleeps too.
+    const inSession = (pid: number, sessions: number[]): boolean => {
+      try {
+        return sessions.includes(Number(procStat(pid)[3]));
+      } catch {
+        return false; // gone meanwhile
+      }
+    };
+    const ours = processesRunning(sleeper).filter((pid) =>
+      inSession(pid, [oldService, newService])
+    );
+    assertEquals(ours, [newService]);
     const messages = second.stderr();
     assertMatch(
       messages,
