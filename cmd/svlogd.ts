@@ -26,7 +26,8 @@ import { NoFunctionalDirs, SvlogdEngine, SvlogdStopped } from "../lib/svlogd/eng
 // -V throws VersionRequest, a UsageError whose message is the version line.
 import { parseSvlogdArgs, SVLOGD_USAGE, type SvlogdOptions } from "../lib/svlogd/options.ts";
 import { DirectoryPaths } from "../ffi/dir.ts";
-import { setProcessName } from "../ffi/libc.ts";
+import { readAvailable, setProcessName } from "../ffi/libc.ts";
+import { readableOffThread } from "../ffi/wait.ts";
 import { ArgArea } from "../ffi/proctitle.ts";
 
 export const meta = { name: "svlogd" } as const;
@@ -78,17 +79,50 @@ export async function main(given: readonly string[], ctx: AppletContext): Promis
   return await run(options);
 }
 
+/** svlogd reads its input from fd 0. */
+const STDIN = 0;
 /** Grace after SIGTERM for data already on its way (the read in flight). */
 const TERM_GRACE_MS = 100;
 /** Longest wait after SIGTERM for the rest of a line already begun. */
 const TERM_LINE_GRACE_MS = 1000;
 
-/** Resolves with the promise's value, or undefined after `ms`. */
-function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+/**
+ * One read of standard input: null at its end. The wait for data is a poll on Deno's
+ * blocking pool, and the read itself is made here, on this thread, only when the caller
+ * still wants it: a read left waiting in the pool (Deno.stdin.read) when SIGTERM ends
+ * svlogd went on to take the next lines out of the pipe after svlogd had stopped looking,
+ * and they were lost (a soak: the first lines of a service's next run, 1 in 4 seeds).
+ */
+async function readInput(
+  buffer: Uint8Array<ArrayBuffer>,
+  wanted: () => boolean,
+): Promise<number | null | undefined> {
+  for (;;) {
+    await readableOffThread(STDIN);
+    if (!wanted()) return undefined; // given up on: the data stays in the pipe
+    const count = readAvailable(STDIN, buffer);
+    if (count > 0) return count;
+    if (count === 0) return null;
+    // EAGAIN: another reader took it first (stdin shared and non-blocking); wait again.
+  }
+}
+
+/**
+ * Resolves with the promise's value, or undefined after `ms`; `onTimeout` runs first,
+ * in the timer's own turn (so a read given up on cannot start after it).
+ */
+function within<T>(
+  promise: Promise<T>,
+  ms: number,
+  onTimeout: () => void,
+): Promise<T | undefined> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<undefined>((
-    resolve,
-  ) => (timer = setTimeout(() => resolve(undefined), ms)));
+  const timeout = new Promise<undefined>((resolve) =>
+    timer = setTimeout(() => {
+      onTimeout();
+      resolve(undefined);
+    }, ms)
+  );
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
@@ -187,16 +221,18 @@ async function run(options: SvlogdOptions): Promise<number> {
     for (;;) {
       let count: number | null | undefined;
       try {
-        const reading = Deno.stdin.read(buffer);
+        let wanted = true;
+        const giveUp = (): void => void (wanted = false);
+        const reading = readInput(buffer, () => wanted);
         // After SIGTERM: only data already on its way, or the rest of a begun line (also
         // for the read that was waiting when the signal came).
         const graceMs = (): number =>
           engine!.midLine ? Math.max(0, termAt + TERM_LINE_GRACE_MS - Date.now()) : TERM_GRACE_MS;
         if (!stopping) {
           const first = await Promise.race([reading, finished]);
-          count = first === "term" ? await within(reading, graceMs()) : first;
+          count = first === "term" ? await within(reading, graceMs(), giveUp) : first;
         } else {
-          count = await within(reading, graceMs());
+          count = await within(reading, graceMs(), giveUp);
         }
       } catch (err) {
         writeStderr(`svlogd: warning: unable to read standard input: ${errText(err)}\n`);
