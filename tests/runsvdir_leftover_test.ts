@@ -77,9 +77,13 @@ Deno.test("runsvdir killed and started again: the services it left are stopped, 
         return false; // gone meanwhile
       }
     };
-    const ours = processesRunning(sleeper).filter((pid) =>
-      inSession(pid, [oldService, newService])
-    );
+    // Once the new instance has exec'd its sleep (its pid names ./run's shell before).
+    const ours = await waitFor(() => {
+      const found = processesRunning(sleeper).filter((pid) =>
+        inSession(pid, [oldService, newService])
+      );
+      return found.includes(newService) ? found : undefined;
+    }, { what: "the new instance's sleep" });
     assertEquals(ours, [newService]);
     const messages = second.stderr();
     assertMatch(
