@@ -572,6 +572,17 @@ function changeStatusFlags(fd: number, set: number, clear: number): number {
   return next;
 }
 
+const F_SETPIPE_SZ = 1031; // Linux
+
+/**
+ * Sets the capacity of the pipe `fd` is an end of (F_SETPIPE_SZ; the kernel rounds it up
+ * to a power-of-two number of pages) and returns it. Unprivileged, at most
+ * /proc/sys/fs/pipe-max-size.
+ */
+export function setPipeSize(fd: number, bytes: number): number {
+  return retryEintr("fcntl", () => core.fcntl(fd, F_SETPIPE_SZ, bytes));
+}
+
 const F_SETOWN = 8;
 const O_ASYNC = 0o20000;
 

@@ -98,9 +98,9 @@ export interface TempDir extends AsyncDisposable {
   path: string;
 }
 
-/** Makes a temp dir; use with `await using`. */
-export function tempDir(prefix = "denit-test-"): TempDir {
-  const path = Deno.makeTempDirSync({ prefix });
+/** Makes a temp dir (in `dir`, else the system's); use with `await using`. */
+export function tempDir(prefix = "denit-test-", dir?: string): TempDir {
+  const path = Deno.makeTempDirSync(dir === undefined ? { prefix } : { prefix, dir });
   return {
     path,
     async [Symbol.asyncDispose](): Promise<void> {

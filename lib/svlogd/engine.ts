@@ -493,27 +493,43 @@ export class SvlogdEngine {
   #takeWholeLines(chunk: Uint8Array, from: number, prefix: Uint8Array): number {
     const stamp = this.#stamp?.bytes;
     const extra = (stamp?.length ?? 0) + prefix.length;
-    const first = this.#dirs[0]!.pending;
-    const start = first.length;
     let i = from;
     let lines = 0;
     for (;;) {
       const newline = chunk.indexOf(0x0a, i);
       if (newline === -1) break;
-      const end = newline + 1;
-      first.reserve(extra + end - i);
-      const bytes = first.bytes;
-      const o = putLineHead(bytes, first.length, stamp, prefix);
-      bytes.set(chunk.subarray(i, end), o);
-      first.length = o + end - i;
       if (lines === this.#lineStarts.length) {
         const grown = new Int32Array(lines * 2);
         grown.set(this.#lineStarts);
         this.#lineStarts = grown;
       }
       this.#lineStarts[lines++] = i;
-      i = end;
+      i = newline + 1;
     }
+    const first = this.#dirs[0]!.pending;
+    const start = first.length;
+    const body = i - from;
+    first.reserve(body + lines * extra);
+    const bytes = first.bytes;
+    if (extra === 0) {
+      bytes.set(chunk.subarray(from, i), start);
+    } else {
+      // The lines go to the end of their room in one copy, then each moves down behind
+      // its stamp and prefix within the buffer: a view per line made a million objects
+      // for 1 M lines, a tenth of svlogd's time in the garbage collector.
+      const starts = this.#lineStarts;
+      let source = start + lines * extra;
+      bytes.set(chunk.subarray(from, i), source);
+      let o = start;
+      for (let k = 0; k < lines; k++) {
+        const length = (k + 1 < lines ? starts[k + 1]! : i) - starts[k]!;
+        o = putLineHead(bytes, o, stamp, prefix);
+        bytes.copyWithin(o, source, source + length);
+        o += length;
+        source += length;
+      }
+    }
+    first.length = start + body + lines * extra;
     this.#fillLineBuffer(chunk, lines, i);
     if (this.#dirs.length > 1 && first.length > start) {
       const run = first.bytes.subarray(start, first.length);

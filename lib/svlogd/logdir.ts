@@ -110,6 +110,8 @@ export class LogDir {
   /** How a rotation fsyncs `current`, and how pruning unlinks: see sync_while_quick.ts. */
   readonly #fsync = new SyncWhileQuick();
   readonly #unlink = new SyncWhileQuick();
+  /** The last rotation's removal of the oldest file, which may still be running. */
+  #pruning: Promise<void> = Promise.resolve();
 
   private constructor(
     ctx: LogDirContext,
@@ -391,6 +393,7 @@ export class LogDir {
         this.#size += n;
       } catch (err) {
         if (errnoOf(err) === ENOSPC && this.config.nMin < this.config.nMax) {
+          await this.#pruning; // it may be freeing space, and must not pick the same file
           if (this.#deleteForSpace()) continue;
         }
         await this.#ctx.pause(`unable to write to current: ${this.name}: ${errText(err)}`);
@@ -509,7 +512,14 @@ export class LogDir {
     this.#ctx.info(`rename: ${this.name}/current ${name} ${this.#size}`);
     await this.#createCurrent("unable to create new current", false);
     this.#size = 0;
-    await this.#prune([name]);
+    // The oldest file's unlink (~1 ms on a disk: the kernel frees its blocks) goes on
+    // while the next lines are written to the new current, where runit waits for it; the
+    // lines written meanwhile would otherwise gather in memory (or wait, past 1 MiB).
+    await this.#pruning;
+    // #prune reports its own failures; this only keeps an unforeseen one from going unseen.
+    this.#pruning = this.#prune([name]).catch((err) =>
+      this.#ctx.warn(`unable to remove old logfiles: ${this.name}: ${errText(err)}`)
+    );
     if (withProcessor) {
       this.#processor = await ProcessorRun.start(
         this.#ctx,
@@ -611,6 +621,7 @@ export class LogDir {
     try {
       await this.flush();
     } finally {
+      await this.#pruning;
       this.#open = false;
       this.#processor?.forget();
       this.#processor = undefined;

@@ -1,0 +1,65 @@
+/**
+ * svlogd reads at once while input waits in its pipe, without a turn of the event loop
+ * per read (a thread hand-off each time, a third of its time on 1 M lines). Signals are
+ * taken in those turns: under input that never pauses they must still come, and SIGTERM
+ * must still end svlogd.
+ */
+
+import { assertEquals, assertStringIncludes } from "./_assert.ts";
+import { bin, sleep, spawn, tempDir, waitFor } from "./_helpers.ts";
+import { close, mkfifo, O_CLOEXEC, O_NONBLOCK, O_RDWR, open, setPipeSize } from "../ffi/libc.ts";
+
+/**
+ * /dev/shm when it is a tmpfs: there a rotation's fsync and unlink are quick and made at
+ * once, so nothing but svlogd's own turns lets a signal in. On a disk they go to Deno's
+ * blocking pool, and waiting for them gives turns of their own.
+ */
+function quickFilesystem(): string | undefined {
+  const mounts = Deno.readTextFileSync("/proc/mounts").split("\n");
+  return mounts.some((line) => / \/dev\/shm tmpfs /.test(line)) ? "/dev/shm" : undefined;
+}
+
+/** Bytes a process has read through read(2) and the like (/proc/PID/io, rchar). */
+function bytesRead(pid: number): number {
+  const io = Deno.readTextFileSync(`/proc/${pid}/io`);
+  return Number(/^rchar: (\d+)$/m.exec(io)?.[1] ?? 0);
+}
+
+Deno.test("svlogd: SIGALRM and SIGTERM are taken while input never pauses", async () => {
+  await using tmp = tempDir("denit-test-", quickFilesystem());
+  Deno.mkdirSync(`${tmp.path}/d`);
+  // Every line deselected: nothing is written, so no rotation (whose unlink may go to
+  // Deno's blocking pool and give a turn) and no disk use, however fast `yes` writes. The
+  // patterns make each line cost svlogd enough that `yes` keeps its pipe full.
+  const patterns = Array.from({ length: 40 }, (_, k) => `-*${k}*q*z\n`).join("");
+  Deno.writeTextFileSync(`${tmp.path}/d/config`, `${patterns}-*\n`);
+  mkfifo(`${tmp.path}/in`, 0o600);
+  // Held open, so that neither side's open of the FIFO waits for the other.
+  const fifo = open(`${tmp.path}/in`, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  try {
+    // svlogd reads 64 kB at a time: from a 1 MB pipe that `yes` refills, no read empties it.
+    setPipeSize(fifo, 1 << 20);
+    await using svlogd = spawn("sh", ["-c", 'exec "$0" -v d <in', await bin("svlogd")], {
+      cwd: tmp.path,
+    });
+    // Far faster than svlogd can log: its pipe stays full from now on.
+    await using _writer = spawn("sh", ["-c", "exec yes 'a line of some length, for the log' >in"], {
+      cwd: tmp.path,
+    });
+    await waitFor(() => bytesRead(svlogd.pid) > 16 << 20, {
+      timeoutMs: 15_000,
+      what: "svlogd to read 16 MB",
+    });
+    svlogd.signal("SIGALRM");
+    await waitFor(() => svlogd.stderrText().includes("sigalarm received."), {
+      timeoutMs: 10_000,
+      what: "SIGALRM taken while input flows",
+    });
+    svlogd.signal("SIGTERM");
+    const status = await Promise.race([svlogd.status, sleep(10_000).then(() => undefined)]);
+    assertEquals(status?.code, 0, "svlogd did not end on SIGTERM under busy input");
+    assertStringIncludes(svlogd.stderrText(), "sigterm received.");
+  } finally {
+    close(fifo);
+  }
+});
