@@ -12,6 +12,7 @@
 import { close, setSignalDisposition, unblockSignals } from "../ffi/libc.ts";
 import { openSignalFd, readSignals } from "../ffi/wait.ts";
 import { launcherSignals } from "./launch.ts";
+import { afterDelay } from "./light_timer.ts";
 import { procSignalState, SIGHUP, SIGINT, SIGTERM, SIGUSR1 } from "./signals.ts";
 
 const POLL_MS = 5;
@@ -21,15 +22,13 @@ const GIVE_UP_MS = 10_000;
 export function ignoreInspectorSignal(): void {
   setSignalDisposition(SIGUSR1, "ignore");
   const started = Date.now();
-  const timer = setInterval(() => {
+  const poll = (): void => {
     // "handler" means Deno armed its inspector trigger; we have just replaced it.
-    if (
-      setSignalDisposition(SIGUSR1, "ignore") === "handler" || Date.now() - started > GIVE_UP_MS
-    ) {
-      clearInterval(timer);
-    }
-  }, POLL_MS);
-  Deno.unrefTimer(timer);
+    if (setSignalDisposition(SIGUSR1, "ignore") === "handler") return;
+    if (Date.now() - started <= GIVE_UP_MS) afterDelay(POLL_MS, poll);
+  };
+  // Not setInterval: the first setTimeout or setInterval costs 13-15 ms (lib/light_timer.ts).
+  afterDelay(POLL_MS, poll);
 }
 
 /** Signals that crash Deno as pid 1 when no JS listener exists (DENO-NOTES.md §8). */

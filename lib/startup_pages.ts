@@ -13,6 +13,7 @@
  */
 
 import { dropMappedPages } from "../ffi/memory.ts";
+import { afterDelay } from "./light_timer.ts";
 import { deviceText, parseSmaps, unmodifiedFileMappings } from "./proc_maps.ts";
 
 /** Drops them now; where there is no /proc or no madvise, nothing happens. */
@@ -41,7 +42,7 @@ export interface IdleWait {
 /**
  * Gives back the start-up pages once, in the first quiet moment after
  * STARTUP_SETTLED_MS: in `idleWait` when the process blocks there (its event loop does
- * not run then), else from a timer that does not keep the process alive.
+ * not run then), else from a timer.
  */
 export function scheduleStartupRelease(idleWait?: IdleWait): void {
   let done = false;
@@ -51,5 +52,5 @@ export function scheduleStartupRelease(idleWait?: IdleWait): void {
     releaseStartupPages();
   };
   idleWait?.whenIdle(STARTUP_SETTLED_MS, release);
-  Deno.unrefTimer(setTimeout(release, STARTUP_SETTLED_MS));
+  afterDelay(STARTUP_SETTLED_MS, release); // not setTimeout: lib/light_timer.ts
 }
