@@ -37,6 +37,12 @@ const EXIT_FATAL = 111; // svlogd: fatal
 const READ_SIZE = 1 << 16;
 /** Reads take at most this much, whatever `-b` says (its size only bounds `-l`). */
 const READ_SIZE_MAX = 1 << 20;
+/**
+ * How long a small file's fsync or unlink may hold svlogd, as runit's holds it, before
+ * it goes to Deno's blocking pool (lib/svlogd/logdir.ts, SMALL_FILE_BYTES): a healthy
+ * disk takes 0.5-1 ms here, a busy or failing one far longer.
+ */
+const SMALL_FILE_BLOCK_MS = 2;
 /** Reads made at once while data waits, before one through the event loop (signals). */
 const TURN_EVERY_READS = 8;
 
@@ -208,6 +214,7 @@ async function run(options: SvlogdOptions): Promise<number> {
   const directories = new DirectoryPaths({ always: true });
   try {
     engine = SvlogdEngine.create(options, {
+      smallFileBlockMs: SMALL_FILE_BLOCK_MS,
       message: writeStderr,
       copyToStderr: writeStderr,
       reaper,

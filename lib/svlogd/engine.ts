@@ -33,6 +33,11 @@ export interface SvlogdHost {
   now?: () => number;
   /** Wait between retries when pausing, ms (runit: 3000). */
   pauseMs?: number;
+  /**
+   * svlogd has its process to itself (the applet, not the in-process form): a small
+   * file's fsync and unlink may then block it for up to this many ms (LogDirContext).
+   */
+  smallFileBlockMs?: number;
 }
 
 /** No log directory could be opened: `svlogd: fatal: no functional log directories.` */
@@ -130,6 +135,7 @@ export class SvlogdEngine {
       )),
       lineMax: options.lineMax,
       reaper: host.reaper,
+      smallFileBlockMs: host.smallFileBlockMs,
     };
   }
 
