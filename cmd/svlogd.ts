@@ -243,7 +243,8 @@ async function run(options: SvlogdOptions): Promise<number> {
       try {
         let wanted = true;
         const giveUp = (): void => void (wanted = false);
-        const reading = readInput(buffer, () => wanted, (++readsInARow % TURN_EVERY_READS) !== 0);
+        const into = buffer.subarray(0, Math.min(buffer.length, engine.readLimit));
+        const reading = readInput(into, () => wanted, (++readsInARow % TURN_EVERY_READS) !== 0);
         // After SIGTERM: only data already on its way, or the rest of a begun line (also
         // for the read that was waiting when the signal came).
         const graceMs = (): number =>

@@ -5,7 +5,7 @@
  * must still end svlogd.
  */
 
-import { assertEquals, assertStringIncludes } from "./_assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "./_assert.ts";
 import { bin, sleep, spawn, tempDir, waitFor } from "./_helpers.ts";
 import { close, mkfifo, O_CLOEXEC, O_NONBLOCK, O_RDWR, open, setPipeSize } from "../ffi/libc.ts";
 
@@ -59,6 +59,39 @@ Deno.test("svlogd: SIGALRM and SIGTERM are taken while input never pauses", asyn
     const status = await Promise.race([svlogd.status, sleep(10_000).then(() => undefined)]);
     assertEquals(status?.code, 0, "svlogd did not end on SIGTERM under busy input");
     assertStringIncludes(svlogd.stderrText(), "sigterm received.");
+  } finally {
+    close(fifo);
+  }
+});
+
+Deno.test("svlogd: SIGTERM under a flood with a small s ends it within seconds", async () => {
+  // On the disk: each rotation fsyncs. With `s1000` (and `-l` 1000) every line rotates;
+  // svlogd used to hold up to 1 MiB of input in memory, and SIGTERM waited for all of it
+  // to be written: 13-19 s here, past the 7 s a supervisor gives its log before SIGKILL
+  // (found by a soak). Runit's svlogd leaves unread input in the pipe and exits at once.
+  await using tmp = tempDir();
+  Deno.mkdirSync(`${tmp.path}/d`);
+  Deno.writeTextFileSync(`${tmp.path}/d/config`, "s1000\n");
+  mkfifo(`${tmp.path}/in`, 0o600);
+  const fifo = open(`${tmp.path}/in`, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  try {
+    setPipeSize(fifo, 1 << 20);
+    await using svlogd = spawn("sh", ["-c", 'exec "$0" -v d <in', await bin("svlogd")], {
+      cwd: tmp.path,
+    });
+    await using _writer = spawn("sh", ["-c", "exec yes 'a line of some length, for the log' >in"], {
+      cwd: tmp.path,
+    });
+    await waitFor(() => svlogd.stderrText().split("rename: d/current").length > 20, {
+      timeoutMs: 15_000,
+      what: "20 rotations",
+    });
+    const termAt = Date.now();
+    svlogd.signal("SIGTERM");
+    const status = await Promise.race([svlogd.status, sleep(10_000).then(() => undefined)]);
+    const seconds = (Date.now() - termAt) / 1000;
+    assertEquals(status?.code, 0, `no exit within 10 s of SIGTERM`);
+    assert(seconds < 5, `${seconds} s from SIGTERM to exit`);
   } finally {
     close(fifo);
   }

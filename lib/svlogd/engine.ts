@@ -64,8 +64,6 @@ export function systemMicros(): number {
 }
 
 const DOTS = new TextEncoder().encode("...");
-/** Bytes a directory may have waiting (e.g. during a rotation's fsync) before write() waits. */
-const HIGH_WATER = 1 << 20;
 
 /** A running svlogd. */
 /** The longest delay setTimeout takes. */
@@ -222,6 +220,17 @@ export class SvlogdEngine {
     return next;
   }
 
+  /**
+   * The most input worth reading at once: the smallest backlog limit of the open
+   * directories (LogDir.backlogLimit), so that what SIGTERM must still write stays a few
+   * rotations' worth however small `s` is.
+   */
+  get readLimit(): number {
+    let limit = Infinity;
+    for (const dir of this.#dirs) limit = Math.min(limit, dir.backlogLimit);
+    return limit;
+  }
+
   /** Whether the input read so far ends inside a line. */
   get midLine(): boolean {
     return this.#inLine;
@@ -289,7 +298,7 @@ export class SvlogdEngine {
       if (bytes !== undefined) this.#take(bytes);
       for (const dir of this.#dirs) dir.kick();
       // Backpressure: hold the writer only once a directory is far behind.
-      for (const dir of this.#dirs) if (dir.backlog > HIGH_WATER) await dir.flush();
+      for (const dir of this.#dirs) if (dir.backlog > dir.backlogLimit) await dir.flush();
     });
   }
 

@@ -62,6 +62,20 @@ export interface LogDirContext {
 }
 
 /**
+ * Bytes a directory may have waiting in memory (while a rotation's fsync runs, say)
+ * before the engine stops taking input: what SIGTERM must still write before svlogd
+ * exits. With a small `s` that is also bounded in rotations, each an fsync of 0.5-10 ms
+ * on a disk: with 1 MiB at `s1000` svlogd took 13-19 s to exit after SIGTERM (runit's
+ * leaves the input in the pipe and exits at once), past the 7 s a supervisor gives its
+ * log before SIGKILL (a soak found it). The svlogd applet also reads no more than this at
+ * a time (SvlogdEngine.readLimit): a chunk is taken whole.
+ */
+const BACKLOG_MAX_BYTES = 1 << 20;
+const BACKLOG_MIN_BYTES = 1 << 10;
+const BACKLOG_ROTATIONS = 16;
+const SHORT_LINE_BYTES = 64;
+
+/**
  * A rotated file this small has little to fsync, and with rotations this frequent there
  * are few lines to format while it runs: the hand-off to Deno's blocking pool and back
  * (~0.1-0.3 ms here) cost more than it saved. 9,000 rotations of `s100` on the test VM's
@@ -132,6 +146,7 @@ export class LogDir {
   readonly #unlinkSmall: SyncWhileQuick | undefined;
   /** The last rotation's removal of the oldest file, which may still be running. */
   #pruning: Promise<void> = Promise.resolve();
+  #pruneRunning = false;
 
   private constructor(
     ctx: LogDirContext,
@@ -307,6 +322,20 @@ export class LogDir {
     this.udpOps.push({ at: this.pending.length, datagram });
   }
 
+  /**
+   * How many bytes may wait in memory before the engine stops taking input until they
+   * are written (BACKLOG_MAX_BYTES, BACKLOG_ROTATIONS).
+   */
+  get backlogLimit(): number {
+    const sizeMax = this.config.sizeMax;
+    if (sizeMax <= 0) return BACKLOG_MAX_BYTES;
+    // The fewest bytes between two rotations under runit's rules: `s`, or past `s − len`
+    // the next line end (a line of a few dozen bytes, say, when `s − len` is less).
+    const lineMax = this.#ctx.lineMax;
+    const apart = sizeMax >= lineMax ? Math.max(sizeMax - lineMax, SHORT_LINE_BYTES) : sizeMax;
+    return Math.min(BACKLOG_MAX_BYTES, Math.max(BACKLOG_MIN_BYTES, BACKLOG_ROTATIONS * apart));
+  }
+
   /** Bytes taken but not yet written (the backlog that backpressure watches). */
   get backlog(): number {
     return this.pending.length + this.#writing.length;
@@ -418,7 +447,13 @@ export class LogDir {
         this.#size += n;
       } catch (err) {
         if (errnoOf(err) === ENOSPC && this.config.nMin < this.config.nMax) {
-          await this.#pruning; // it may be freeing space, and must not pick the same file
+          // The last rotation's unlink may still be freeing space: the write is tried
+          // again once it is done, before another file is deleted for space (runit's
+          // order: the unlink comes before the next write).
+          if (this.#pruneRunning) {
+            await this.#pruning;
+            continue;
+          }
           if (this.#deleteForSpace()) continue;
         }
         await this.#ctx.pause(`unable to write to current: ${this.name}: ${errText(err)}`);
@@ -546,9 +581,10 @@ export class LogDir {
     // lines written meanwhile would otherwise gather in memory (or wait, past 1 MiB).
     await this.#pruning;
     // #prune reports its own failures; this only keeps an unforeseen one from going unseen.
+    this.#pruneRunning = true;
     this.#pruning = this.#prune([name]).catch((err) =>
       this.#ctx.warn(`unable to remove old logfiles: ${this.name}: ${errText(err)}`)
-    );
+    ).finally(() => (this.#pruneRunning = false));
     if (withProcessor) {
       this.#processor = await ProcessorRun.start(
         this.#ctx,
