@@ -111,6 +111,7 @@ async function readInput(
   buffer: Uint8Array<ArrayBuffer>,
   wanted: () => boolean,
   mayReadNow: boolean,
+  lineRestOnly: () => boolean,
 ): Promise<number | null | undefined> {
   for (;;) {
     if (!mayReadNow || !readableNow([STDIN])[0]) {
@@ -118,11 +119,29 @@ async function readInput(
       if (!wanted()) return undefined; // given up on: the data stays in the pipe
     }
     mayReadNow = false;
-    const count = readAvailable(STDIN, buffer);
+    // Asked after the wait: SIGTERM may have come meanwhile (the read in flight).
+    const count = lineRestOnly() ? readToNewline(buffer) : readAvailable(STDIN, buffer);
     if (count > 0) return count;
     if (count === 0) return null;
     // EAGAIN: another reader took it first (stdin shared and non-blocking); wait again.
   }
+}
+
+/**
+ * After SIGTERM, the rest of the line begun: a byte at a time while bytes are there, up
+ * to its newline, so that nothing after it leaves the pipe. A chunk read whole took the
+ * next lines too, and a flood of input kept svlogd reading for its whole second of
+ * grace, megabytes written after the signal (found by a soak). Returns as readAvailable.
+ */
+function readToNewline(buffer: Uint8Array<ArrayBuffer>): number {
+  let count = 0;
+  while (count < buffer.length) {
+    const got = readAvailable(STDIN, buffer.subarray(count, count + 1));
+    if (got <= 0) return count > 0 ? count : got;
+    count++;
+    if (buffer[count - 1] === 0x0a || !readableNow([STDIN])[0]) break;
+  }
+  return count;
 }
 
 /**
@@ -244,11 +263,21 @@ async function run(options: SvlogdOptions): Promise<number> {
         let wanted = true;
         const giveUp = (): void => void (wanted = false);
         const into = buffer.subarray(0, Math.min(buffer.length, engine.readLimit));
-        const reading = readInput(into, () => wanted, (++readsInARow % TURN_EVERY_READS) !== 0);
+        const reading = readInput(
+          into,
+          () => wanted,
+          (++readsInARow % TURN_EVERY_READS) !== 0,
+          () => stopping && engine!.midLine,
+        );
         // After SIGTERM: only data already on its way, or the rest of a begun line (also
         // for the read that was waiting when the signal came).
+        // Between lines, only what is already in the pipe: nothing to wait for otherwise.
         const graceMs = (): number =>
-          engine!.midLine ? Math.max(0, termAt + TERM_LINE_GRACE_MS - Date.now()) : TERM_GRACE_MS;
+          engine!.midLine
+            ? Math.max(0, termAt + TERM_LINE_GRACE_MS - Date.now())
+            : readableNow([STDIN])[0]
+            ? TERM_GRACE_MS
+            : 0;
         if (!stopping) {
           const first = await Promise.race([reading, finished]);
           count = first === "term" ? await within(reading, graceMs(), giveUp) : first;

@@ -48,3 +48,49 @@ Deno.test("svlogd: input that comes while it finishes after SIGTERM stays in the
     close(fifo);
   }
 });
+
+Deno.test("svlogd: after SIGTERM only the begun line's rest is taken, not the lines after it", async () => {
+  await using tmp = tempDir();
+  Deno.mkdirSync(`${tmp.path}/d`);
+  mkfifo(`${tmp.path}/in`, 0o600);
+  const fifo = open(`${tmp.path}/in`, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  try {
+    await using svlogd = spawn("sh", ["-c", 'exec "$0" -v d <in', await bin("svlogd")], {
+      cwd: tmp.path,
+    });
+    write(fifo, encoder.encode("start\n"));
+    await waitFor(() => readCurrent(tmp.path) === "start\n", { what: "the first line logged" });
+    const before = bytesRead(svlogd.pid);
+    write(fifo, encoder.encode("begun"));
+    await waitFor(() => bytesRead(svlogd.pid) === before + 5, { what: "the begun line read" });
+    svlogd.signal("SIGTERM");
+    await waitFor(() => svlogd.stderrText().includes("sigterm received."), { what: "SIGTERM" });
+    // The rest of the line and two more in one write: a chunk read whole took all three.
+    write(fifo, encoder.encode(" line\nlater 1\nlater 2\n"));
+    const status = await Promise.race([svlogd.status, sleep(10_000).then(() => undefined)]);
+    assertEquals(status?.code, 0, svlogd.stderrText());
+    assertEquals(readCurrent(tmp.path), "start\nbegun line\n");
+    const left = new Uint8Array(64);
+    const count = readAvailable(fifo, left);
+    assertEquals(
+      new TextDecoder().decode(left.subarray(0, Math.max(0, count))),
+      "later 1\nlater 2\n",
+    );
+  } finally {
+    close(fifo);
+  }
+});
+
+function readCurrent(dir: string): string {
+  try {
+    return Deno.readTextFileSync(`${dir}/d/current`);
+  } catch {
+    return "";
+  }
+}
+
+/** Bytes a process has read through read(2) and the like (/proc/PID/io, rchar). */
+function bytesRead(pid: number): number {
+  const io = Deno.readTextFileSync(`/proc/${pid}/io`);
+  return Number(/^rchar: (\d+)$/m.exec(io)?.[1] ?? 0);
+}
