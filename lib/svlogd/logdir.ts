@@ -147,6 +147,8 @@ export class LogDir {
   /** The last rotation's removal of the oldest file, which may still be running. */
   #pruning: Promise<void> = Promise.resolve();
   #pruneRunning = false;
+  /** A pruning found no `.t` to remove, or removed them (see #prune). */
+  #leftoversGone = false;
 
   private constructor(
     ctx: LogDirContext,
@@ -496,6 +498,12 @@ export class LogDir {
 
   /** Removes `.t` leftovers and, if more than `n` old files (`.u` aside) remain, the oldest. */
   async #prune(keep: readonly string[] = []): Promise<void> {
+    // With `n0` nothing is deleted by count, and without a processor no `.t` appears once
+    // a first pruning has removed those left from before: the directory is not read
+    // again. Reading it each time made every rotation cost O(old files): 5,000 rotations
+    // with `n0` took 17.3 s against runit's 2.1 s (found by a soak).
+    const nothingToFind = this.config.nMax === 0 && this.config.processor === undefined;
+    if (nothingToFind && this.#leftoversGone) return;
     let names: string[];
     try {
       names = this.#oldNames(true);
@@ -504,6 +512,7 @@ export class LogDir {
       return;
     }
     const old: string[] = [];
+    let leftoverStays = false;
     for (const name of names) {
       if (name[26] === "t") {
         if (this.#isProtected(name, keep)) continue;
@@ -511,6 +520,7 @@ export class LogDir {
           await Deno.remove(`${this.path}/${name}`);
         } catch (err) {
           this.#ctx.warn(`unable to unlink processor leftover: ${name}: ${errText(err)}`);
+          leftoverStays = true;
         }
         continue;
       }
@@ -520,6 +530,7 @@ export class LogDir {
       if (name[26] === "u") continue;
       old.push(name);
     }
+    if (nothingToFind && !leftoverStays) this.#leftoversGone = true;
     if (this.config.nMax === 0 || old.length <= this.config.nMax) return;
     const victim = old.find((name) => !this.#isProtected(name, keep));
     if (victim === undefined) return;
