@@ -7,6 +7,7 @@
 
 import { assert, assertEquals, assertStringIncludes } from "./_assert.ts";
 import { bin, sleep, spawn, type Spawned, tempDir, waitFor } from "./_helpers.ts";
+import { bytesRead } from "./svlogd_helpers.ts";
 import { close, mkfifo, O_CLOEXEC, O_NONBLOCK, O_RDWR, open, setPipeSize } from "../ffi/libc.ts";
 
 /**
@@ -17,12 +18,6 @@ import { close, mkfifo, O_CLOEXEC, O_NONBLOCK, O_RDWR, open, setPipeSize } from 
 function quickFilesystem(): string | undefined {
   const mounts = Deno.readTextFileSync("/proc/mounts").split("\n");
   return mounts.some((line) => / \/dev\/shm tmpfs /.test(line)) ? "/dev/shm" : undefined;
-}
-
-/** Bytes a process has read through read(2) and the like (/proc/PID/io, rchar). */
-function bytesRead(pid: number): number {
-  const io = Deno.readTextFileSync(`/proc/${pid}/io`);
-  return Number(/^rchar: (\d+)$/m.exec(io)?.[1] ?? 0);
 }
 
 /** `svlogd -v d` in `dir`, fed by `yes` through a 1 MB FIFO that never runs dry. */

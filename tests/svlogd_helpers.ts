@@ -189,3 +189,9 @@ export function startSvlogd(cmd: string, args: readonly string[], cwd: string): 
 export function namesIn(dir: string, pattern: RegExp): string[] {
   return [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => pattern.test(n)).sort();
 }
+
+/** Bytes a process has read through read(2) and the like (/proc/PID/io, rchar). */
+export function bytesRead(pid: number): number {
+  const io = Deno.readTextFileSync(`/proc/${pid}/io`);
+  return Number(/^rchar: (\d+)$/m.exec(io)?.[1] ?? 0);
+}

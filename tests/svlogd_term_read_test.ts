@@ -7,6 +7,7 @@
 
 import { assert, assertEquals } from "./_assert.ts";
 import { bin, sleep, spawn, tempDir, waitFor } from "./_helpers.ts";
+import { bytesRead } from "./svlogd_helpers.ts";
 import {
   close,
   mkfifo,
@@ -87,10 +88,4 @@ function readCurrent(dir: string): string {
   } catch {
     return "";
   }
-}
-
-/** Bytes a process has read through read(2) and the like (/proc/PID/io, rchar). */
-function bytesRead(pid: number): number {
-  const io = Deno.readTextFileSync(`/proc/${pid}/io`);
-  return Number(/^rchar: (\d+)$/m.exec(io)?.[1] ?? 0);
 }
