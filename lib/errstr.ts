@@ -34,6 +34,8 @@ export const EISDIR = 21;
 export const EINVAL = 22;
 /** No space left on device. */
 export const ENOSPC = 28;
+/** Function not implemented. */
+export const ENOSYS = 38;
 
 // The tables are text, made into Maps on first use: most runs never print an error, and
 // building them at load cost ~0.2 ms of every applet's start-up (measured). Text, not Map

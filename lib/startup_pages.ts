@@ -12,7 +12,7 @@
  * its control path has run a few times.
  */
 
-import { dropMappedPages } from "../ffi/memory.ts";
+import { dropMappedPages, stopFaultAround } from "../ffi/memory.ts";
 import { afterDelay } from "./light_timer.ts";
 import { deviceText, parseSmaps, unmodifiedFileMappings } from "./proc_maps.ts";
 
@@ -23,11 +23,13 @@ export function releaseStartupPages(): void {
     if (exe.dev === null || exe.ino === null) return;
     const file = { device: deviceText(exe.dev), inode: exe.ino };
     const mappings = parseSmaps(Deno.readTextFileSync("/proc/self/smaps"), file);
-    for (const mapping of unmodifiedFileMappings(mappings, file)) {
-      dropMappedPages(mapping.start, mapping.end);
-    }
+    const unmodified = unmodifiedFileMappings(mappings, file);
+    for (const mapping of unmodified) dropMappedPages(mapping.start, mapping.end);
+    // What maps again is then only what the process uses: runsv 28.5 MB resident after
+    // 20 `u`/`d` cycles, 34.4 MB with fault-around (11-27).
+    stopFaultAround(unmodified);
   } catch {
-    // Only memory: a kernel without /proc or madvise keeps the pages mapped.
+    // Only memory: a kernel without /proc, madvise or userfaultfd keeps more mapped.
   }
 }
 

@@ -30,7 +30,32 @@ function binaryResidentKb(pid: number): number {
     .reduce((sum, m) => sum + m.rssKb, 0);
 }
 
-/** Expects `pid` to drop at least half of its binary's resident pages within seconds. */
+/**
+ * Linux 6.7 and later can stop fault-around on a file mapping (userfaultfd's asynchronous
+ * write-protect mode, ffi/memory.ts); older kernels keep it, and nothing else changes.
+ */
+const STOPS_FAULT_AROUND = (() => {
+  const [major, minor] = Deno.osRelease().split(".").map(Number);
+  return major! > 6 || (major === 6 && minor! >= 7);
+})();
+
+/** Whether every executable mapping of `pid`'s binary is registered for write-protect ("uw"). */
+function faultAroundStopped(pid: number): boolean {
+  const exe = Deno.statSync(`/proc/${pid}/exe`);
+  const device = deviceText(exe.dev!);
+  const smaps = Deno.readTextFileSync(`/proc/${pid}/smaps`);
+  const text = parseSmaps(smaps, { device, inode: exe.ino! }).filter((m) => m.perms === "r-xp");
+  return text.length > 0 && text.every((m) => {
+    const header = smaps.indexOf(`${m.start.toString(16).padStart(8, "0")}-`);
+    const flags = /^VmFlags:(.*)$/m.exec(smaps.slice(header))?.[1] ?? "";
+    return flags.split(" ").includes("uw");
+  });
+}
+
+/**
+ * Expects `pid` to drop at least half of its binary's resident pages within seconds, and
+ * (where the kernel can) to stop fault-around on its code.
+ */
 async function dropsPages(pid: number): Promise<void> {
   const before = binaryResidentKb(pid);
   assert(before > 4096, `${before} kB of the binary resident after start-up`);
@@ -41,6 +66,11 @@ async function dropsPages(pid: number): Promise<void> {
   }).catch(() => {
     throw new Error(`still ${after} kB of the binary resident (${before} kB at start)`);
   });
+  if (STOPS_FAULT_AROUND) {
+    await waitFor(() => faultAroundStopped(pid), { timeoutMs: 2000 }).catch(() => {
+      throw new Error("fault-around still on for the binary's code (no `uw` in VmFlags)");
+    });
+  }
 }
 
 /**
