@@ -123,6 +123,38 @@ Deno.test({
 });
 
 Deno.test({
+  name: "svlogd as nobody: a directory it may read but not search cannot be changed into",
+  ignore,
+  async fn() {
+    // Mode 0666: open(2) for reading works, fchdir(2) does not (root searches anyway).
+    const prepare = (root: string) => {
+      Deno.chmodSync(root, 0o755);
+      Deno.chownSync(`${root}/d`, 65534, 65534);
+      Deno.chmodSync(`${root}/d`, 0o666);
+    };
+    const asNobody = ["--reuid=nobody", "--regid=nogroup", "--clear-groups"];
+    const [ours, theirs] = await Promise.all(
+      [await ourSvlogd(), DEBIAN_SVLOGD].map(async (cmd) => {
+        await using tmp = tempDir("denit-svlogd-");
+        writeTree(tmp.path, { "d/": null });
+        prepare(tmp.path);
+        const out = await runSvlogd("setpriv", [...asNobody, cmd, "d"], {
+          cwd: tmp.path,
+          stdin: "x\n",
+        });
+        return { code: out.code, stderr: out.stderr };
+      }),
+    );
+    assertEquals(ours, theirs);
+    assertEquals(ours, {
+      code: 111,
+      stderr: "svlogd: warning: unable to change directory: d: access denied\n" +
+        "svlogd: fatal: no functional log directories.\n",
+    });
+  },
+});
+
+Deno.test({
   name: "svlogd: a missing directory is fatal with runit's messages (case 6)",
   ignore,
   async fn() {

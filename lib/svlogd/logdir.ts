@@ -18,7 +18,7 @@
 
 import type dgram from "node:dgram";
 import type { Reaper } from "../reaper.ts";
-import { EAGAIN, ENOENT, ENOSPC, ENOTDIR, errstr } from "../errstr.ts";
+import { EAGAIN, ENOENT, ENOSPC, errstr } from "../errstr.ts";
 import { errnoOf, errText } from "../sys_error.ts";
 import { retryPausing } from "./retry.ts";
 import { ByteBuffer } from "./byte_buffer.ts";
@@ -179,16 +179,13 @@ export class LogDir {
     } catch (err) {
       throw new LogDirSkipped(`unable to open log directory: ${name}: ${errText(err)}`, false);
     }
-    let isDir = false;
     try {
-      isDir = Deno.statSync(path).isDirectory;
-    } catch {
-      isDir = false;
-    }
-    if (!isDir) {
-      throw new LogDirSkipped(
-        `unable to change directory: ${name}: ${errstr(ENOTDIR)}`,
-      );
+      // runit's fchdir(2) into it, whose checks `DIR/.` makes without moving the process
+      // (runsvdir's in-process logs share one cwd): a directory (ENOTDIR), searchable
+      // (EACCES for a directory without x, as nobody).
+      Deno.statSync(`${path}/.`);
+    } catch (err) {
+      throw new LogDirSkipped(`unable to change directory: ${name}: ${errText(err)}`);
     }
     let lock: Deno.FsFile;
     try {
