@@ -7,12 +7,9 @@ import { assert, assertEquals } from "../tests/_assert.ts";
 import { SysError } from "../lib/sys_error.ts";
 import { deviceText, parseSmaps } from "../lib/proc_maps.ts";
 import { stopFaultAround } from "./memory.ts";
+import { kernelStopsFaultAround, vmFlagsAt } from "../tests/_helpers.ts";
 
-/** userfaultfd's asynchronous write-protect mode came with Linux 6.7. */
-const KERNEL_HAS_WP_ASYNC = (() => {
-  const [major, minor] = Deno.osRelease().split(".").map(Number);
-  return major! > 6 || (major === 6 && minor! >= 7);
-})();
+const KERNEL_HAS_WP_ASYNC = kernelStopsFaultAround();
 
 Deno.test({
   name: "stopFaultAround() registers a read-only file mapping: `uw` in its VmFlags",
@@ -26,9 +23,8 @@ Deno.test({
     assert(data !== undefined, "Deno's read-only data mapping");
     stopFaultAround([data]);
     const smaps = Deno.readTextFileSync("/proc/self/smaps");
-    const header = smaps.indexOf(`${data.start.toString(16).padStart(8, "0")}-`);
-    const flags = /^VmFlags:(.*)$/m.exec(smaps.slice(header))?.[1] ?? "";
-    assert(flags.split(" ").includes("uw"), `VmFlags:${flags}`);
+    const flags = vmFlagsAt(smaps, data.start);
+    assert(flags.includes("uw"), `VmFlags: ${flags.join(" ")}`);
   },
 });
 

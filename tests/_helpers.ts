@@ -451,3 +451,19 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * Whether this kernel can stop fault-around on a file mapping: userfaultfd's asynchronous
+ * write-protect mode came with Linux 6.7 (ffi/memory.ts).
+ */
+export function kernelStopsFaultAround(): boolean {
+  const [major, minor] = Deno.osRelease().split(".").map(Number);
+  return major! > 6 || (major === 6 && minor! >= 7);
+}
+
+/** The `VmFlags:` of the mapping starting at `start` in an smaps text (`uw`, `rd`, …). */
+export function vmFlagsAt(smaps: string, start: bigint): string[] {
+  const header = smaps.indexOf(`${start.toString(16).padStart(8, "0")}-`);
+  if (header < 0) return [];
+  return (/^VmFlags:(.*)$/m.exec(smaps.slice(header))?.[1] ?? "").trim().split(" ");
+}

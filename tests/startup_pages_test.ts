@@ -6,7 +6,15 @@
  */
 
 import { assert, assertEquals } from "./_assert.ts";
-import { cLaunchers, type Spawned, tempDir, waitFor, writeTree } from "./_helpers.ts";
+import {
+  cLaunchers,
+  kernelStopsFaultAround,
+  type Spawned,
+  tempDir,
+  vmFlagsAt,
+  waitFor,
+  writeTree,
+} from "./_helpers.ts";
 import { deviceText, parseSmaps } from "../lib/proc_maps.ts";
 import { startRunsvdir } from "./runsvdir_fixture.ts";
 import { ourSvlogd, startSvlogd } from "./svlogd_helpers.ts";
@@ -30,26 +38,13 @@ function binaryResidentKb(pid: number): number {
     .reduce((sum, m) => sum + m.rssKb, 0);
 }
 
-/**
- * Linux 6.7 and later can stop fault-around on a file mapping (userfaultfd's asynchronous
- * write-protect mode, ffi/memory.ts); older kernels keep it, and nothing else changes.
- */
-const STOPS_FAULT_AROUND = (() => {
-  const [major, minor] = Deno.osRelease().split(".").map(Number);
-  return major! > 6 || (major === 6 && minor! >= 7);
-})();
-
 /** Whether every executable mapping of `pid`'s binary is registered for write-protect ("uw"). */
 function faultAroundStopped(pid: number): boolean {
   const exe = Deno.statSync(`/proc/${pid}/exe`);
   const device = deviceText(exe.dev!);
   const smaps = Deno.readTextFileSync(`/proc/${pid}/smaps`);
   const text = parseSmaps(smaps, { device, inode: exe.ino! }).filter((m) => m.perms === "r-xp");
-  return text.length > 0 && text.every((m) => {
-    const header = smaps.indexOf(`${m.start.toString(16).padStart(8, "0")}-`);
-    const flags = /^VmFlags:(.*)$/m.exec(smaps.slice(header))?.[1] ?? "";
-    return flags.split(" ").includes("uw");
-  });
+  return text.length > 0 && text.every((m) => vmFlagsAt(smaps, m.start).includes("uw"));
 }
 
 /**
@@ -66,7 +61,7 @@ async function dropsPages(pid: number): Promise<void> {
   }).catch(() => {
     throw new Error(`still ${after} kB of the binary resident (${before} kB at start)`);
   });
-  if (STOPS_FAULT_AROUND) {
+  if (kernelStopsFaultAround()) {
     await waitFor(() => faultAroundStopped(pid), { timeoutMs: 2000 }).catch(() => {
       throw new Error("fault-around still on for the binary's code (no `uw` in VmFlags)");
     });
