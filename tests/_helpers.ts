@@ -467,3 +467,6 @@ export function vmFlagsAt(smaps: string, start: bigint): string[] {
   if (header < 0) return [];
   return (/^VmFlags:(.*)$/m.exec(smaps.slice(header))?.[1] ?? "").trim().split(" ");
 }
+
+/** setpriv(1)'s arguments that run the rest of its command line as nobody, no groups. */
+export const SETPRIV_AS_NOBODY = ["--reuid=nobody", "--regid=nogroup", "--clear-groups"] as const;

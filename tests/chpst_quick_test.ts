@@ -8,7 +8,15 @@
  */
 
 import { assertEquals } from "./_assert.ts";
-import { bin, cLaunchers, run, type RunResult, tempDir, writeTree } from "./_helpers.ts";
+import {
+  bin,
+  cLaunchers,
+  run,
+  type RunResult,
+  SETPRIV_AS_NOBODY,
+  tempDir,
+  writeTree,
+} from "./_helpers.ts";
 import { assertSameEnv, debianAs, sideBySide, withoutGlibcSignals } from "./chpst_helpers.ts";
 
 interface Ran {
@@ -177,7 +185,7 @@ Deno.test({
     for (const start of ["noread", "nosearch"]) {
       for (const args of [["-e", `${t.path}/env`, "true"], ["-e", `${t.path}/env`, "--", "true"]]) {
         const as = (path: string) =>
-          run("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", path, ...args], {
+          run("setpriv", [...SETPRIV_AS_NOBODY, path, ...args], {
             cwd: `${t.path}/${start}`,
           });
         const ours = await as(chpst);

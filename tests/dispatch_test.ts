@@ -11,6 +11,7 @@ import {
   killTree,
   readOrUndefined,
   run,
+  SETPRIV_AS_NOBODY,
   spawn,
   tempDir,
   testPrefix,
@@ -279,7 +280,7 @@ Deno.test({
     for (const dir of ["noread", "logs", "services"]) Deno.mkdirSync(`${t.path}/${dir}`);
     Deno.chmodSync(`${t.path}/noread`, 0o311);
     Deno.chmodSync(`${t.path}/logs`, 0o777);
-    const asNobody = ["--reuid=nobody", "--regid=nogroup", "--clear-groups"];
+    const asNobody = SETPRIV_AS_NOBODY;
     for (
       const [name, debian, args] of [
         ["svlogd", "/usr/bin/svlogd", [`${t.path}/logs`]],

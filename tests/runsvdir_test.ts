@@ -15,6 +15,7 @@ import {
   readOrUndefined,
   run,
   runApplet,
+  SETPRIV_AS_NOBODY,
   sleep,
   spawn,
   tempDir,
@@ -229,9 +230,7 @@ async function bothRunsvdirs(): Promise<string[]> {
 /** `program sv` in `cwd` as nobody (root enters and lists any directory). */
 function runsvdirAsNobody(program: string, cwd: string): RunningRunsvdir {
   return wrapSpawned(spawn("setpriv", [
-    "--reuid=nobody",
-    "--regid=nogroup",
-    "--clear-groups",
+    ...SETPRIV_AS_NOBODY,
     program,
     "sv",
   ], { cwd }));

@@ -6,7 +6,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { readByteText, tempDir, writeTree } from "./_helpers.ts";
+import { readByteText, SETPRIV_AS_NOBODY, tempDir, writeTree } from "./_helpers.ts";
 import {
   DEBIAN_SVLOGD,
   haveDebianSvlogd,
@@ -132,13 +132,12 @@ Deno.test({
       Deno.chownSync(`${root}/d`, 65534, 65534);
       Deno.chmodSync(`${root}/d`, 0o666);
     };
-    const asNobody = ["--reuid=nobody", "--regid=nogroup", "--clear-groups"];
     const [ours, theirs] = await Promise.all(
       [await ourSvlogd(), DEBIAN_SVLOGD].map(async (cmd) => {
         await using tmp = tempDir("denit-svlogd-");
         writeTree(tmp.path, { "d/": null });
         prepare(tmp.path);
-        const out = await runSvlogd("setpriv", [...asNobody, cmd, "d"], {
+        const out = await runSvlogd("setpriv", [...SETPRIV_AS_NOBODY, cmd, "d"], {
           cwd: tmp.path,
           stdin: "x\n",
         });

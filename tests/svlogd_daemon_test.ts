@@ -6,7 +6,7 @@
 
 import dgram from "node:dgram";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
-import { tempDir, waitFor, writeTree } from "./_helpers.ts";
+import { SETPRIV_AS_NOBODY, tempDir, waitFor, writeTree } from "./_helpers.ts";
 import {
   DEBIAN_SVLOGD,
   haveDebianSvlogd,
@@ -459,7 +459,7 @@ Deno.test("svlogd: a state the processor may only read is read, not created agai
     writeTree(tmp.path, { "d/config": "s10\n!tr a-z A-Z\n", "d/state": "st\n" });
     Deno.chmodSync(`${tmp.path}/d`, 0o777);
     Deno.chmodSync(`${tmp.path}/d/state`, 0o444);
-    const asNobody = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", cmd];
+    const asNobody = [...SETPRIV_AS_NOBODY, cmd];
     await using svlogd = startSvlogd("setpriv", [...asNobody, "d"], tmp.path);
     await svlogd.write("aaaaaaaaaaaaaaaaaaa\n");
     await svlogd.closeInput();
