@@ -1,14 +1,16 @@
 /**
  * libdenit.so, denit's own C helpers (scripts/spawn.c: a start that does not wait for
- * its child's exec; scripts/replace_file.c: a file replaced in one call), built by
- * install.sh beside the sources. From a checkout, or where no C compiler was found, there
- * is none: ffi/spawn.ts and ffi/replace_file.ts then do the same through libc.
+ * its child's exec; scripts/replace_file.c: a file replaced in one call;
+ * scripts/line_copy.c: svlogd's stamped lines copied in one call), built by install.sh
+ * beside the sources. From a checkout, or where no C compiler was found, there is none:
+ * ffi/spawn.ts and ffi/replace_file.ts then do the same through libc, and svlogd's
+ * engine copies the lines in JavaScript.
  */
 
 import { bindLibrary } from "./libc.ts";
 
 /** What denit_library_version() says (scripts/spawn.c); a library of another build is not used. */
-const NATIVE_VERSION = 4;
+const NATIVE_VERSION = 5;
 
 function nativeDefs() {
   return {
@@ -38,6 +40,27 @@ function nativeDefs() {
     //                        const unsigned char *bytes, int length)
     denit_replace_file: {
       parameters: ["i32", "buffer", "buffer", "buffer", "i32"],
+      result: "i32",
+    },
+    // int denit_copy_lines(const unsigned char *in, int in_at, int in_length,
+    //                      unsigned char *out, int out_at, int out_length,
+    //                      const unsigned char *head, int head_length,
+    //                      int *starts, int starts_at, int starts_length, int *state)
+    denit_copy_lines: {
+      parameters: [
+        "buffer",
+        "i32",
+        "i32",
+        "buffer",
+        "i32",
+        "i32",
+        "buffer",
+        "i32",
+        "buffer",
+        "i32",
+        "i32",
+        "buffer",
+      ],
       result: "i32",
     },
   } as const;

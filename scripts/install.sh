@@ -106,10 +106,12 @@ probe() { # CFLAGS...
 }
 # The supervisors' C helpers (ffi/native.ts loads them from here): the no-wait spawn
 # (scripts/spawn.c), without which every service starts through posix_spawn, which waits
-# for the child's exec; and the status files' one-call replace (scripts/replace_file.c).
+# for the child's exec; the status files' one-call replace (scripts/replace_file.c); and
+# svlogd's stamped lines copied in one call per input chunk (scripts/line_copy.c).
 rm -f "$lib/libdenit_spawn.so" "$lib/libdenit.so"
 if "$cc" -shared -fPIC -O2 -fno-stack-protector -o "$build/libdenit.so" \
-  "$top/scripts/spawn.c" "$top/scripts/replace_file.c" >/dev/null 2>&1; then
+  "$top/scripts/spawn.c" "$top/scripts/replace_file.c" "$top/scripts/line_copy.c" \
+  >/dev/null 2>&1; then
   cp "$build/libdenit.so" "$lib/libdenit.so"
 else
   echo "install: warning: cannot build libdenit.so; services start through posix_spawn" >&2

@@ -34,9 +34,9 @@
 
 #include "raw_syscall.h"
 
-/* The ABI version of the whole of libdenit.so (scripts/replace_file.c too) that
- * denit_library_version() reports; ffi/native.ts checks it. */
-#define DENIT_LIBRARY_VERSION 4
+/* The ABI version of the whole of libdenit.so (scripts/replace_file.c and
+ * scripts/line_copy.c too) that denit_library_version() reports; ffi/native.ts checks it. */
+#define DENIT_LIBRARY_VERSION 5
 
 /* Flags of denit_spawn(). */
 #define SPAWN_SETSID 1

@@ -430,6 +430,7 @@ export async function buildNativeLibrary(dir: string): Promise<string> {
     path,
     `${REPO}/scripts/spawn.c`,
     `${REPO}/scripts/replace_file.c`,
+    `${REPO}/scripts/line_copy.c`,
   ]);
   if (result.code !== 0 || result.stderr !== "") {
     throw new Error(`${CC} failed (${result.code}): ${result.stderr}`);

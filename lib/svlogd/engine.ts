@@ -13,6 +13,8 @@
  */
 
 import { realTime } from "../../ffi/libc.ts";
+import { LineCopier, lineCopier, LinesCopied, type LinesState } from "../../ffi/line_copy.ts";
+import type { ByteBuffer } from "./byte_buffer.ts";
 import type { Reaper } from "../reaper.ts";
 import { matchPattern } from "./pattern.ts";
 import { LogDir, type LogDirContext, LogDirSkipped } from "./logdir.ts";
@@ -90,6 +92,8 @@ export class SvlogdEngine {
   #head: Uint8Array;
   /** Where each line of a {@linkcode #takeWholeLines} run starts. */
   #lineStarts = new Int32Array(1024);
+  readonly #copyState: LinesState = { outEnd: 0, inEnd: 0, startsEnd: 0 };
+  #cachedHead: { stamp: Uint8Array | undefined; prefix: Uint8Array; head: Uint8Array } | undefined;
   #headLength = 0;
   #inLine = false;
   #decided = false;
@@ -508,24 +512,51 @@ export class SvlogdEngine {
   #takeWholeLines(chunk: Uint8Array, from: number, prefix: Uint8Array): number {
     const stamp = this.#stamp?.bytes;
     const extra = (stamp?.length ?? 0) + prefix.length;
+    const first = this.#dirs[0]!.pending;
+    const start = first.length;
+    let i: number;
+    let lines: number;
+    const copier = extra > 0 ? lineCopier() : undefined;
+    if (copier !== undefined) {
+      ({ end: i, lines } = this.#copyLinesNative(copier, chunk, from, first, stamp, prefix));
+    } else {
+      ({ end: i, lines } = this.#copyLinesHere(chunk, from, first, stamp, prefix));
+    }
+    this.#fillLineBuffer(chunk, lines, i);
+    if (this.#dirs.length > 1 && first.length > start) {
+      const run = first.bytes.subarray(start, first.length);
+      for (let d = 1; d < this.#dirs.length; d++) this.#dirs[d]!.pending.push(run);
+    }
+    for (const dir of this.#dirs) dir.selected = true;
+    return i;
+  }
+
+  /**
+   * {@linkcode #takeWholeLines}'s copy in JavaScript: every whole line of `chunk` from
+   * `from`, behind `stamp` and `prefix`, appended to `out`; their starts go to
+   * `#lineStarts`. Returns the offset after the last whole line and the line count.
+   */
+  #copyLinesHere(
+    chunk: Uint8Array,
+    from: number,
+    out: ByteBuffer,
+    stamp: Uint8Array | undefined,
+    prefix: Uint8Array,
+  ): { end: number; lines: number } {
+    const extra = (stamp?.length ?? 0) + prefix.length;
     let i = from;
     let lines = 0;
     for (;;) {
       const newline = chunk.indexOf(0x0a, i);
       if (newline === -1) break;
-      if (lines === this.#lineStarts.length) {
-        const grown = new Int32Array(lines * 2);
-        grown.set(this.#lineStarts);
-        this.#lineStarts = grown;
-      }
+      if (lines === this.#lineStarts.length) this.#growLineStarts();
       this.#lineStarts[lines++] = i;
       i = newline + 1;
     }
-    const first = this.#dirs[0]!.pending;
-    const start = first.length;
+    const start = out.length;
     const body = i - from;
-    first.reserve(body + lines * extra);
-    const bytes = first.bytes;
+    out.reserve(body + lines * extra);
+    const bytes = out.bytes;
     if (extra === 0) {
       bytes.set(chunk.subarray(from, i), start);
     } else {
@@ -544,14 +575,61 @@ export class SvlogdEngine {
         source += length;
       }
     }
-    first.length = start + body + lines * extra;
-    this.#fillLineBuffer(chunk, lines, i);
-    if (this.#dirs.length > 1 && first.length > start) {
-      const run = first.bytes.subarray(start, first.length);
-      for (let d = 1; d < this.#dirs.length; d++) this.#dirs[d]!.pending.push(run);
+    out.length = start + body + lines * extra;
+    return { end: i, lines };
+  }
+
+  /** The same copy through libdenit.so (ffi/line_copy.ts): the same bytes, one call. */
+  #copyLinesNative(
+    copier: LineCopier,
+    chunk: Uint8Array,
+    from: number,
+    out: ByteBuffer,
+    stamp: Uint8Array | undefined,
+    prefix: Uint8Array,
+  ): { end: number; lines: number } {
+    const head = this.#lineHead(stamp, prefix);
+    const state = this.#copyState;
+    state.inEnd = from;
+    state.startsEnd = 0;
+    // Room for the chunk's lines if they average 64 bytes; more is made as needed.
+    out.reserve(chunk.length - from + ((chunk.length - from) >> 6) * head.length + head.length);
+    for (;;) {
+      const reason = copier.copy(
+        chunk,
+        state.inEnd,
+        out.bytes,
+        out.length,
+        head,
+        this.#lineStarts,
+        state.startsEnd,
+        state,
+      );
+      out.length = state.outEnd;
+      if (reason === LinesCopied.all) break;
+      if (reason === LinesCopied.needStarts) this.#growLineStarts();
+      else out.reserve(out.bytes.length);
     }
-    for (const dir of this.#dirs) dir.selected = true;
-    return i;
+    return { end: state.inEnd, lines: state.startsEnd };
+  }
+
+  /** `stamp` then `prefix`, as one array (the same array while neither changes). */
+  #lineHead(stamp: Uint8Array | undefined, prefix: Uint8Array): Uint8Array {
+    if (prefix.length === 0) return stamp ?? prefix;
+    const cached = this.#cachedHead;
+    if (cached !== undefined && cached.stamp === stamp && cached.prefix === prefix) {
+      return cached.head;
+    }
+    const head = new Uint8Array((stamp?.length ?? 0) + prefix.length);
+    putLineHead(head, 0, stamp, prefix);
+    this.#cachedHead = { stamp, prefix, head };
+    return head;
+  }
+
+  #growLineStarts(): void {
+    const grown = new Int32Array(this.#lineStarts.length * 2);
+    grown.set(this.#lineStarts);
+    this.#lineStarts = grown;
   }
 
   /**
