@@ -2,7 +2,7 @@
 
 import { assertEquals } from "../_assert.ts";
 import { bin } from "../_helpers.ts";
-import { type Machine, runitLines } from "./_ns.ts";
+import { boot, ended, type Machine, runitLines } from "./_ns.ts";
 
 const STAGE_1 = `#!/bin/sh
 set -- $(cut -d' ' -f5,6 /proc/$$/stat)
@@ -58,3 +58,26 @@ export const HALT_LINES = [
   "- runit: sending KILL signal to all processes...",
   "- runit: power off...",
 ];
+
+/** Boots the same /etc/runit under Debian's runit and ours; returns both consoles. */
+export async function sideBySide(
+  files: Record<string, string | null>,
+  drive: (machine: Machine) => Promise<void>,
+): Promise<{ ours: string; debian: string | undefined; ourStatus: Deno.CommandStatus }> {
+  const runOne = async (command?: string) => {
+    await using machine = await boot(files, command === undefined ? {} : { command });
+    await drive(machine);
+    const status = await ended(machine);
+    await machine.waitConsole(/power off\.\.\.|system reboot\./);
+    return { text: machine.console(), status };
+  };
+  let debian: string | undefined;
+  try {
+    Deno.statSync("/sbin/runit");
+    debian = (await runOne("/sbin/runit")).text;
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  const ours = await runOne();
+  return { ours: ours.text, debian, ourStatus: ours.status };
+}

@@ -7,7 +7,7 @@
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { cLaunchers, exists, readOrUndefined, runApplet, spawn, waitFor } from "../_helpers.ts";
 import { boot, type BootOptions, ended, type Machine } from "./_ns.ts";
-import { classicIgnored, comparable, HALT_LINES, request, STAGES } from "./_stages.ts";
+import { classicIgnored, comparable, HALT_LINES, request, sideBySide, STAGES } from "./_stages.ts";
 
 Deno.test("runit not as process 1: runit's message, exit 111", async () => {
   const result = await runApplet("runit", ["ignored"]);
@@ -57,29 +57,6 @@ Deno.test("runit-init as process 1 becomes runit; init 6 reboots (init dies by S
     "- runit: system reboot.",
   ]);
 });
-
-/** Boots the same /etc/runit under Debian's runit and ours; returns both consoles. */
-async function sideBySide(
-  files: Record<string, string | null>,
-  drive: (machine: Machine) => Promise<void>,
-): Promise<{ ours: string; debian: string | undefined; ourStatus: Deno.CommandStatus }> {
-  const runOne = async (command?: string) => {
-    await using machine = await boot(files, command === undefined ? {} : { command });
-    await drive(machine);
-    const status = await ended(machine);
-    await machine.waitConsole(/power off\.\.\.|system reboot\./);
-    return { text: machine.console(), status };
-  };
-  let debian: string | undefined;
-  try {
-    Deno.statSync("/sbin/runit");
-    debian = (await runOne("/sbin/runit")).text;
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  }
-  const ours = await runOne();
-  return { ours: ours.text, debian, ourStatus: ours.status };
-}
 
 Deno.test("runit side by side with Debian's: a missing and an unexecutable stage", async () => {
   const { ours, debian, ourStatus } = await sideBySide({
