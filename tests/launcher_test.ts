@@ -282,7 +282,7 @@ for (const kind of ["freestanding", "hosted"] as const) {
       assertEquals(
         hard.stderr,
         "chpst: fatal: unable to run Deno: hard limit of address space too low: 50000000, " +
-          "it needs 38654705664\n",
+          "it needs 68719476736\n",
       );
     },
   });

@@ -103,7 +103,7 @@ Deno.test({
     assertEquals(
       result.stderr,
       "svlogd: fatal: unable to run Deno: hard limit of address space too low: 100000000, " +
-        "it needs 38654705664\n",
+        "it needs 68719476736\n",
     );
   },
 });
