@@ -13,7 +13,8 @@ import { takeExactArguments } from "../lib/escaped_text.ts";
 import { writeStderr } from "../lib/output.ts";
 import { encodeText } from "../lib/text_encoding.ts";
 import { SysError } from "../lib/sys_error.ts";
-import { callerLimits } from "../lib/launch.ts";
+import { EBADF } from "../lib/errstr.ts";
+import { callerLimits, closedAtStart } from "../lib/launch.ts";
 import {
   type ChpstRequest,
   ChpstUsageError,
@@ -259,7 +260,11 @@ function runSteps(steps: readonly Step[], inherited: Inherited, say: Messenger):
         takeLock(step);
         break;
       case "close":
-        attempt(`unable to close ${STDIO_NAMES[step.fd]}`, () => close(step.fd));
+        attempt(`unable to close ${STDIO_NAMES[step.fd]}`, () => {
+          // Closed by the caller (Deno's start opened /dev/null there): runit's close fails.
+          if (closedAtStart().includes(step.fd)) throw new SysError("close", EBADF);
+          close(step.fd);
+        });
         break;
       case "limit":
         break; // all set together above

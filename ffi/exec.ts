@@ -37,6 +37,8 @@ function underLimitsDefs() {
     _exit: { parameters: ["i32"], result: "void" },
     // int *__errno_location(void)
     __errno_location: { parameters: [], result: "pointer" },
+    // int close(int fd)
+    close: { parameters: ["i32"], result: "i32" },
   } as const;
 }
 const sym = /* @__PURE__ */ bindLibc(underLimitsDefs, { fastCalls: true });
@@ -74,6 +76,8 @@ const once = /* @__PURE__ */ bindLibcAll({
   execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
   // sighandler_t signal(int, sighandler_t): restoreSignals, after prepareExec (same dlopen)
   signal: { parameters: ["i32", "usize"], result: "usize" },
+  // int close(int fd): ExecRequest.closeFirst
+  close: { parameters: ["i32"], result: "i32" },
 }, { fastCalls: false });
 
 const utf8 = new TextEncoder();
@@ -140,6 +144,11 @@ export interface ExecRequest {
   path: string | undefined;
   /** The exec runs after chpst's resource limits: bind and warm up everything now. */
   underLimits?: boolean;
+  /**
+   * Fds closed just before the first execve, errors ignored: those of 0-2 the caller had
+   * left closed, which Deno's start opened on /dev/null (lib/launch.ts closedAtStart).
+   */
+  closeFirst?: readonly number[];
 }
 
 /**
@@ -154,7 +163,7 @@ export interface ExecRequest {
  */
 export function prepareExec(request: ExecRequest): PreparedExec {
   if (!request.underLimits) return prepareExecNow(request);
-  const prepared = preparedRun(request, sym.execve, errnoReader());
+  const prepared = preparedRun(request, sym.execve, sym.close, errnoReader());
   prepared.run(true);
   return prepared;
 }
@@ -164,12 +173,13 @@ export function prepareExec(request: ExecRequest): PreparedExec {
  * that never sets limits (chpst's quick entry) leaves out what limits need.
  */
 export function prepareExecNow(request: ExecRequest): PreparedExec {
-  return preparedRun(request, once.execve, errno);
+  return preparedRun(request, once.execve, once.close, errno);
 }
 
 function preparedRun(
-  { file, argv, env, path }: ExecRequest,
+  { file, argv, env, path, closeFirst = [] }: ExecRequest,
   call: (path: Uint8Array, argv: Uint8Array, envp: Uint8Array) => number,
+  closeCall: (fd: number) => number,
   errnoNow: () => number,
 ): PreparedExec {
   const candidates = execCandidates(file, path).map(byteStringCstr);
@@ -178,6 +188,7 @@ function preparedRun(
   return {
     run(dry = false): number {
       // No allocation in here: it may run under chpst's memory limits.
+      if (!dry) for (let i = 0; i < closeFirst.length; i++) closeCall(closeFirst[i]!);
       let saved = 0;
       for (let i = 0; i < candidates.length; i++) {
         if (!dry) call(candidates[i]!, args.array, envp.array);

@@ -63,6 +63,7 @@ export const LAUNCHER_VARIABLES = [
   "DENIT_RLIMITS",
   "DENIT_CALLERS",
   "DENIT_TRIMMED_ARGS",
+  "DENIT_CLOSED_FDS",
 ] as const;
 
 /** The name a travelling caller variable (`DENIT_CALLER_DENO_X`) stands for, if it is one. */
@@ -188,6 +189,27 @@ export function parseCallerLimits(text: string | undefined): readonly CallerLimi
   return limits;
 }
 
+/** Where {@linkcode settleEnvironment} keeps `DENIT_CLOSED_FDS` (see LIMITS_KEY for why). */
+const CLOSED_KEY = Symbol.for("denit.closedAtStart");
+type ClosedHolder = { [CLOSED_KEY]?: string | undefined };
+
+/**
+ * Which of fds 0-2 the caller left closed (`DENIT_CLOSED_FDS`, scripts/launcher.c
+ * closed_stdio): Deno's start opened /dev/null on them before any JavaScript ran.
+ */
+export function closedAtStart(): readonly number[] {
+  const text = !settled && Deno.env.get("DENIT_LAUNCHER") !== undefined
+    ? Deno.env.get("DENIT_CLOSED_FDS")
+    : (globalThis as ClosedHolder)[CLOSED_KEY];
+  return parseClosedFds(text);
+}
+
+/** The fds in a `DENIT_CLOSED_FDS` value ("02"); anything but digits 0-2: none. */
+export function parseClosedFds(text: string | undefined): readonly number[] {
+  if (text === undefined || !/^[012]{1,3}$/.test(text)) return [];
+  return [...new Set([...text].map(Number))];
+}
+
 /** Reads argv[0] and clears the launcher's variables so services do not inherit them. */
 export function takeArgv0(): string {
   const argv0 = rawArgv0();
@@ -210,6 +232,7 @@ export function settleEnvironment(): void {
     // The launcher's own settings must not leak into services and their children.
     signalText = Deno.env.get("DENIT_SIGNALS");
     (globalThis as LimitsHolder)[LIMITS_KEY] = Deno.env.get("DENIT_RLIMITS");
+    (globalThis as ClosedHolder)[CLOSED_KEY] = Deno.env.get("DENIT_CLOSED_FDS");
     const callers = envValue("DENIT_CALLERS") !== undefined;
     for (const name of LAUNCHER_VARIABLES) remove(name);
     if (callers) restoreCallers(); // after: the launcher's DENO_DIR is gone by then

@@ -1,6 +1,6 @@
 import { assertEquals } from "../tests/_assert.ts";
 import { bin, cLaunchers, run, tempDir } from "../tests/_helpers.ts";
-import { parseCallerLimits } from "./launch.ts";
+import { parseCallerLimits, parseClosedFds } from "./launch.ts";
 
 Deno.test("an applet started without PATH passes on no PATH and no Deno shim variable", async () => {
   await using dir = tempDir();
@@ -89,5 +89,14 @@ Deno.test("parseCallerLimits() reads the launcher's RESOURCE:SOFT list; anything
   ]);
   for (const text of [undefined, "", "9", "9:", ":5", "9:5,", "x:5", "9:-5", "123:5"]) {
     assertEquals(parseCallerLimits(text), [], String(text));
+  }
+});
+
+Deno.test("parseClosedFds() reads the launcher's list of closed stdio fds; anything else is none", () => {
+  assertEquals(parseClosedFds("0"), [0]);
+  assertEquals(parseClosedFds("02"), [0, 2]);
+  assertEquals(parseClosedFds("012"), [0, 1, 2]);
+  for (const text of [undefined, "", "3", "0,2", "01234", " 0", "x"]) {
+    assertEquals(parseClosedFds(text), [], String(text));
   }
 });

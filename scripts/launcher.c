@@ -33,6 +33,10 @@
  *                 open-files one is below its hard limit (see fit_limits):
  *                 "RESOURCE:SOFT,..." in decimal, the soft limits it was given, which
  *                 the applet gives back to its children and chpst to its program.
+ *   DENIT_CLOSED_FDS when the caller left any of fds 0-2 closed: their numbers ("02").
+ *                 Deno opens /dev/null on them before any JavaScript runs, so chpst
+ *                 learns here that `-0` has nothing to close, and closes them again
+ *                 for its program (see closed_stdio).
  *
  * The applet is this file's name, never argv[0] (`chpst -b NAME` and `exec -a` change
  * argv[0]): the path the kernel ran (AT_EXECFN) with symlinks followed, so that
@@ -305,12 +309,28 @@ static int is_ours(const char *entry) {
   static const char *const names[] = {
       "DENIT_ARGV0=",  "DENIT_APPLET=", "DENIT_LAUNCHER=",       "DENIT_SELF=",
       "DENIT_SIGNALS=", "DENIT_CALLER_", "DENIT_CWD_FD=",         "DENIT_RLIMITS=",
-      "DENIT_CALLERS=", "DENIT_TRIMMED_ARGS="};
+      "DENIT_CALLERS=", "DENIT_TRIMMED_ARGS=", "DENIT_CLOSED_FDS="};
   if (entry[0] != 'D') return 0;
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     if (starts_with(entry, names[i])) return 1;
   }
   return 0;
+}
+
+/*
+ * DENIT_CLOSED_FDS=... naming the fds of 0-2 the caller left closed, or NULL when all
+ * are open. runit's tools see such an fd closed (`chpst -0` then fails with EBADF, a
+ * program it starts finds it closed); Deno's start opens /dev/null on it.
+ */
+static char *closed_stdio(void) {
+  static char text[sizeof "DENIT_CLOSED_FDS=012"];
+  char *at = copy_to(text, "DENIT_CLOSED_FDS=");
+  const char *digits = at;
+  for (int fd = 0; fd <= 2; fd++) {
+    if (sys(SYS_fcntl, fd, F_GETFD, 0, 0) == -EBADF) *at++ = (char)('0' + fd);
+  }
+  *at = '\0';
+  return at == digits ? NULL : text;
 }
 
 /* runit's wording for the errno values an exec can plausibly give (lib/errstr.ts). */
@@ -498,8 +518,10 @@ static int launch(int argc, char **argv, char **environ, const char *ran) {
   int refused = fit_limits(applet->name, limits, &memory_raised);
   if (refused != 0) return refused;
   /* The quick entry gives back an open-files limit; memory limits are the full chpst's. */
+  /* A closed fd 0-2 is the full chpst's to restore (the quick entry does not look). */
+  char *closed = closed_stdio();
   const int quick = takes_quick(applet, argc, argv) && !memory_raised &&
-                    !trimmed_argument(argc, argv);
+                    !trimmed_argument(argc, argv) && closed == NULL;
   const char *entry_name = quick ? applet->quick : applet->entry;
 
   /* One block: the environment's and the arguments' pointers, then the joined strings. */
@@ -511,9 +533,9 @@ static int launch(int argc, char **argv, char **environ, const char *ran) {
   if (ran != NULL) text += sizeof self_name + length(ran);
   text += sizeof "DENIT_SIGNALS=" + 33 + sizeof LIB "/src/" + length(entry_name);
   text += sizeof "DENIT_CWD_FD=" + 24;
-  char **envp = allocate((count + 12 + (size_t)argc + 12) * sizeof *envp + text);
+  char **envp = allocate((count + 13 + (size_t)argc + 12) * sizeof *envp + text);
   if (envp == NULL) return fail(applet->name, deno, ENOMEM);
-  char **args = envp + count + 12;
+  char **args = envp + count + 13;
   char *strings = (char *)(args + argc + 12);
 
   /* The environment: the one given, minus our names, plus ours at the end. */
@@ -554,6 +576,7 @@ static int launch(int argc, char **argv, char **environ, const char *ran) {
     strings = hex(strings, blocked) + 1;
   }
   if (limits[0] != '\0') envp[e++] = limits;
+  if (closed != NULL) envp[e++] = closed;
   const int process1 = (applet->flags & PID1) && sys(SYS_getpid, 0, 0, 0, 0) == 1;
   if (process1) block_runit_signals();
   if (applet->flags & WAITS) block_wait_signals();

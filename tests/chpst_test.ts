@@ -4,7 +4,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { bin, byteText, exists, run, tempDir, writeTree } from "./_helpers.ts";
+import { bin, byteText, exists, run, SETPRIV_AS_NOBODY, tempDir, writeTree } from "./_helpers.ts";
 import {
   assertBoth,
   assertSame,
@@ -412,4 +412,112 @@ Deno.test("chpst: names that are not UTF-8 (-e, -l, -b, env files, the starting 
       `chpst: fatal: unable to switch to directory: ../${env}-nope: file does not exist\n`,
   );
   if (outputs.length > 1) assertEquals(outputs[0], outputs[1], "ours and Debian's");
+});
+
+Deno.test({
+  name: "chpst -0, -1 and -2 on a descriptor that is already closed are fatal, as Debian's",
+  ...sideBySide,
+  async fn() {
+    await using env = tempDir(); // an empty env dir for -e
+    // spec chpst.md test case 19. The shell closes the descriptor and execs chpst. Deno's
+    // start opens /dev/null on a closed fd 0-2 before any JavaScript runs: the launcher
+    // tells chpst which were closed (DENIT_CLOSED_FDS), and chpst closes them again for
+    // its program.
+    const closed = async (chpst: string, script: string): Promise<[number, string, string]> => {
+      const result = await run("sh", ["-c", script, chpst]);
+      return [result.code, result.stdout, result.stderr];
+    };
+    const cases: [string, [number, string, string]][] = [
+      ['exec "$0" -0 true <&-', [
+        111,
+        "",
+        "chpst: fatal: unable to close stdin: file descriptor not open\n",
+      ]],
+      ['exec "$0" -1 true >&-', [
+        111,
+        "",
+        "chpst: fatal: unable to close stdout: file descriptor not open\n",
+      ]],
+      // Nowhere to say it: only the exit code shows.
+      ['exec "$0" -2 true 2>&-', [111, "", ""]],
+      // Without -0 the program starts with stdin closed, as it was given.
+      [`exec "$0" sh -c '[ -e /proc/$$/fd/0 ] && echo open || echo closed' <&-`, [
+        0,
+        "closed\n",
+        "",
+      ]],
+      // Also through `-e DIR PROG`, whose quick entry the launcher then leaves out.
+      [`exec "$0" -e "${env.path}" sh -c '[ -e /proc/$$/fd/0 ] && echo open || echo closed' <&-`, [
+        0,
+        "closed\n",
+        "",
+      ]],
+    ];
+    for (const [script, want] of cases) {
+      assertEquals(await closed(DEBIAN_CHPST, script), want, `Debian's: ${script}`);
+      assertEquals(await closed(await bin("chpst"), script), want, `ours: ${script}`);
+    }
+  },
+});
+
+Deno.test({
+  name: "chpst -m clamps data, stack, locked memory and address space each to its hard limit",
+  ...sideBySide,
+  async fn() {
+    // spec chpst.md test case 12. Soft limits below hard ones that all differ, so that
+    // each clamp shows; none so low that Deno cannot start under it (scripts/launcher.c
+    // limit_needs: Deno aborted now and then with an address space of 48 GiB).
+    const limits = [
+      "--data=1500000000:2147483648",
+      "--stack=8388608:16777216",
+      "--memlock=1048576:4194304",
+      "--as=100000000000:137438953472",
+    ];
+    const show = ["grep", "-E", "^Max (data|stack|locked|address)", "/proc/self/limits"];
+    const line = (what: string, soft: string, hard: string) =>
+      new RegExp(`^Max ${what} +${soft} +${hard} +bytes`, "m");
+    for (
+      const [value, data, stack, memlock, as] of [
+        // Above every hard limit: each soft limit becomes its own hard limit.
+        ["200000000000", "2147483648", "16777216", "4194304", "137438953472"],
+        // Between them: only the limits whose hard limit is lower are clamped.
+        ["3000000000", "2147483648", "16777216", "4194304", "3000000000"],
+        ["2000000000", "2000000000", "16777216", "4194304", "2000000000"],
+      ]
+    ) {
+      const under = (chpst: string) => run("prlimit", [...limits, chpst, "-m", value!, ...show]);
+      const ours = await under(await bin("chpst"));
+      const theirs = await under(DEBIAN_CHPST);
+      assertEquals([ours.code, ours.stdout, ours.stderr], [0, theirs.stdout, ""], `-m ${value}`);
+      assertEquals(theirs.code, 0, theirs.stderr);
+      assertMatch(ours.stdout, line("data size", data!, "2147483648"));
+      assertMatch(ours.stdout, line("stack size", stack!, "16777216"));
+      assertMatch(ours.stdout, line("locked memory", memlock!, "4194304"));
+      assertMatch(ours.stdout, line("address space", as!, "137438953472"));
+    }
+  },
+});
+
+Deno.test({
+  name: "chpst -u USER -n -5 lowers the nice value before it drops root, as Debian's",
+  ...sideBySide,
+  ignore: sideBySide.ignore || Deno.uid() !== 0,
+  async fn() {
+    // spec chpst.md test case 28: nice comes before setuid, so root may go below 0.
+    const base = Number((await run("nice", [])).stdout);
+    const want = Math.max(base - 5, -20);
+    const pair = await assertBoth("chpst", ["-u", "nobody", "-n", "-5", "sh", "-c", "id -u; nice"]);
+    assertEquals(pair.ours.stdout, `65534\n${want}\n`);
+    const plain = await assertBoth("chpst", ["-u", "nobody", "-n", "-5", "nice"]);
+    assertEquals(plain.ours.stdout, `${want}\n`);
+    // A user that is not root already may not: the order is what lets chpst do it.
+    for (const [who, chpst] of [["ours", await bin("chpst")], ["Debian's", DEBIAN_CHPST]]) {
+      const result = await run("setpriv", [...SETPRIV_AS_NOBODY, chpst!, "-n", "-5", "nice"]);
+      assertEquals(
+        [result.code, result.stdout, result.stderr],
+        [111, "", "chpst: fatal: unable to set nice level: permission denied\n"],
+        who,
+      );
+    }
+  },
 });

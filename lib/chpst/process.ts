@@ -8,6 +8,7 @@
 import {
   CALLER_PREFIX,
   callerVariableName,
+  closedAtStart,
   ENTRY_VARIABLES,
   LAUNCHER_VARIABLES,
   launcherSignals,
@@ -218,7 +219,9 @@ export function prepareProgram(
   underLimits: boolean,
 ): PreparedExec {
   const env = applyEnvChanges(environList(inherited.environ), changes);
-  const prepared = prepareExec({ ...execRequest(exec, inherited, env), underLimits });
+  // The caller's closed stdio, which Deno's start opened on /dev/null, is closed again.
+  const closeFirst = closedAtStart();
+  const prepared = prepareExec({ ...execRequest(exec, inherited, env), underLimits, closeFirst });
   // Only what differs is changed: each libc symbol bound costs start-up time.
   const restore = signalRestore(
     inherited.signals,
