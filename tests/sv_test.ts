@@ -332,6 +332,39 @@ Deno.test("sv: bad format, missing supervise, not running, missing dirs", async 
   ], { SVDIR: "/nonexistent-denit" });
 });
 
+Deno.test("sv: a name ending in / or starting with . is taken from the cwd, others from SVDIR", async () => {
+  // spec sv.md test case 14: two services called foo, one in SVDIR and one in the cwd.
+  await using tmp = tempDir();
+  using inSvdir = fakeService(`${tmp.path}/svdir/foo`, { state: 1, pid: 77, want: "u" });
+  using inCwd = fakeService(`${tmp.path}/foo`, { state: 0, pid: 0, want: "d" });
+  const env = { SVDIR: `${tmp.path}/svdir` };
+  const cases: [string, [number, string, string]][] = [
+    ["foo", [0, "run: foo: (pid 77) 5s\n", ""]],
+    ["foo/", [0, "down: foo/: 5s, normally up\n", ""]],
+    ["./foo", [0, "down: ./foo: 5s, normally up\n", ""]],
+    ["./foo/", [0, "down: ./foo/: 5s, normally up\n", ""]],
+    // Only the last byte counts: "foo/." is looked up in SVDIR.
+    ["foo/.", [0, "run: foo/.: (pid 77) 5s\n", ""]],
+    ["svdir/foo/", [0, "run: svdir/foo/: (pid 77) 5s\n", ""]],
+    ["svdir/foo", [
+      1,
+      "fail: svdir/foo: unable to change to service directory: file does not exist\n",
+      "",
+    ]],
+    [`${tmp.path}/svdir/foo`, [0, `run: ${tmp.path}/svdir/foo: (pid 77) 5s\n`, ""]],
+  ];
+  for (const [name, want] of cases) await expectBoth(["status", name], tmp.path, want, env);
+  // A command goes to the same directory status reads (no waiting: only the first pass).
+  // The records do not change: each sv writes the same bytes (control() adds them up).
+  for (const [round, exec] of (DEBIAN ? [ours, debian] : [ours]).entries()) {
+    await exec(["down", "foo"], tmp.path, env);
+    await exec(["up", "foo/"], tmp.path, env);
+    await exec(["once", "./foo"], tmp.path, env);
+    const times = round + 1;
+    assertEquals([inSvdir.control(), inCwd.control()], ["d".repeat(times), "uo".repeat(times)]);
+  }
+});
+
 Deno.test("sv: log part: running, unreadable, and log as a file", async () => {
   await using tmp = tempDir();
   using _main = fakeService(`${tmp.path}/s`, { state: 1, pid: 77, want: "u" });
