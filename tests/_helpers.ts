@@ -330,6 +330,19 @@ export function readText(path: string): string {
   return readOrUndefined(path) ?? "";
 }
 
+/**
+ * Promise.all for runs that start processes: waits for every one to end (each stops its
+ * own processes as it ends) before it throws the first failure. With Promise.all a failed
+ * run ended the test while the others went on, and their services outlived it.
+ */
+export async function allSettledOrThrow<T>(runs: readonly Promise<T>[]): Promise<T[]> {
+  const outcomes = await Promise.allSettled(runs);
+  return outcomes.map((outcome) => {
+    if (outcome.status === "rejected") throw outcome.reason;
+    return outcome.value;
+  });
+}
+
 /** Resolves after `ms` milliseconds: only for checking that something does not happen. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

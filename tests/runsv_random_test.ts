@@ -17,6 +17,7 @@
 import { close, O_CLOEXEC, O_NONBLOCK, O_WRONLY, open, write } from "../ffi/libc.ts";
 import { assertEquals } from "./_assert.ts";
 import {
+  allSettledOrThrow,
   haveDebianRunit,
   killAll,
   seededRandom,
@@ -164,9 +165,9 @@ Deno.test({
     const cases = Object.entries(TREES).flatMap(([kind, tree]) =>
       SEEDS.map((seed) => ({ kind, tree, seed }))
     );
-    const transcripts = await Promise.all(
+    const transcripts = await allSettledOrThrow(
       cases.map(({ kind, tree, seed }) =>
-        Promise.all([false, true].map((debian) => {
+        allSettledOrThrow([false, true].map((debian) => {
           const parent = `${tmp.path}/${kind}-${seed}-${debian ? "debian" : "ours"}`;
           Deno.mkdirSync(parent);
           return transcript(parent, tree, seed, debian);

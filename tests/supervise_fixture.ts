@@ -109,12 +109,15 @@ export async function waitStat(
   want: string,
   options: { sub?: string; timeoutMs?: number } = {},
 ): Promise<void> {
-  await waitFor(() => readStat(dir, options.sub) === want, {
-    timeoutMs: options.timeoutMs ?? 8000,
-    what: `stat "${want}" in ${dir}/${options.sub ?? "supervise"} (now "${
-      readStat(dir, options.sub)
-    }")`,
-  });
+  try {
+    await waitFor(() => readStat(dir, options.sub) === want, {
+      timeoutMs: options.timeoutMs ?? 8000,
+      what: `stat "${want}" in ${dir}/${options.sub ?? "supervise"}`,
+    });
+  } catch (err) {
+    // What stat said when the wait gave up, not when it began.
+    throw new Error(`${(err as Error).message}; stat then "${readStat(dir, options.sub)}"`);
+  }
 }
 
 /** Waits until the service runs with a pid and returns that pid. */

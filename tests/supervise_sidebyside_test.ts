@@ -7,6 +7,7 @@
 
 import { assertEquals } from "./_assert.ts";
 import {
+  allSettledOrThrow,
   bin,
   childrenOf,
   haveDebianRunit,
@@ -118,7 +119,7 @@ Deno.test({
       ["ours-sv/debian-runsv", false, true],
       ["debian-sv/debian-runsv", true, true],
     ] as const;
-    const results = await Promise.all(combos.map(async ([name, debSv, debRunsv]) => {
+    const results = await allSettledOrThrow(combos.map(async ([name, debSv, debRunsv]) => {
       const parent = `${tmp.path}/${name.replace("/", "_")}`;
       Deno.mkdirSync(parent);
       return { name, ...(await transcript(parent, debSv, debRunsv)) };

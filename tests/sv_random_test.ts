@@ -8,7 +8,14 @@
  */
 
 import { assertEquals } from "./_assert.ts";
-import { haveDebianRunit, seededRandom, sleep, tempDir, writeTree } from "./_helpers.ts";
+import {
+  allSettledOrThrow,
+  haveDebianRunit,
+  seededRandom,
+  sleep,
+  tempDir,
+  writeTree,
+} from "./_helpers.ts";
 import {
   eventsLine,
   normalizeSv,
@@ -137,9 +144,9 @@ Deno.test({
     const cases = Object.entries(SERVICES).flatMap(([kind, tree]) =>
       SEEDS.map((seed) => ({ kind, tree, seed }))
     );
-    const transcripts = await Promise.all(
+    const transcripts = await allSettledOrThrow(
       cases.map(({ tree, seed }, i) =>
-        Promise.all(combos.map(([debianSv, debianRunsv]) => {
+        allSettledOrThrow(combos.map(([debianSv, debianRunsv]) => {
           const parent = `${tmp.path}/${i}-${debianSv ? "c" : "d"}sv-${
             debianRunsv ? "c" : "d"
           }runsv`;

@@ -7,6 +7,7 @@
 
 import { assert, assertEquals } from "./_assert.ts";
 import {
+  allSettledOrThrow,
   bin,
   exists,
   haveDebianRunit,
@@ -69,7 +70,7 @@ async function assertTranscripts(
   want: readonly string[],
 ): Promise<void> {
   await using tmp = tempDir();
-  const transcripts = await Promise.all(combos.map((combo, index) => {
+  const transcripts = await allSettledOrThrow(combos.map((combo, index) => {
     const parent = `${tmp.path}/${index}`;
     Deno.mkdirSync(parent);
     return scenario(parent, combo);
