@@ -148,7 +148,8 @@ Deno.test("svlogd deviation: lines arriving with SIGTERM are all logged (case 40
   assertEquals(read(`${tmp.path}/d/current`), "start\nabc\ndef\nghi\nhalf line\n");
 });
 
-Deno.test("svlogd: t rotates an old non-empty current, never an empty one (case 24)", async () => {
+// An empty current left past t: tests/svlogd_spec_cases_test.ts (case 24, with Debian's).
+Deno.test("svlogd: t rotates an old non-empty current; the next line starts a new one (case 24)", async () => {
   await using tmp = tempDir();
   writeTree(tmp.path, { "d/config": "t1\n" });
   await using svlogd = startSvlogd(await ourSvlogd(), ["d"], tmp.path);
@@ -302,25 +303,53 @@ Deno.test({
   },
 });
 
-Deno.test("svlogd deviation: SIGTERM ends a pause on an uncreatable current (35)", async () => {
-  await using tmp = tempDir();
-  writeTree(tmp.path, { "w/lock": "" });
-  const chattr = (flag: string): boolean =>
-    new Deno.Command("chattr", { args: [flag, `${tmp.path}/w`], stderr: "null" }).outputSync()
-      .success;
-  if (!chattr("+i")) return; // no immutable flag here: cannot provoke the pause
+/** Whether `chattr +i` works on a temp dir here (root, on a file system that has it). */
+function canChattr(): boolean {
+  const dir = Deno.makeTempDirSync();
+  const chattr = (flag: string): boolean => {
+    try {
+      return new Deno.Command("chattr", { args: [flag, dir], stderr: "null" }).outputSync()
+        .success;
+    } catch {
+      return false; // no chattr
+    }
+  };
   try {
-    await using svlogd = startSvlogd(await ourSvlogd(), ["w"], tmp.path);
-    await waitFor(() => svlogd.stderr().includes("pausing"), { what: "pause" });
-    assertEquals(
-      svlogd.stderr(),
-      "svlogd: pausing: unable to open current: w: permission denied\n",
-    );
-    svlogd.signal("SIGTERM");
-    assertEquals(await svlogd.exit(), 0);
+    return chattr("+i") && chattr("-i");
   } finally {
-    chattr("-i");
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch {
+      // left immutable: a stray temp dir, not a reason to fail every test here
+    }
   }
+}
+
+Deno.test({
+  name: "svlogd deviation: SIGTERM ends a pause on an uncreatable current (35)",
+  // Without the immutable flag the pause cannot be provoked this way; the EACCES way is in
+  // tests/svlogd_spec_cases_test.ts.
+  ignore: !canChattr(),
+  async fn() {
+    await using tmp = tempDir();
+    writeTree(tmp.path, { "w/lock": "" });
+    const chattr = (flag: string): boolean =>
+      new Deno.Command("chattr", { args: [flag, `${tmp.path}/w`], stderr: "null" }).outputSync()
+        .success;
+    assert(chattr("+i"), "chattr +i failed");
+    try {
+      await using svlogd = startSvlogd(await ourSvlogd(), ["w"], tmp.path);
+      await waitFor(() => svlogd.stderr().includes("pausing"), { what: "pause" });
+      assertEquals(
+        svlogd.stderr(),
+        "svlogd: pausing: unable to open current: w: permission denied\n",
+      );
+      svlogd.signal("SIGTERM");
+      assertEquals(await svlogd.exit(), 0);
+    } finally {
+      chattr("-i");
+    }
+  },
 });
 
 Deno.test("svlogd: SIGHUP with no usable directory left is fatal, exit 111", async () => {
