@@ -188,7 +188,7 @@ function preparedRun(
   return {
     run(dry = false): number {
       // No allocation in here: it may run under chpst's memory limits.
-      if (!dry) for (let i = 0; i < closeFirst.length; i++) closeCall(closeFirst[i]!);
+      if (!dry) { for (let i = 0; i < closeFirst.length; i++) closeCall(closeFirst[i]!); }
       let saved = 0;
       for (let i = 0; i < candidates.length; i++) {
         if (!dry) call(candidates[i]!, args.array, envp.array);

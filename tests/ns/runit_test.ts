@@ -6,7 +6,7 @@
 
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { cLaunchers, exists, readOrUndefined, runApplet, spawn, waitFor } from "../_helpers.ts";
-import { boot, type BootOptions, ended, type Machine } from "./_ns.ts";
+import { boot, type BootOptions, ended } from "./_ns.ts";
 import { classicIgnored, comparable, HALT_LINES, request, sideBySide, STAGES } from "./_stages.ts";
 
 Deno.test("runit not as process 1: runit's message, exit 111", async () => {
