@@ -322,3 +322,58 @@ Deno.test({
     );
   },
 });
+
+Deno.test("sv: -w and SVWAIT bound the wait as Debian's: -w 2 ≈2.5 s, SVWAIT=1 ≈1.7 s, -w first (case 19)", async () => {
+  // spec sv.md test case 19, on a service that ignores SIGTERM (it never goes down): each
+  // wait ends in a timeout, whose length comes from runit's polling loop. Our sv against
+  // our runsv and Debian's against Debian's, one after the other (timings, not load).
+  const waits = new Map<string, number[]>();
+  for (const combo of PAIR) {
+    await using tmp = tempDir();
+    writeTree(tmp.path, {
+      "s/run!": "#!/bin/sh\ntrap '' TERM\nexec sleep 1000\n",
+    });
+    await using r = await startRunsv(tmp.path, "s", { debian: combo.debianRunsv });
+    await waitRunning(r.dir);
+    const measured: number[] = [];
+    // term leaves want alone (up again after each case), down sets it.
+    const cases: [string[], Record<string, string>, string][] = [
+      [["-w", "2", "down", "./s"], {}, "want down, got TERM"],
+      [["-v", "term", "./s"], { SVWAIT: "1" }, "got TERM"],
+      [["-w", "2", "-v", "term", "./s"], { SVWAIT: "1" }, "got TERM"], // -w beats SVWAIT
+    ];
+    for (const [args, env, flags] of cases) {
+      const [result, ms] = await timed(() =>
+        sv(args, { cwd: tmp.path, debian: combo.debianSv, env })
+      );
+      assertEquals(result.code, 1, `${combo.name}: sv ${args.join(" ")}`);
+      assertEquals(
+        normalizeSv(result.stdout),
+        `timeout: run: ./s: (pid N) Ns, ${flags}\n`,
+        `${combo.name}: sv ${args.join(" ")}`,
+      );
+      measured.push(ms);
+      // Wanted up again for the next case (the service never stopped).
+      assertEquals((await sv(["up", "./s"], { cwd: tmp.path, debian: combo.debianSv })).code, 0);
+    }
+    waits.set(combo.name, measured);
+  }
+  // The spec's lengths, with room for a loaded machine and our sv's Deno start (~0.1 s).
+  const bounds: [number, number][] = [[2_200, 3_400], [1_400, 2_500], [2_200, 3_400]];
+  for (const [name, measured] of waits) {
+    measured.forEach((ms, k) => {
+      const [low, high] = bounds[k]!;
+      assert(ms >= low && ms <= high, `${name}: case ${k} took ${Math.round(ms)} ms`);
+    });
+  }
+  if (DEBIAN) {
+    // Ours waits as Debian's does: the same length give or take our start.
+    const [ours, theirs] = [waits.get(OURS.name)!, waits.get(THEIRS.name)!];
+    ours.forEach((ms, k) => {
+      assert(
+        Math.abs(ms - theirs[k]!) <= 600,
+        `case ${k}: ours ${ms} ms, Debian's ${theirs[k]} ms`,
+      );
+    });
+  }
+});
