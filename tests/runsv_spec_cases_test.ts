@@ -6,15 +6,13 @@
 
 import { assert, assertEquals } from "./_assert.ts";
 import {
-  bin,
+  allSettledOrThrow,
   exists,
   haveDebianRunit,
-  killTree,
   readOrUndefined,
   readText,
   run,
   sleep,
-  spawn,
   tempDir,
   waitFor,
   writeTree,
@@ -24,10 +22,10 @@ import {
   readPid,
   readStat,
   recordShape,
-  type RunningSupervisor,
   SLEEP_RUN,
   startRunsv,
   sv,
+  SV_RUNSV_PAIRINGS,
   waitExeced,
   waitRunning,
   waitStat,
@@ -53,7 +51,7 @@ async function forEachRunsv<T>(
   expected: T,
   scenario: (parent: string, debian: boolean) => Promise<T>,
 ): Promise<void> {
-  const results = await allSettled(RUNSVS.map(async (debian) => {
+  const results = await allSettledOrThrow(RUNSVS.map(async (debian) => {
     await using tmp = tempDir();
     try {
       return await scenario(tmp.path, debian);
@@ -64,18 +62,6 @@ async function forEachRunsv<T>(
     }
   }));
   RUNSVS.forEach((debian, i) => assertEquals(results[i], expected, whose(debian)));
-}
-
-/**
- * Promise.all that waits for every run to end (and dispose of its processes and temp dir)
- * before it throws the first failure: Promise.all would let the test end, and its temp
- * dir go, while the other runs still have a supervisor up.
- */
-async function allSettled<T>(runs: Promise<T>[]): Promise<T[]> {
-  const settled = await Promise.allSettled(runs);
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-  if (failed !== undefined) throw failed.reason;
-  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
 }
 
 /** The 20-byte status record of `DIR/SUB` once it has been written. */
@@ -227,31 +213,6 @@ Deno.test("runsv: with log/down, log/supervise/pid is absent until sv u S/log (r
   });
 });
 
-/**
- * Starts `runsv NAME` (ours unless `debian`) in `parent` with exactly the environment
- * `env`, every signal at its default as {@linkcode startRunsv} does.
- */
-async function startRunsvWithEnv(
-  parent: string,
-  name: string,
-  options: { debian: boolean; env: Record<string, string> },
-): Promise<RunningSupervisor> {
-  const cmd = options.debian ? "/usr/bin/runsv" : await bin("runsv");
-  const proc = spawn("/usr/bin/env", ["--default-signal", cmd, name], {
-    cwd: parent,
-    env: options.env,
-    clearEnv: true,
-  });
-  return {
-    proc,
-    dir: `${parent}/${name}`,
-    async [Symbol.asyncDispose](): Promise<void> {
-      killTree(proc.pid);
-      await proc[Symbol.asyncDispose]();
-    },
-  };
-}
-
 Deno.test("runsv: ./run, ./finish, log/run and control scripts see the caller's environment, nothing added (runsv 30)", async () => {
   // Ordinary names, names Deno and the launcher use themselves (a caller's DENO_* travels
   // through the launcher and must come back as given: docs/denit.md), an empty value.
@@ -279,7 +240,7 @@ Deno.test("runsv: ./run, ./finish, log/run and control scripts see the caller's 
     (await run("/bin/sh", ["-c", "env | sort"], { cwd, env, clearEnv: true })).stdout;
   await forEachRunsv([true, true, true, true, true], async (parent, debian) => {
     writeTree(parent, scripts);
-    await using r = await startRunsvWithEnv(parent, "s", { debian, env });
+    await using r = await startRunsv(parent, "s", { debian, env, clearEnv: true });
     const dir = r.dir;
     await waitRunning(dir);
     await waitRunning(dir, "log/supervise");
@@ -482,13 +443,7 @@ async function fourWay(
   steps: readonly Step[],
 ): Promise<(Transcript & { name: string })[]> {
   await using tmp = tempDir();
-  const combos = [
-    ["ours-sv/ours-runsv", false, false],
-    ["debian-sv/ours-runsv", true, false],
-    ["ours-sv/debian-runsv", false, true],
-    ["debian-sv/debian-runsv", true, true],
-  ] as const;
-  return await allSettled(combos.map(async ([name, debianSv, debianRunsv]) => {
+  return await allSettledOrThrow(SV_RUNSV_PAIRINGS.map(async ([name, debianSv, debianRunsv]) => {
     const parent = `${tmp.path}/${name.replace("/", "_")}`;
     Deno.mkdirSync(parent);
     try {

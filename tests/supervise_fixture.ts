@@ -27,6 +27,14 @@ export interface RunningSupervisor extends AsyncDisposable {
   dir: string;
 }
 
+/** Each sv with each runsv, ours and Debian's: [name, Debian's sv?, Debian's runsv?]. */
+export const SV_RUNSV_PAIRINGS = [
+  ["ours-sv/ours-runsv", false, false],
+  ["debian-sv/ours-runsv", true, false],
+  ["ours-sv/debian-runsv", false, true],
+  ["debian-sv/debian-runsv", true, true],
+] as const;
+
 /**
  * Starts `runsv DIR` (ours unless `debian`), cwd = parent of DIR, DIR given relative.
  * Every signal at its default first (`env --default-signal`, which execs: same pid):
@@ -37,12 +45,14 @@ export interface RunningSupervisor extends AsyncDisposable {
 export async function startRunsv(
   parent: string,
   name: string,
-  options: { debian?: boolean; env?: Record<string, string> } = {},
+  options: { debian?: boolean; env?: Record<string, string>; clearEnv?: boolean } = {},
 ): Promise<RunningSupervisor> {
   const cmd = options.debian ? "/usr/bin/runsv" : await bin("runsv");
-  const proc = spawn("env", ["--default-signal", cmd, name], {
+  // `clearEnv`: exactly `env` (no PATH, hence env's full path).
+  const proc = spawn("/usr/bin/env", ["--default-signal", cmd, name], {
     cwd: parent,
     ...(options.env ? { env: options.env } : {}),
+    ...(options.clearEnv ? { clearEnv: true } : {}),
   });
   return {
     proc,

@@ -26,6 +26,7 @@ import {
   recordShape,
   startRunsv,
   sv,
+  SV_RUNSV_PAIRINGS,
   waitRunning,
   waitStat,
 } from "./supervise_fixture.ts";
@@ -113,17 +114,13 @@ Deno.test({
   ...opts,
   async fn() {
     await using tmp = tempDir();
-    const combos = [
-      ["ours-sv/ours-runsv", false, false],
-      ["debian-sv/ours-runsv", true, false],
-      ["ours-sv/debian-runsv", false, true],
-      ["debian-sv/debian-runsv", true, true],
-    ] as const;
-    const results = await allSettledOrThrow(combos.map(async ([name, debSv, debRunsv]) => {
-      const parent = `${tmp.path}/${name.replace("/", "_")}`;
-      Deno.mkdirSync(parent);
-      return { name, ...(await transcript(parent, debSv, debRunsv)) };
-    }));
+    const results = await allSettledOrThrow(
+      SV_RUNSV_PAIRINGS.map(async ([name, debSv, debRunsv]) => {
+        const parent = `${tmp.path}/${name.replace("/", "_")}`;
+        Deno.mkdirSync(parent);
+        return { name, ...(await transcript(parent, debSv, debRunsv)) };
+      }),
+    );
     const reference = results[3]!;
     for (const result of results.slice(0, 3)) {
       assertEquals(result.lines, reference.lines, `${result.name} vs ${reference.name}`);
