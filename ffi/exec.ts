@@ -163,7 +163,10 @@ export interface ExecRequest {
  */
 export function prepareExec(request: ExecRequest): PreparedExec {
   if (!request.underLimits) return prepareExecNow(request);
-  const prepared = preparedRun(request, sym.execve, sym.close, errnoReader());
+  // close is bound only when there is something to close: each symbol bound with a
+  // fast call compiles a trampoline at chpst's start.
+  const closeCall = request.closeFirst?.length ? sym.close : noClose;
+  const prepared = preparedRun(request, sym.execve, closeCall, errnoReader());
   prepared.run(true);
   return prepared;
 }
@@ -173,8 +176,16 @@ export function prepareExec(request: ExecRequest): PreparedExec {
  * that never sets limits (chpst's quick entry) leaves out what limits need.
  */
 export function prepareExecNow(request: ExecRequest): PreparedExec {
-  return preparedRun(request, once.execve, once.close, errno);
+  return preparedRun(
+    request,
+    once.execve,
+    request.closeFirst?.length ? once.close : noClose,
+    errno,
+  );
 }
+
+/** The close of a request with nothing to close (never called). */
+const noClose = (_fd: number): number => 0;
 
 function preparedRun(
   { file, argv, env, path, closeFirst = [] }: ExecRequest,
