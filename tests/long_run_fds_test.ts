@@ -106,8 +106,24 @@ async function churn(supervisor: number, targets: readonly Restartable[]) {
   };
 }
 
+/** Counts per kind; a file's path may differ between the rounds (a rotation's rename). */
+function fdKinds(targets: readonly string[]): Record<string, number> {
+  const kinds: Record<string, number> = {};
+  for (const target of targets) {
+    const kind = target.startsWith("/") ? "file" : target;
+    kinds[kind] = (kinds[kind] ?? 0) + 1;
+  }
+  return kinds;
+}
+
 function assertNoGrowth(result: Awaited<ReturnType<typeof churn>>): void {
-  assertEquals(result.fdsAfterLast, result.fdsAfterFirst, "open fds changed over the rounds");
+  assertEquals(
+    fdKinds(result.fdsAfterLast),
+    fdKinds(result.fdsAfterFirst),
+    `open fds changed over the rounds:\n${result.fdsAfterFirst.join("\n")}\n→\n${
+      result.fdsAfterLast.join("\n")
+    }`,
+  );
   // Deno's blocking-pool threads come and go; a leak would add one per round.
   assert(
     result.threadsAfterLast <= result.threadsAfterFirst + 1,
