@@ -10,7 +10,7 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { childrenOf, sleep, tempDir, waitFor, writeTree } from "./_helpers.ts";
 import { startRunsvdir } from "./runsvdir_fixture.ts";
-import { procState, startRunsv, writeControl } from "./supervise_fixture.ts";
+import { procState, readPid, readStat, startRunsv, writeControl } from "./supervise_fixture.ts";
 
 const ROUNDS = 5;
 // Past runit's 1 s between two starts, so each `t` restarts at once.
@@ -39,22 +39,6 @@ function threadCount(pid: number): number {
   return Number(/^Threads:\s+(\d+)/m.exec(status)?.[1]);
 }
 
-function pidOf(dir: string, sub: string): number {
-  try {
-    return Number.parseInt(Deno.readTextFileSync(`${dir}/${sub}/pid`), 10) || 0;
-  } catch {
-    return 0;
-  }
-}
-
-function statOf(dir: string, sub: string): string {
-  try {
-    return Deno.readTextFileSync(`${dir}/${sub}/stat`).trim();
-  } catch {
-    return "";
-  }
-}
-
 /** A supervised process to restart: its dir, supervise sub-dir, and whether it has a pid. */
 interface Restartable {
   dir: string;
@@ -65,7 +49,7 @@ interface Restartable {
 
 /** Sends `t` (and `a` to logs) to each, then waits until each runs again under a new pid. */
 async function restartRound(targets: readonly Restartable[]): Promise<void> {
-  const before = targets.map((t) => pidOf(t.dir, t.sub));
+  const before = targets.map((t) => readPid(t.dir, t.sub));
   for (const t of targets) {
     // A classic logger dies of `a` (SIGALRM); an in-process one rotates, then restarts.
     writeControl(t.dir, t.sub === "supervise" ? "t" : t.ownProcess ? "a" : "at", t.sub);
@@ -73,7 +57,7 @@ async function restartRound(targets: readonly Restartable[]): Promise<void> {
   await waitFor(
     () =>
       targets.every((t, i) =>
-        statOf(t.dir, t.sub) === "run" && (!t.ownProcess || pidOf(t.dir, t.sub) !== before[i])
+        readStat(t.dir, t.sub) === "run" && (!t.ownProcess || readPid(t.dir, t.sub) !== before[i])
       ),
     { timeoutMs: 10_000, what: "every service and logger running again" },
   );
@@ -154,7 +138,7 @@ Deno.test({
       if (text?.startsWith("#!")) Deno.chmodSync(`${tmp.path}/${path}`, 0o755);
     }
     await using runsvdir = await startRunsvdir([`${tmp.path}/svc`]);
-    await waitFor(() => targets.every((t) => statOf(t.dir, t.sub) === "run"), {
+    await waitFor(() => targets.every((t) => readStat(t.dir, t.sub) === "run"), {
       timeoutMs: 15_000,
       what: "all services and loggers up",
     });
@@ -186,7 +170,7 @@ Deno.test({
     const dir = `${tmp.path}/svc`;
     await using runsv = await startRunsv(tmp.path, "svc");
     await waitFor(
-      () => statOf(dir, "supervise") === "run" && statOf(dir, "log/supervise") === "run",
+      () => readStat(dir, "supervise") === "run" && readStat(dir, "log/supervise") === "run",
       {
         timeoutMs: 10_000,
         what: "service and logger up",
