@@ -23,15 +23,15 @@ const CAT_LOG = "#!/bin/sh\nexec cat >> ./out\n";
 
 /** What each open fd of `pid` is (pipe, anon_inode, socket or a path), sorted. */
 function openFds(pid: number): string[] {
-  const kinds: string[] = [];
+  const targets: string[] = [];
   for (const entry of Deno.readDirSync(`/proc/${pid}/fd`)) {
     try {
-      kinds.push(Deno.readLinkSync(`/proc/${pid}/fd/${entry.name}`).replace(/:\[\d+\]$/, ""));
+      targets.push(Deno.readLinkSync(`/proc/${pid}/fd/${entry.name}`).replace(/:\[\d+\]$/, ""));
     } catch {
       // closed while listed
     }
   }
-  return kinds.sort();
+  return targets.sort();
 }
 
 function threadCount(pid: number): number {
