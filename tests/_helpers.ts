@@ -109,6 +109,19 @@ export function tempDir(prefix = "denit-test-", dir?: string): TempDir {
   };
 }
 
+/** A temp dir for a whole test file, removed with everything in it when the file is done. */
+export function fileTempDir(prefix: string): string {
+  const path = Deno.makeTempDirSync({ prefix });
+  globalThis.addEventListener("unload", () => {
+    try {
+      Deno.removeSync(path, { recursive: true });
+    } catch {
+      // removed already
+    }
+  });
+  return path;
+}
+
 /**
  * Writes a file tree from a literal map. A name ending in `!` is made executable
  * (`"run!": "#!/bin/sh\nexec sleep 100\n"`); a value of `null` makes a directory.

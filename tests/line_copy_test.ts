@@ -5,14 +5,14 @@
  */
 
 import { assert, assertEquals } from "./_assert.ts";
-import { buildNativeLibrary, haveCompiler, seededRandom } from "./_helpers.ts";
+import { buildNativeLibrary, fileTempDir, haveCompiler, seededRandom } from "./_helpers.ts";
 import { pidReaper } from "./_pid_reaper.ts";
 import { useNativeLibrary } from "../ffi/native.ts";
 import { lineCopier, LinesCopied, type LinesState } from "../ffi/line_copy.ts";
 import { SvlogdEngine } from "../lib/svlogd/engine.ts";
 import { parseSvlogdArgs } from "../lib/svlogd/options.ts";
 
-const workDir = Deno.makeTempDirSync({ prefix: "denit-line-copy-" });
+const workDir = fileTempDir("denit-line-copy-");
 let built: Promise<string> | undefined;
 const ignore = !haveCompiler();
 const bytes = (text: string) => new TextEncoder().encode(text);

@@ -125,18 +125,15 @@ Deno.test({
     const targets: Restartable[] = [];
     for (let i = 0; i < 6; i++) {
       const name = `s${i}`;
-      files[`svc/${name}/run`] = RUN;
-      if (i % 2 === 0) files[`svc/${name}/finish`] = FINISH;
+      files[`svc/${name}/run!`] = RUN;
+      if (i % 2 === 0) files[`svc/${name}/finish!`] = FINISH;
       files[`svc/${name}/log/main/config`] = "s300\nn3\n";
       if (i < 3) files[`svc/${name}/log/svlogd`] = "-tt ./main\n";
-      else files[`svc/${name}/log/run`] = CAT_LOG;
+      else files[`svc/${name}/log/run!`] = CAT_LOG;
       targets.push({ dir: `${tmp.path}/svc/${name}`, sub: "supervise", ownProcess: true });
       targets.push({ dir: `${tmp.path}/svc/${name}`, sub: "log/supervise", ownProcess: i >= 3 });
     }
     writeTree(tmp.path, files);
-    for (const [path, text] of Object.entries(files)) {
-      if (text?.startsWith("#!")) Deno.chmodSync(`${tmp.path}/${path}`, 0o755);
-    }
     await using runsvdir = await startRunsvdir([`${tmp.path}/svc`]);
     await waitFor(() => targets.every((t) => readStat(t.dir, t.sub) === "run"), {
       timeoutMs: 15_000,
@@ -160,13 +157,10 @@ Deno.test({
   async fn() {
     await using tmp = tempDir();
     writeTree(tmp.path, {
-      "svc/run": RUN,
-      "svc/finish": FINISH,
-      "svc/log/run": CAT_LOG,
+      "svc/run!": RUN,
+      "svc/finish!": FINISH,
+      "svc/log/run!": CAT_LOG,
     });
-    for (const path of ["svc/run", "svc/finish", "svc/log/run"]) {
-      Deno.chmodSync(`${tmp.path}/${path}`, 0o755);
-    }
     const dir = `${tmp.path}/svc`;
     await using runsv = await startRunsv(tmp.path, "svc");
     await waitFor(

@@ -5,7 +5,7 @@
  */
 
 import { assert, assertEquals } from "./_assert.ts";
-import { buildNativeLibrary, haveCompiler } from "./_helpers.ts";
+import { buildNativeLibrary, fileTempDir, haveCompiler } from "./_helpers.ts";
 import { useNativeLibrary } from "../ffi/native.ts";
 import { replaceFile } from "../ffi/replace_file.ts";
 import { close, CName, O_CLOEXEC, O_DIRECTORY, O_RDONLY, open } from "../ffi/libc.ts";
@@ -13,7 +13,7 @@ import { EISDIR, ENOENT, ENOSPC } from "../lib/errstr.ts";
 import { SysError } from "../lib/sys_error.ts";
 import { writeStatusFiles } from "../lib/supervise/supervise_dir.ts";
 
-const workDir = Deno.makeTempDirSync({ prefix: "denit-replace-" });
+const workDir = fileTempDir("denit-replace-");
 let built: Promise<string> | undefined;
 
 /** The two ways: libdenit.so's one call (needs a C compiler) and libc's four. */
@@ -140,7 +140,3 @@ for (const way of WAYS) {
     },
   });
 }
-
-globalThis.addEventListener("unload", () => {
-  Deno.removeSync(workDir, { recursive: true });
-});

@@ -8,7 +8,7 @@
  */
 
 import { assert, assertEquals } from "./_assert.ts";
-import { buildNativeLibrary, haveCompiler } from "./_helpers.ts";
+import { buildNativeLibrary, fileTempDir, haveCompiler } from "./_helpers.ts";
 import { execFailure, reusableStart, spawn, spawnNoWait } from "../ffi/spawn.ts";
 import { useNativeLibrary } from "../ffi/native.ts";
 import {
@@ -26,7 +26,7 @@ import { EACCES, ENOENT } from "../lib/errstr.ts";
 import { SysError } from "../lib/sys_error.ts";
 
 const ignore = !haveCompiler();
-const workDir = Deno.makeTempDirSync({ prefix: "denit-nowait-" });
+const workDir = fileTempDir("denit-nowait-");
 let built: Promise<string> | undefined;
 
 /** Builds the library once for the whole file and makes spawnNoWait use it. */
@@ -271,8 +271,4 @@ Deno.test("spawn (posix_spawn): default signals, glibc's own 32 and 33 too, and 
     Deno.readTextFileSync(out.path),
     `zero|${workDir}|\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n`,
   );
-});
-
-globalThis.addEventListener("unload", () => {
-  Deno.removeSync(workDir, { recursive: true });
 });
