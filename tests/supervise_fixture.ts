@@ -245,5 +245,10 @@ export function trapsSet(dir: string): Promise<unknown> {
  * helper's blocked signals and runsv's cwd.
  */
 export function waitExeced(pid: number, comm = "sleep"): Promise<unknown> {
-  return waitFor(() => readOrUndefined(`/proc/${pid}/comm`) === `${comm}\n`);
+  // The kernel sets comm early in execve and the new arguments only once the image is set
+  // up: in between, /proc/PID/cmdline reads empty (a test failed on that under load).
+  return waitFor(() =>
+    readOrUndefined(`/proc/${pid}/comm`) === `${comm}\n` &&
+    (readOrUndefined(`/proc/${pid}/cmdline`) ?? "") !== ""
+  );
 }
