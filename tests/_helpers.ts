@@ -93,6 +93,11 @@ export function haveDebianRunit(): boolean {
   return exists("/usr/bin/runsv") && exists("/usr/bin/sv");
 }
 
+/** Ours, then Debian's when its runit is installed: `true` stands for Debian's. */
+export function oursAndDebians(): readonly boolean[] {
+  return haveDebianRunit() ? [false, true] : [false];
+}
+
 /** A temp dir removed (with everything in it) on dispose. */
 export interface TempDir extends AsyncDisposable {
   path: string;

@@ -9,6 +9,7 @@ import {
   allSettledOrThrow,
   exists,
   haveDebianRunit,
+  oursAndDebians,
   readOrUndefined,
   readText,
   run,
@@ -35,8 +36,7 @@ import { readStatus, type StatusRecord } from "../lib/status_record.ts";
 
 const DEBIAN = haveDebianRunit();
 
-/** The runsvs to check a scenario against: ours, and Debian's when installed. */
-const RUNSVS: readonly boolean[] = DEBIAN ? [false, true] : [false];
+const RUNSVS = oursAndDebians();
 
 /** "ours" or "Debian's", for assertion messages. */
 function whose(debian: boolean): string {

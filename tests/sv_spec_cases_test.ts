@@ -11,6 +11,7 @@ import {
   bin,
   exists,
   haveDebianRunit,
+  oursAndDebians,
   readText,
   run,
   type RunResult,
@@ -132,12 +133,12 @@ async function timed<T>(call: () => Promise<T>): Promise<[T, number]> {
 Deno.test("sv: -v up on a running service is ok at the first look, exit 0", async () => {
   // spec sv.md test case 18: against one supervisor (ours, then Debian's), our sv and
   // Debian's print the same.
-  for (const debianRunsv of DEBIAN ? [false, true] : [false]) {
+  for (const debianRunsv of oursAndDebians()) {
     await using tmp = tempDir();
     writeTree(tmp.path, { "s/run!": SLEEP_RUN });
     await using r = await startRunsv(tmp.path, "s", { debian: debianRunsv });
     const pid = await waitRunning(r.dir);
-    for (const debianSv of DEBIAN ? [false, true] : [false]) {
+    for (const debianSv of oursAndDebians()) {
       const what = `${debianSv ? "Debian's" : "our"} sv, ${debianRunsv ? "Debian's" : "our"} runsv`;
       const opts = { cwd: tmp.path, debian: debianSv };
       // -w 0 times out at the second look: only a condition met at the first one is ok.

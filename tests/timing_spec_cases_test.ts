@@ -17,8 +17,8 @@ import {
   bin,
   canMountTmpfs,
   descendantsOf,
-  haveDebianRunit,
   killAll,
+  oursAndDebians,
   readOrUndefined,
   run,
   spawn,
@@ -48,10 +48,7 @@ import { DEBIAN_SVLOGD, haveDebianSvlogd, ourSvlogd } from "./svlogd_helpers.ts"
 import { writeStderr } from "../lib/output.ts";
 import { readStatus } from "../lib/status_record.ts";
 
-const DEBIAN = haveDebianRunit();
-
-/** Ours, then Debian's when installed: `true` means Debian's. */
-const SIDES: readonly boolean[] = DEBIAN ? [false, true] : [false];
+const SIDES = oursAndDebians();
 
 /** A side's name in messages. */
 function who(debian: boolean): string {
